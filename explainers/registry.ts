@@ -1,0 +1,69 @@
+/**
+ * The registry of explanation methods: one explicit list, names checked once.
+ *
+ * @module
+ */
+import { clientError } from "../lib/errors.ts";
+import { activationExplainer } from "./activation.ts";
+import { gradCamExplainer } from "./grad_cam.ts";
+import type { Explainer } from "./types.ts";
+
+/** Looks explainers up by name. */
+export interface Registry {
+  readonly names: readonly string[];
+  list(): readonly Explainer[];
+  /** The explainer for `name`; throws `UNKNOWN_METHOD` listing valid names. */
+  get(name: string): Explainer;
+}
+
+/** The built-in methods. Adding a method: one file, one line here. */
+export function builtinExplainers(): Explainer[] {
+  return [
+    activationExplainer(),
+    gradCamExplainer(),
+  ];
+}
+
+/**
+ * Builds a registry; a duplicate or malformed name throws at once.
+ *
+ * @example
+ * ```ts
+ * const registry = createRegistry([...builtinExplainers(), myExplainer]);
+ * registry.get("gradcam").needsGradients; // true
+ * ```
+ */
+export function createRegistry(
+  explainers: readonly Explainer[] = builtinExplainers(),
+): Registry {
+  const byName = new Map<string, Explainer>();
+  for (const explainer of explainers) {
+    if (!/^[a-z][a-z0-9+_-]*$/.test(explainer.name)) {
+      throw new Error(
+        `Invalid explainer name "${explainer.name}": use lowercase letters, digits, "+", "-" or "_"`,
+      );
+    }
+    if (byName.has(explainer.name)) {
+      throw new Error(`Duplicate explainer name "${explainer.name}"`);
+    }
+    byName.set(explainer.name, explainer);
+  }
+  const names = [...byName.keys()];
+  return {
+    names,
+    list: () => [...byName.values()],
+    get(name) {
+      const explainer = byName.get(name);
+      if (!explainer) {
+        throw clientError(
+          "UNKNOWN_METHOD",
+          `Unknown method "${name}": valid methods are ${
+            names.map((n) => `"${n}"`).join(", ")
+          }`,
+          { valid: names },
+        );
+      }
+      return explainer;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The explainer contract: a plain object that turns one shared model pass
+ * into a map at the layer's resolution. Explainers hand back plain arrays,
+ * never tensors.
+ *
+ * @module
+ */
+import type { ModelPass, ModelRuntime } from "../models/runtime.ts";
+
+/** What an explainer gets: the shared pass and the means to run more. */
+export interface ExplainContext {
+  runtime: ModelRuntime;
+  /** The one forward (and, if any method needs it, backward) pass. */
+  pass: ModelPass;
+  /** The preprocessed model input, for methods that run extra passes. */
+  input: Float32Array;
+}
+
+/** A map before ReLU and scaling, row-major. */
+export interface RawMap {
+  width: number;
+  height: number;
+  values: Float32Array;
+}
+
+/** An explanation method. */
+export interface Explainer<P = unknown> {
+  /** Lowercase id, as in pytorch-grad-cam (`gradcam`). */
+  readonly name: string;
+  /** One line: what the map shows. */
+  readonly description: string;
+  /** Whether the shared pass must include gradients at the layer. */
+  readonly needsGradients: boolean;
+  /** Validates user options; throws a `BAD_USER_INPUT` client error. */
+  parseParams(raw: unknown): P;
+  explain(ctx: ExplainContext, params: P): RawMap | Promise<RawMap>;
+}

@@ -1,0 +1,54 @@
+/**
+ * The scaling every explanation map goes through: ReLU, then division by the
+ * maximum, so values lie in [0, 1].
+ *
+ * @module
+ */
+
+/** A map ready to show: scaled to [0, 1], with the raw range it came from. */
+export interface Heatmap {
+  width: number;
+  height: number;
+  /** Row-major values in [0, 1]. */
+  values: Float32Array;
+  /** Minimum of the map before ReLU and scaling. */
+  rawMin: number;
+  /** Maximum of the map before ReLU and scaling. */
+  rawMax: number;
+}
+
+/**
+ * ReLU then max-scaling. A map with no positive value (all zeros, or all
+ * negative) becomes all zeros, never NaN. The input is not modified.
+ *
+ * @example
+ * ```ts
+ * scaleMap(new Float32Array([-1, 1, 2]), 3, 1).values; // [0, 0.5, 1]
+ * ```
+ */
+export function scaleMap(
+  raw: Float32Array,
+  width: number,
+  height: number,
+): Heatmap {
+  if (raw.length !== width * height) {
+    throw new Error(
+      `Map has ${raw.length} values, expected ${width}×${height}`,
+    );
+  }
+  let rawMin = Infinity;
+  let rawMax = -Infinity;
+  for (const v of raw) {
+    if (Number.isNaN(v)) throw new Error("Map contains NaN");
+    if (v < rawMin) rawMin = v;
+    if (v > rawMax) rawMax = v;
+  }
+  const values = new Float32Array(raw.length);
+  if (rawMax > 0 && Number.isFinite(rawMax)) {
+    for (let i = 0; i < raw.length; i++) {
+      values[i] = raw[i] > 0 ? raw[i] / rawMax : 0;
+    }
+  }
+  if (raw.length === 0) rawMin = rawMax = 0;
+  return { width, height, values, rawMin, rawMax };
+}

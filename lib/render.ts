@@ -1,0 +1,199 @@
+/**
+ * Rendering of explanation maps: colouring, blending over the input image,
+ * PNG encoding and data URLs.
+ *
+ * PNGs are written by imagescript's pure-JavaScript encoder (its main entry
+ * point would load a native addon, see `image.ts`).
+ *
+ * @module
+ */
+import pngCodec from "imagescript/png/node.js";
+import { encodeBase64 } from "./base64.ts";
+import { applyColormap, colormapLut } from "./colormap.ts";
+import { clientError } from "./errors.ts";
+import type { RgbImage } from "./image.ts";
+import { upsampleBilinear } from "./resize.ts";
+
+/** Options for {@link renderExplanation} and {@link renderExplanationRgb}. */
+export interface RenderOptions {
+  /**
+   * Colormap name, see `COLORMAPS`.
+   *
+   * @default {"jet"}
+   */
+  colormap?: string;
+  /**
+   * Weight of the coloured map in the overlay, in `[0, 1]`.
+   *
+   * @default {0.3}
+   */
+  alpha?: number;
+}
+
+/** Raw RGB renderings at the image's size. */
+export interface RenderedRgb {
+  /** Coloured map blended over the image. */
+  overlay: Uint8Array;
+  /** Coloured map alone. */
+  heatmap: Uint8Array;
+}
+
+/** PNG data URLs of an explanation. */
+export interface RenderedExplanation {
+  /** Coloured map blended over the image. */
+  overlay: string;
+  /** Coloured map alone. */
+  heatmap: string;
+}
+
+function checkAlpha(alpha: number): void {
+  if (!(alpha >= 0 && alpha <= 1)) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      `alpha must be between 0 and 1, got ${alpha}`,
+    );
+  }
+}
+
+/**
+ * Blends RGB colours over an image, per byte
+ * `round((1 - alpha) * image + alpha * colour)`. `colored` must have the
+ * image's size. Throws `BAD_USER_INPUT` when `alpha` is outside `[0, 1]`.
+ *
+ * @example
+ * ```ts
+ * const image = { width: 1, height: 1, data: new Uint8Array([200, 100, 0]) };
+ * blend(image, new Uint8Array([0, 0, 255]), 0.5); // Uint8Array [100, 50, 128]
+ * ```
+ */
+export function blend(
+  image: RgbImage,
+  colored: Uint8Array,
+  alpha: number,
+): Uint8Array {
+  checkAlpha(alpha);
+  const { data } = image;
+  if (colored.length !== data.length) {
+    throw new RangeError(
+      `Colour data has ${colored.length} bytes, the image ${data.length}`,
+    );
+  }
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    out[i] = Math.round((1 - alpha) * data[i] + alpha * colored[i]);
+  }
+  return out;
+}
+
+/** imagescript's PNG encoder (untyped CommonJS module). */
+const png = pngCodec as {
+  encode(
+    data: Uint8Array,
+    options: { width: number; height: number; channels: 3; level: number },
+  ): Uint8Array;
+};
+
+/**
+ * Encodes RGB pixels as an 8-bit truecolour PNG (opaque, no metadata, so
+ * the output depends on the pixels only).
+ *
+ * @example
+ * ```ts
+ * const bytes = await encodePng(1, 1, new Uint8Array([255, 0, 0]));
+ * bytes.subarray(1, 4); // "PNG" in ASCII
+ * ```
+ */
+export function encodePng(
+  width: number,
+  height: number,
+  rgb: Uint8Array,
+): Promise<Uint8Array> {
+  if (rgb.length !== width * height * 3) {
+    return Promise.reject(
+      new RangeError(
+        `RGB data has ${rgb.length} bytes, expected ${width * height * 3}`,
+      ),
+    );
+  }
+  return Promise.resolve(
+    png.encode(rgb, { width, height, channels: 3, level: 1 }),
+  );
+}
+
+/**
+ * Wraps PNG bytes in a `data:image/png;base64,` URL.
+ *
+ * @example
+ * ```ts
+ * toDataUrl(new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
+ * // "data:image/png;base64,iVBORw=="
+ * ```
+ */
+export function toDataUrl(png: Uint8Array): string {
+  return `data:image/png;base64,${encodeBase64(png)}`;
+}
+
+/**
+ * Upsamples a `mapWidth x mapHeight` map of values in `[0, 1]` to the
+ * image's size (bilinear, as OpenCV), colours it and blends it over the
+ * image. Throws `BAD_USER_INPUT` for an alpha outside `[0, 1]` and
+ * `UNKNOWN_COLORMAP` for an unknown colormap.
+ *
+ * @example
+ * ```ts
+ * const image = { width: 2, height: 1, data: new Uint8Array(6) };
+ * const { heatmap } = renderExplanationRgb(image, new Float32Array([0]), 1, 1);
+ * heatmap; // Uint8Array [0, 0, 128, 0, 0, 128] (jet at 0)
+ * ```
+ */
+export function renderExplanationRgb(
+  image: RgbImage,
+  map: Float32Array,
+  mapWidth: number,
+  mapHeight: number,
+  options: RenderOptions = {},
+): RenderedRgb {
+  const alpha = options.alpha ?? 0.3;
+  const colormap = options.colormap ?? "jet";
+  checkAlpha(alpha);
+  colormapLut(colormap); // validates the name before any work
+  const full = upsampleBilinear(
+    map,
+    mapWidth,
+    mapHeight,
+    image.width,
+    image.height,
+  );
+  const heatmap = applyColormap(full, colormap);
+  return { overlay: blend(image, heatmap, alpha), heatmap };
+}
+
+/**
+ * Renders an explanation map over its image as two PNG data URLs: the
+ * overlay (coloured map blended over the image with `alpha`) and the
+ * coloured map alone, both at the image's original size. See
+ * {@link renderExplanationRgb} for validation.
+ *
+ * @example
+ * ```ts
+ * const { overlay, heatmap } = await renderExplanation(image, map, 7, 7, {
+ *   colormap: "viridis",
+ *   alpha: 0.4,
+ * });
+ * overlay.startsWith("data:image/png;base64,"); // true
+ * ```
+ */
+export async function renderExplanation(
+  image: RgbImage,
+  map: Float32Array,
+  mapWidth: number,
+  mapHeight: number,
+  options: RenderOptions = {},
+): Promise<RenderedExplanation> {
+  const rgb = renderExplanationRgb(image, map, mapWidth, mapHeight, options);
+  const [overlay, heatmap] = await Promise.all([
+    encodePng(image.width, image.height, rgb.overlay),
+    encodePng(image.width, image.height, rgb.heatmap),
+  ]);
+  return { overlay: toDataUrl(overlay), heatmap: toDataUrl(heatmap) };
+}

@@ -1,0 +1,142 @@
+/**
+ * Chooses and initialises the TF.js backend: WebGPU on a real GPU, else
+ * WASM, else the plain JavaScript CPU backend. A failing
+ * backend is logged and skipped, never fatal.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+import "@tensorflow/tfjs-backend-webgpu";
+
+/** A backend Lumen can run on. */
+export type BackendName = "webgpu" | "wasm" | "cpu";
+/** What a user may ask for. */
+export type BackendPreference = "auto" | BackendName;
+/** Every accepted `--backend` value. */
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = [
+  "auto",
+  "webgpu",
+  "wasm",
+  "cpu",
+];
+
+/** The backend actually running, and how it came to be chosen. */
+export interface BackendInfo {
+  name: BackendName;
+  /** The WebGPU adapter, e.g. "llvmpipe (software)"; null off WebGPU. */
+  adapter: string | null;
+  /** Why earlier candidates were skipped, in order. */
+  skipped: string[];
+}
+
+/** A WebGPU adapter as far as backend choice cares. */
+export interface AdapterSummary {
+  description: string;
+  isFallback: boolean;
+}
+
+/** Seams for tests: how to find an adapter and how to start a backend. */
+export interface BackendDeps {
+  requestAdapter(): Promise<AdapterSummary | null>;
+  /** Makes `name` the active backend; resolves false or throws on failure. */
+  activate(name: BackendName): Promise<boolean>;
+}
+
+interface GpuAdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+
+async function requestAdapter(): Promise<AdapterSummary | null> {
+  const gpu = (navigator as { gpu?: GPU }).gpu;
+  if (!gpu) return null;
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return null;
+  // Deno reports the flag on `info`; browsers used to put it on the adapter.
+  const info = (adapter.info ?? {}) as GpuAdapterInfoLike;
+  const isFallback = Boolean(
+    info.isFallbackAdapter ??
+      (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+  );
+  const parts = [info.vendor, info.architecture, info.device, info.description]
+    .filter((p) => p);
+  const description = (parts.join(" ") || "unknown adapter") +
+    (isFallback ? " (software)" : "");
+  return { description, isFallback };
+}
+
+async function activate(name: BackendName): Promise<boolean> {
+  const ok = await tf.setBackend(name);
+  await tf.ready();
+  // setBackend can resolve false and leave TF.js on another backend.
+  return ok && tf.getBackend() === name;
+}
+
+/** The real adapter lookup and TF.js activation. */
+export const defaultBackendDeps: BackendDeps = { requestAdapter, activate };
+
+/**
+ * Activates the best backend allowed by `preference`:
+ * - `auto`: `webgpu` on a real (non-fallback) adapter, else `wasm`, else `cpu`;
+ * - `webgpu`: any adapter, software ones included, else as `auto` would;
+ * - `wasm`: `wasm`, else `cpu`; `cpu`: `cpu`.
+ *
+ * @example
+ * ```ts
+ * const backend = await selectBackend("auto");
+ * console.log(backend.name); // "wasm" on a machine without a GPU
+ * ```
+ */
+export async function selectBackend(
+  preference: BackendPreference,
+  deps: BackendDeps = defaultBackendDeps,
+  log: (message: string) => void = () => {},
+): Promise<BackendInfo> {
+  const skipped: string[] = [];
+  const skip = (why: string) => {
+    skipped.push(why);
+    log(why);
+  };
+  let adapter: AdapterSummary | null = null;
+  const candidates: BackendName[] = [];
+  if (preference === "auto" || preference === "webgpu") {
+    try {
+      adapter = await deps.requestAdapter();
+    } catch (error) {
+      skip(`webgpu: adapter request failed: ${(error as Error).message}`);
+    }
+    if (!adapter) {
+      if (skipped.length === 0) skip("webgpu: no WebGPU adapter");
+    } else if (adapter.isFallback && preference === "auto") {
+      skip(
+        `webgpu: only a software adapter (${adapter.description}); ask for --backend webgpu to use it`,
+      );
+    } else {
+      candidates.push("webgpu");
+    }
+  }
+  if (preference !== "cpu") candidates.push("wasm");
+  candidates.push("cpu");
+  for (const name of candidates) {
+    try {
+      if (await deps.activate(name)) {
+        return {
+          name,
+          adapter: name === "webgpu" ? adapter!.description : null,
+          skipped,
+        };
+      }
+      skip(`${name}: backend did not initialise`);
+    } catch (error) {
+      skip(
+        `${name}: backend failed to initialise: ${(error as Error).message}`,
+      );
+    }
+  }
+  throw new Error(`No TF.js backend could start: ${skipped.join("; ")}`);
+}

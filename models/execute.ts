@@ -1,0 +1,152 @@
+/**
+ * Runs a compiled graph: one forward pass that yields the logits and the
+ * activation tensor at a chosen layer and, on request, the gradient of one
+ * class logit with respect to that activation, all in the same pass.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { CompiledGraph, GraphNode } from "./graph.ts";
+
+/** Tensors produced by {@linkcode executeGraph}; the caller disposes them. */
+export interface ExecutionResult {
+  logits: tf.Tensor2D;
+  /** The chosen class (given, or the top-1 picked on the device). */
+  classIndex: tf.Tensor1D;
+  activations: tf.Tensor | null;
+  gradients: tf.Tensor | null;
+}
+
+/** Options of {@linkcode executeGraph}. */
+export interface ExecuteOptions {
+  /** Layer whose output to return; it must be a node name of `graph`. */
+  boundary?: string | null;
+  /** Also return d(logit of the class)/d(boundary activations). */
+  gradients?: boolean;
+  /** Class to differentiate; @default the top-1 class */
+  classIndex?: number;
+}
+
+/**
+ * Evaluates `nodes` in order, releasing each intermediate as soon as its last
+ * consumer has run (unless it is in `keep`).
+ */
+function evaluate(
+  nodes: readonly GraphNode[],
+  values: Map<string, tf.Tensor>,
+  keep: ReadonlySet<string>,
+): void {
+  const remaining = new Map<string, number>();
+  for (const node of nodes) {
+    for (const input of node.inputs) {
+      remaining.set(input, (remaining.get(input) ?? 0) + 1);
+    }
+  }
+  for (const node of nodes) {
+    const inputs = node.inputs.map((name) => {
+      const value = values.get(name);
+      if (!value) throw new Error(`Graph error: "${name}" was not computed`);
+      return value;
+    });
+    values.set(node.name, node.run(inputs));
+    for (const name of node.inputs) {
+      const left = remaining.get(name)! - 1;
+      remaining.set(name, left);
+      if (left === 0 && !keep.has(name)) {
+        const value = values.get(name)!;
+        values.delete(name);
+        // An identity node hands on its input tensor: never free a live one.
+        if (![...values.values()].includes(value)) value.dispose();
+      }
+    }
+  }
+}
+
+/**
+ * Runs `graph` on `input` (NHWC, batch 1). Everything happens inside one
+ * `tf.tidy`; only the returned tensors survive.
+ *
+ * Layers after the boundary run under `tf.grad` only when gradients are asked
+ * for, so a gradient costs the part of the network above the boundary and
+ * never backpropagates below it. Tensors the upper part needs from below the
+ * boundary (residual skips) are constants for the gradient, as they do not
+ * depend on the boundary activations.
+ *
+ * @example
+ * ```ts
+ * const r = executeGraph(graph, x, { boundary: "activation_48", gradients: true });
+ * const grads = await r.gradients!.data();
+ * tf.dispose([r.logits, r.classIndex, r.activations!, r.gradients!]);
+ * ```
+ */
+export function executeGraph(
+  graph: CompiledGraph,
+  input: tf.Tensor4D,
+  options: ExecuteOptions = {},
+): ExecutionResult {
+  const boundary = options.boundary ?? null;
+  const split = boundary === null
+    ? graph.nodes.length - 1
+    : boundary === graph.input
+    ? -1
+    : graph.nodes.findIndex((n) => n.name === boundary);
+  if (split < 0 && boundary !== graph.input) {
+    throw new Error(`Graph error: no node "${boundary}"`);
+  }
+  const lower = graph.nodes.slice(0, split + 1);
+  const upper = graph.nodes.slice(split + 1);
+  // Lower-part tensors the upper part still reads (skip connections).
+  const upperNames = new Set(upper.map((n) => n.name));
+  const needed = new Set(
+    upper.flatMap((n) => n.inputs).filter((name) => !upperNames.has(name)),
+  );
+  const lastLower = boundary ?? graph.logits;
+  needed.add(lastLower);
+
+  // tidy's typing rejects null members; it skips them at run time.
+  return tf.tidy((): tf.TensorContainer => {
+    const values = new Map<string, tf.Tensor>([[graph.input, input]]);
+    evaluate(lower, values, new Set([...needed, graph.input]));
+    const activations = values.get(lastLower)!;
+
+    const classOf = (logits: tf.Tensor2D): tf.Tensor1D =>
+      options.classIndex === undefined
+        ? tf.argMax(logits, 1) as tf.Tensor1D
+        : tf.tensor1d([options.classIndex], "int32");
+
+    const upperLogits = (a: tf.Tensor): tf.Tensor2D => {
+      const local = new Map(values);
+      local.set(lastLower, a);
+      evaluate(upper, local, new Set([...local.keys()]));
+      return local.get(graph.logits)! as tf.Tensor2D;
+    };
+
+    if (!options.gradients || boundary === null) {
+      const logits = upper.length
+        ? upperLogits(activations)
+        : activations as tf.Tensor2D;
+      return {
+        logits,
+        classIndex: classOf(logits),
+        activations: boundary === null ? null : activations,
+        gradients: null,
+      } as unknown as tf.TensorContainer;
+    }
+    let logits: tf.Tensor2D | null = null;
+    let classIndex: tf.Tensor1D | null = null;
+    const gradients = tf.grad((a: tf.Tensor) => {
+      const l = upperLogits(a);
+      const c = classOf(l);
+      logits = tf.keep(l);
+      classIndex = tf.keep(c);
+      const mask = tf.oneHot(c, l.shape[1]);
+      return tf.sum(tf.mul(l, mask));
+    })(activations);
+    return {
+      logits: logits!,
+      classIndex: classIndex!,
+      activations,
+      gradients,
+    };
+  }) as unknown as ExecutionResult;
+}

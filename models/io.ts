@@ -1,0 +1,147 @@
+/**
+ * Loads a TF.js layers model (`model.json` + binary shards) from the local
+ * file system through an IO handler of our own, checking every file before
+ * TF.js sees it so that a broken model fails with a message naming the file.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+
+/** Bytes per element of the dtypes a weights manifest may declare. */
+const DTYPE_BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  float16: 2,
+};
+
+/** Raised when a model's files are missing or inconsistent. */
+export class ModelLoadError extends Error {
+  override name = "ModelLoadError";
+}
+
+interface ManifestGroup {
+  paths: string[];
+  weights: tf.io.WeightsManifestEntry[];
+}
+
+function weightBytes(entry: tf.io.WeightsManifestEntry): number {
+  if (entry.quantization) {
+    const q = entry.quantization.dtype;
+    return entry.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[q] ?? 1);
+  }
+  const size = DTYPE_BYTES[entry.dtype];
+  if (size === undefined) {
+    throw new ModelLoadError(
+      `Unsupported weight dtype "${entry.dtype}" for "${entry.name}"`,
+    );
+  }
+  return entry.shape.reduce((a, b) => a * b, 1) * size;
+}
+
+/**
+ * The converter cuts a group into equal shards and a shorter last one, so the
+ * odd one out among the others is the likely culprit; else the last shard.
+ */
+function suspectShard(sizes: number[]): number {
+  const common = sizes[0];
+  for (let i = 1; i < sizes.length - 1; i++) {
+    if (sizes[i] !== common) return i;
+  }
+  return sizes.length - 1;
+}
+
+async function readFile(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new ModelLoadError(`Cannot load model: file not found: ${path}`);
+    }
+    throw new ModelLoadError(
+      `Cannot load model: cannot read ${path}: ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * An `IOHandler` that reads `model.json` and its weight shards from disk.
+ * Each group's shards must add up to exactly the bytes its weight specs need.
+ *
+ * @example
+ * ```ts
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * const model = await tfl.loadLayersModel(fileHandler("model/model.json"));
+ * ```
+ */
+export function fileHandler(modelJsonPath: string): tf.io.IOHandler {
+  const dir = modelJsonPath.slice(0, modelJsonPath.lastIndexOf("/") + 1);
+  return {
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const text = new TextDecoder().decode(await readFile(modelJsonPath));
+      let json: {
+        modelTopology?: unknown;
+        weightsManifest?: ManifestGroup[];
+        format?: string;
+        generatedBy?: string;
+        convertedBy?: string;
+      };
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        throw new ModelLoadError(
+          `Cannot load model: ${modelJsonPath} is not valid JSON: ${
+            (error as Error).message
+          }`,
+        );
+      }
+      if (
+        typeof json !== "object" || json === null ||
+        typeof json.modelTopology !== "object" ||
+        !Array.isArray(json.weightsManifest)
+      ) {
+        throw new ModelLoadError(
+          `Cannot load model: ${modelJsonPath} has no "modelTopology" or "weightsManifest"`,
+        );
+      }
+      const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+      const parts: Uint8Array[] = [];
+      for (const group of json.weightsManifest) {
+        const expected = group.weights.reduce((s, w) => s + weightBytes(w), 0);
+        const sizes: number[] = [];
+        for (const shard of group.paths) {
+          const bytes = await readFile(dir + shard);
+          sizes.push(bytes.byteLength);
+          parts.push(bytes);
+        }
+        const actual = sizes.reduce((a, b) => a + b, 0);
+        if (actual !== expected) {
+          const culprit = group.paths[suspectShard(sizes)];
+          throw new ModelLoadError(
+            `Cannot load model: shard ${dir}${culprit} has the wrong size ` +
+              `(its group holds ${actual} bytes, the weights need ${expected})`,
+          );
+        }
+        weightSpecs.push(...group.weights);
+      }
+      const total = parts.reduce((s, p) => s + p.byteLength, 0);
+      const weightData = new Uint8Array(total);
+      let offset = 0;
+      for (const part of parts) {
+        weightData.set(part, offset);
+        offset += part.byteLength;
+      }
+      return {
+        modelTopology: json.modelTopology as tf.io.ModelArtifacts[
+          "modelTopology"
+        ],
+        weightSpecs,
+        weightData: weightData.buffer,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy,
+      };
+    },
+  };
+}

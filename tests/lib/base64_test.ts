@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { GraphQLError } from "graphql";
+import { decodeBase64Image, encodeBase64 } from "../../lib/base64.ts";
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function isClientError(code: string, pattern: RegExp) {
+  return (error: unknown) => {
+    assert.ok(error instanceof GraphQLError, `not a GraphQLError: ${error}`);
+    assert.equal(error.extensions.code, code);
+    assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+Deno.test("encodeBase64 produces standard padded base64", () => {
+  assert.equal(encodeBase64(new Uint8Array(PNG_MAGIC)), "iVBORw0KGgo=");
+  assert.equal(encodeBase64(new Uint8Array([0xfb, 0xff])), "+/8=");
+  assert.equal(encodeBase64(new Uint8Array(0)), "");
+});
+
+Deno.test("decodeBase64Image accepts plain base64 and data URLs", () => {
+  for (
+    const text of [
+      "iVBORw0KGgo=",
+      "iVBORw0KGgo",
+      "data:image/png;base64,iVBORw0KGgo=",
+      "  DATA:image/png;charset=x;BASE64,iVBO\nRw0K\r\n Ggo= \n",
+    ]
+  ) {
+    assert.deepEqual([...decodeBase64Image(text, 100)], PNG_MAGIC, text);
+  }
+});
+
+Deno.test("decodeBase64Image accepts the URL-safe alphabet", () => {
+  assert.deepEqual([...decodeBase64Image("-_8", 10)], [0xfb, 0xff]);
+  assert.deepEqual([...decodeBase64Image("+/8=", 10)], [0xfb, 0xff]);
+});
+
+Deno.test("decodeBase64Image round-trips arbitrary bytes", () => {
+  const bytes = new Uint8Array(1000).map((_, i) => (i * 37 + 11) & 0xff);
+  assert.deepEqual(decodeBase64Image(encodeBase64(bytes), 1000), bytes);
+});
+
+Deno.test("decodeBase64Image rejects malformed input", () => {
+  const cases: [string, RegExp][] = [
+    ["iVBO*w0K", /^Invalid base64: unexpected character "\*"/],
+    ["iVBORw0KG", /^Invalid base64: truncated/],
+    ["iV=BO", /^Invalid base64: data after padding/],
+    ["iVBOR===", /^Invalid base64: bad padding/],
+    ["", /^Invalid base64: empty/],
+    ["data:image/png;base64,", /^Invalid base64: empty/],
+    ["data:image/png,iVBORw0KGgo=", /^Invalid base64: .*not base64/],
+    ["data:image/png;base64", /^Invalid base64: malformed data URL/],
+  ];
+  for (const [text, pattern] of cases) {
+    assert.throws(
+      () => decodeBase64Image(text, 100),
+      isClientError("INVALID_IMAGE", pattern),
+      text,
+    );
+  }
+});
+
+Deno.test("decodeBase64Image enforces the size limit before decoding", () => {
+  const text = encodeBase64(new Uint8Array(12)); // 16 characters
+  assert.equal(decodeBase64Image(text, 12).length, 12);
+  assert.throws(
+    () => decodeBase64Image(text, 11),
+    isClientError("IMAGE_TOO_LARGE", /limit is 11/),
+  );
+  // A huge payload is refused by length alone, even if it is not base64.
+  assert.throws(
+    () => decodeBase64Image("*".repeat(10_000), 100),
+    isClientError("IMAGE_TOO_LARGE", /limit is 100/),
+  );
+});

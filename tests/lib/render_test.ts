@@ -1,0 +1,153 @@
+import assert from "node:assert/strict";
+import { GraphQLError } from "graphql";
+import { decodeImage } from "../../lib/image.ts";
+import {
+  blend,
+  encodePng,
+  renderExplanation,
+  renderExplanationRgb,
+  toDataUrl,
+} from "../../lib/render.ts";
+import { decodeBase64Image } from "../../lib/base64.ts";
+
+const image = {
+  width: 3,
+  height: 2,
+  data: new Uint8Array([
+    0,
+    0,
+    0,
+    255,
+    255,
+    255,
+    10,
+    20,
+    30,
+    100,
+    150,
+    200,
+    1,
+    2,
+    3,
+    250,
+    128,
+    7,
+  ]),
+};
+
+function isClientError(code: string, message?: string) {
+  return (error: unknown) => {
+    assert.ok(error instanceof GraphQLError, `not a GraphQLError: ${error}`);
+    assert.equal(error.extensions.code, code);
+    if (message !== undefined) assert.equal(error.message, message);
+    return true;
+  };
+}
+
+Deno.test("blend mixes image and colour per byte with rounding", () => {
+  const colour = new Uint8Array(18).fill(255);
+  assert.deepEqual(
+    [...blend(image, colour, 0.5)],
+    [...image.data].map((v) => Math.round(0.5 * v + 127.5)),
+  );
+  assert.deepEqual(blend(image, colour, 0), image.data);
+  assert.deepEqual([...blend(image, colour, 1)], [...colour]);
+});
+
+Deno.test("a zero map blends jet's colour at 0 over the image", () => {
+  const map = new Float32Array(4); // 2x2 zeros
+  const { overlay, heatmap } = renderExplanationRgb(image, map, 2, 2, {
+    alpha: 0.3,
+  });
+  const jet0 = [0, 0, 128];
+  assert.deepEqual([...heatmap], [0, 1, 2, 3, 4, 5].flatMap(() => jet0));
+  assert.deepEqual(
+    [...overlay],
+    [...image.data].map((v, i) => Math.round(0.7 * v + 0.3 * jet0[i % 3])),
+  );
+});
+
+Deno.test("the map is upsampled to the image size before colouring", () => {
+  // A 1x2 map [0, 1] over a 1x4 image: rows sample 0, 0.25, 0.75, 1 -> gray
+  // 0, 64 (63.75), 191 (191.25), 255.
+  const tall = { width: 1, height: 4, data: new Uint8Array(12) };
+  const { heatmap } = renderExplanationRgb(
+    tall,
+    new Float32Array([0, 1]),
+    1,
+    2,
+    {
+      colormap: "gray",
+    },
+  );
+  assert.deepEqual([...heatmap], [
+    0,
+    0,
+    0,
+    64,
+    64,
+    64,
+    191,
+    191,
+    191,
+    255,
+    255,
+    255,
+  ]);
+});
+
+Deno.test("render options are validated", () => {
+  const map = new Float32Array(1);
+  assert.throws(
+    () => renderExplanationRgb(image, map, 1, 1, { alpha: 2 }),
+    isClientError("BAD_USER_INPUT", "alpha must be between 0 and 1, got 2"),
+  );
+  assert.throws(
+    () => renderExplanationRgb(image, map, 1, 1, { alpha: NaN }),
+    isClientError("BAD_USER_INPUT"),
+  );
+  assert.throws(
+    () => renderExplanationRgb(image, map, 1, 1, { colormap: "rainbow" }),
+    isClientError("UNKNOWN_COLORMAP"),
+  );
+});
+
+Deno.test("encodePng output decodes back to the same pixels", async () => {
+  const png = await encodePng(3, 2, image.data);
+  assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  const back = await decodeImage(png);
+  assert.equal(back.width, 3);
+  assert.equal(back.height, 2);
+  assert.deepEqual(back.data, image.data);
+});
+
+Deno.test("toDataUrl wraps PNG bytes as base64", () => {
+  assert.equal(
+    toDataUrl(new Uint8Array([0x89, 0x50, 0x4e, 0x47])),
+    "data:image/png;base64,iVBORw==",
+  );
+});
+
+Deno.test("renderExplanation returns PNG data URLs at the image size", async () => {
+  const map = new Float32Array([0, 0.5, 1, 0.25]);
+  const result = await renderExplanation(image, map, 2, 2, {
+    colormap: "viridis",
+    alpha: 0.4,
+  });
+  const rgb = renderExplanationRgb(image, map, 2, 2, {
+    colormap: "viridis",
+    alpha: 0.4,
+  });
+  for (
+    const [url, expected] of [
+      [result.overlay, rgb.overlay],
+      [result.heatmap, rgb.heatmap],
+    ] as const
+  ) {
+    assert.ok(url.startsWith("data:image/png;base64,"));
+    const decoded = await decodeImage(decodeBase64Image(url, 1 << 20));
+    assert.equal(decoded.width, 3);
+    assert.equal(decoded.height, 2);
+    assert.deepEqual(decoded.data, expected);
+  }
+});
