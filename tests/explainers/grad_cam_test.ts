@@ -1,0 +1,207 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { analyzeImage } from "../../explainers/analysis.ts";
+import { channelMeans } from "../../explainers/grad_cam.ts";
+import { createRegistry } from "../../explainers/registry.ts";
+import { selectBackend } from "../../models/backend.ts";
+import { loadModel, type ModelRuntime } from "../../models/runtime.ts";
+import {
+  fixtureImage,
+  inMemoryHandler,
+  sharedResNet50,
+  tinyResNet,
+} from "../_shared.ts";
+
+/**
+ * The class logit as a function of layer `at`'s output, evaluated with the
+ * Keras layers themselves (not Lumen's graph): an independent reference.
+ */
+function referenceLogit(
+  model: tfl.LayersModel,
+  input: tf.Tensor,
+  at: string,
+  classIndex: number,
+): { activation: tf.Tensor; logitOf: (a: tf.Tensor) => number } {
+  const inputsOf = (l: tfl.layers.Layer) =>
+    l.inboundNodes[0].inboundLayers.map((p) => p.name);
+  const base = new Map<string, tf.Tensor>([[model.inputLayers[0].name, input]]);
+  const run = (values: Map<string, tf.Tensor>, from: number) => {
+    for (const layer of model.layers.slice(from)) {
+      if (values.has(layer.name)) continue;
+      const xs = inputsOf(layer).map((n) => values.get(n)!);
+      if (layer.name === "logits") {
+        const [w, b] = layer.getWeights();
+        values.set(
+          layer.name,
+          tf.add(tf.matMul(xs[0] as tf.Tensor2D, w as tf.Tensor2D), b),
+        );
+      } else {
+        values.set(
+          layer.name,
+          layer.apply(xs.length === 1 ? xs[0] : xs) as tf.Tensor,
+        );
+      }
+    }
+  };
+  run(base, 0);
+  const index = model.layers.findIndex((l) => l.name === at);
+  return {
+    activation: base.get(at)!,
+    logitOf: (a) =>
+      tf.tidy(() => {
+        const values = new Map<string, tf.Tensor>();
+        // Only what does not depend on `at` is reused: layers before it.
+        for (const layer of model.layers.slice(0, index)) {
+          values.set(layer.name, base.get(layer.name)!);
+        }
+        values.set(at, a);
+        run(values, index + 1);
+        return values.get("logits")!.dataSync()[classIndex];
+      }),
+  };
+}
+
+async function checkAgainstFiniteDifferences(layer: string) {
+  await selectBackend("cpu");
+  const model = tinyResNet({ size: 16 });
+  const runtime = await loadModel({
+    model: await inMemoryHandler(model),
+    backend: "cpu",
+    preprocessing: "tf",
+    warmUp: false,
+  });
+  const input = new Float32Array(16 * 16 * 3).map((_, i) => Math.cos(i * 0.71));
+  const classIndex = 3;
+  const pass = await runtime.run(input, { layer, gradients: true, classIndex });
+  const weights = channelMeans(pass.gradients!);
+  const largest = Math.max(...weights.map(Math.abs));
+
+  const x = tf.tensor4d(input, [1, 16, 16, 3]);
+  const ref = referenceLogit(model, x, layer, classIndex);
+  const a = ref.activation;
+  const [, h, w, k] = a.shape;
+  // Small enough to cross few ReLU kinks, large enough for float32.
+  const eps = 3e-3;
+  for (let c = 0; c < k; c++) {
+    // Moving a whole channel by ε changes the logit by ε·Σ_ij ∂y/∂A_ijc.
+    const bump = tf.tidy(() =>
+      tf.mul(tf.oneHot(tf.fill([1, h!, w!], c, "int32"), k!), eps)
+    );
+    const up = ref.logitOf(tf.add(a, bump));
+    const down = ref.logitOf(tf.sub(a, bump));
+    const fd = (up - down) / (2 * eps) / (h! * w!);
+    // Relative to the largest weight: float32 differences cannot resolve
+    // a tiny weight to 1e-3 of itself.
+    const error = Math.abs(fd - weights[c]) / largest;
+    assert.ok(
+      error <= 1e-3,
+      `${layer} channel ${c}: analytic ${
+        weights[c]
+      } vs finite difference ${fd}`,
+    );
+    bump.dispose();
+  }
+  runtime.dispose();
+  model.dispose();
+}
+
+Deno.test("Grad-CAM weights match finite differences inside a residual branch", async () => {
+  await checkAgainstFiniteDifferences("b_relu2");
+});
+
+Deno.test("Grad-CAM weights match finite differences at a block output", async () => {
+  await checkAgainstFiniteDifferences("b_out");
+});
+
+function correlation(a: Float32Array, b: Float32Array): number {
+  const mean = (v: Float32Array) => v.reduce((s, x) => s + x, 0) / v.length;
+  const [ma, mb] = [mean(a), mean(b)];
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += (a[i] - ma) * (b[i] - mb);
+    aa += (a[i] - ma) ** 2;
+    bb += (b[i] - mb) ** 2;
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+function ranks(v: Float32Array): Float32Array {
+  const order = [...v.keys()].sort((i, j) => v[i] - v[j]);
+  const r = new Float32Array(v.length);
+  for (let i = 0; i < order.length;) {
+    let j = i;
+    while (j + 1 < order.length && v[order[j + 1]] === v[order[i]]) j++;
+    for (let t = i; t <= j; t++) r[order[t]] = (i + j) / 2;
+    i = j + 1;
+  }
+  return r;
+}
+
+async function gradCam(runtime: ModelRuntime, classIndex?: number) {
+  const analysis = await analyzeImage(
+    runtime,
+    createRegistry(),
+    await fixtureImage("chelsea.png"),
+    { methods: ["gradcam"], layer: "layer4", classIndex },
+  );
+  return (await analysis.explain("gradcam")).heatmap;
+}
+
+Deno.test("Grad-CAM on chelsea.png for Egyptian_cat peaks on the cat, not for espresso", async () => {
+  const runtime = await sharedResNet50();
+  const cat = await gradCam(runtime, runtime.labels.indexOf("Egyptian_cat"));
+  assert.equal(cat.width, 7);
+  assert.equal(cat.height, 7);
+  const peak = cat.values.indexOf(1);
+  const [row, col] = [Math.floor(peak / 7), peak % 7];
+  // The cat fills the middle and right of the photo; corners are background.
+  assert.ok(row >= 1 && row <= 5 && col >= 1, `peak at row ${row}, col ${col}`);
+  const espresso = await gradCam(runtime, runtime.labels.indexOf("espresso"));
+  assert.ok(correlation(cat.values, espresso.values) < 0.9);
+});
+
+Deno.test("Grad-CAM changes when the classifier and last block are randomized (cascading, Adebayo et al.)", async () => {
+  const trained = await sharedResNet50();
+  const handler = await randomizedTopBlock();
+  const randomized = await loadModel({
+    model: handler,
+    labels: trained.labels,
+    backend: "wasm",
+    warmUp: false,
+  });
+  const classIndex = trained.labels.indexOf("Egyptian_cat");
+  const a = await gradCam(trained, classIndex);
+  const b = await gradCam(randomized, classIndex);
+  const rho = correlation(ranks(a.values), ranks(b.values));
+  assert.ok(rho < 0.5, `Spearman ρ = ${rho}`);
+  randomized.dispose();
+});
+
+/**
+ * The shipped weights with the classifier and the conv5_block3 kernels
+ * replaced by noise of the same fan-in scale.
+ */
+async function randomizedTopBlock(): Promise<tf.io.IOHandler> {
+  const { fileHandler } = await import("../../models/io.ts");
+  const { RESNET50_DIR } = await import("../../models/runtime.ts");
+  const artifacts = await fileHandler(`${RESNET50_DIR}ResNet50/model.json`)
+    .load!();
+  const data = new Float32Array(artifacts.weightData as ArrayBuffer);
+  let offset = 0;
+  let seed = 1;
+  const random = () => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647 - 0.5;
+  };
+  for (const spec of artifacts.weightSpecs!) {
+    const size = spec.shape.reduce((p, d) => p * d, 1);
+    if (/^(res5c_branch2[abc]|fc1000)\/kernel/.test(spec.name)) {
+      const fanIn = spec.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+      const scale = Math.sqrt(12 / fanIn);
+      for (let i = offset; i < offset + size; i++) data[i] = random() * scale;
+    }
+    offset += size;
+  }
+  return { load: () => Promise.resolve(artifacts) };
+}
