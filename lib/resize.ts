@@ -246,12 +246,37 @@ export function upsampleBilinear(
   return out;
 }
 
+/** OpenCV's fixed-point taps for one axis: source index and 11-bit weights. */
+function fixedTaps(size: number, outSize: number) {
+  const scale = size / outSize;
+  const index = new Int32Array(outSize);
+  const w0 = new Int32Array(outSize);
+  for (let i = 0; i < outSize; i++) {
+    let f = (i + 0.5) * scale - 0.5;
+    let s = Math.floor(f);
+    f -= s;
+    if (s < 0) {
+      s = 0;
+      f = 0;
+    }
+    if (s >= size - 1) {
+      s = size - 1;
+      f = 0;
+    }
+    index[i] = s;
+    w0[i] = Math.round((1 - f) * 2048);
+  }
+  return { index, w0 };
+}
+
 /**
  * Resizes an RGB image with plain bilinear interpolation, half-pixel centres
- * and no antialiasing, as OpenCV's `cv2.resize(..., cv2.INTER_LINEAR)` (to
- * rounding). This is the filter the model input uses: it matches how the
- * PyTorch and Keras references feed ResNet-50, so predictions agree with
- * theirs. The input is not modified.
+ * and no antialiasing, bit for bit as OpenCV's `cv2.resize(...,
+ * interpolation=cv2.INTER_LINEAR)` on 8-bit images (11-bit fixed-point
+ * weights; OpenCV switches to INTER_AREA for an exact 2× shrink, this does
+ * not). This is the model input's filter: it matches how the PyTorch
+ * reference feeds ResNet-50, so predictions and maps agree with it. The
+ * input is not modified.
  *
  * @example
  * ```ts
@@ -264,20 +289,37 @@ export function resizeRgbLinear(
   width: number,
   height: number,
 ): RgbImage {
-  const pixels = image.width * image.height;
+  checkSize("width", width);
+  checkSize("height", height);
+  const xs = fixedTaps(image.width, width);
+  const ys = fixedTaps(image.height, height);
+  const src = image.data;
+  // Horizontal pass: every source row at the output width, weights × 2048.
+  const rows = new Int32Array(image.height * width * 3);
+  for (let y = 0; y < image.height; y++) {
+    const row = y * image.width * 3;
+    for (let x = 0; x < width; x++) {
+      const s = row + xs.index[x] * 3;
+      const w0 = xs.w0[x];
+      const w1 = 2048 - w0;
+      const next = xs.index[x] + 1 < image.width ? s + 3 : s;
+      const out = (y * width + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        rows[out + c] = src[s + c] * w0 + src[next + c] * w1;
+      }
+    }
+  }
   const data = new Uint8Array(width * height * 3);
-  const channel = new Float32Array(pixels);
-  for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < pixels; i++) channel[i] = image.data[i * 3 + c];
-    const resized = upsampleBilinear(
-      channel,
-      image.width,
-      image.height,
-      width,
-      height,
-    );
-    for (let i = 0; i < width * height; i++) {
-      data[i * 3 + c] = Math.min(255, Math.max(0, Math.round(resized[i])));
+  for (let y = 0; y < height; y++) {
+    const b0 = ys.w0[y];
+    const b1 = 2048 - b0;
+    const r0 = ys.index[y] * width * 3;
+    const r1 = ys.index[y] + 1 < image.height ? r0 + width * 3 : r0;
+    const out = y * width * 3;
+    for (let i = 0; i < width * 3; i++) {
+      const v = (((b0 * (rows[r0 + i] >> 4)) >> 16) +
+        ((b1 * (rows[r1 + i] >> 4)) >> 16) + 2) >> 2;
+      data[out + i] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
   return { width, height, data };

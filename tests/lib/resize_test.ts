@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { resizeRgb, upsampleBilinear } from "../../lib/resize.ts";
+import {
+  resizeRgb,
+  resizeRgbLinear,
+  upsampleBilinear,
+} from "../../lib/resize.ts";
+import { decodeImage } from "../../lib/image.ts";
 
 function assertClose(actual: Float32Array, expected: number[], tol = 1e-6) {
   assert.equal(actual.length, expected.length);
@@ -161,4 +166,18 @@ Deno.test("upsampleBilinear rejects inconsistent sizes", () => {
     () => upsampleBilinear(new Float32Array(4), 2, 2, 0, 4),
     RangeError,
   );
+});
+
+Deno.test("resizeRgbLinear is bit-exact with OpenCV INTER_LINEAR on chelsea.png → 224²", async () => {
+  // Made with: cv2.resize(rgb, (224, 224), interpolation=cv2.INTER_LINEAR)
+  // (OpenCV 4.6.0, Debian python3-opencv), raw RGB bytes.
+  const expected = await Deno.readFile(
+    new URL("../fixtures/chelsea_224_cv2_inter_linear.rgb", import.meta.url),
+  );
+  const image = await decodeImage(
+    await Deno.readFile(new URL("../fixtures/chelsea.png", import.meta.url)),
+  );
+  const resized = resizeRgbLinear(image, 224, 224);
+  assert.equal(resized.width, 224);
+  assert.deepEqual(resized.data, expected);
 });
