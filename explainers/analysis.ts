@@ -37,7 +37,10 @@ export interface ImageAnalysis {
   /** The top `n` classes, most likely first. */
   top(n: number): Prediction[];
   /** The map of `method` (validated at analysis time); computed once. */
-  explain(method: string): Promise<MethodResult>;
+  explain(
+    method: string,
+    hooks?: { onProgress?: (fraction: number) => void; signal?: AbortSignal },
+  ): Promise<MethodResult>;
 }
 
 /** Options of {@linkcode analyzeImage}. */
@@ -119,7 +122,7 @@ export async function analyzeImage(
     pass,
     forwardMs,
     top: (n) => topClasses(pass.probabilities, runtime.labels, n),
-    explain(method) {
+    explain(method, hooks = {}) {
       let result = results.get(method);
       if (!result) {
         const entry = explainers.get(method);
@@ -129,7 +132,7 @@ export async function analyzeImage(
         result = (async () => {
           const t = performance.now();
           const raw = await entry.e.explain(
-            { runtime, pass, input },
+            { runtime, pass, input, ...hooks },
             entry.params,
           );
           return {

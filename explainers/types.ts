@@ -14,6 +14,10 @@ export interface ExplainContext {
   pass: ModelPass;
   /** The preprocessed model input, for methods that run extra passes. */
   input: Float32Array;
+  /** Long methods report the fraction done, 0 to 1, in order. */
+  onProgress?: (fraction: number) => void;
+  /** Aborted when the request is abandoned: long methods stop early. */
+  signal?: AbortSignal;
 }
 
 /** A map before ReLU and scaling, row-major. */

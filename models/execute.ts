@@ -25,6 +25,12 @@ export interface ExecuteOptions {
   gradients?: boolean;
   /** Class to differentiate; @default the top-1 class */
   classIndex?: number;
+  /**
+   * Activations to continue from at the boundary instead of the computed ones
+   * (any batch size; skip tensors from below broadcast over it), for methods
+   * that perturb them. The caller keeps ownership.
+   */
+  replace?: tf.Tensor;
 }
 
 /**
@@ -63,7 +69,7 @@ function evaluate(
 }
 
 /**
- * Runs `graph` on `input` (NHWC, batch 1). Everything happens inside one
+ * Runs `graph` on `input` (NHWC; batch 1, or any batch without `replace`). Everything happens inside one
  * `tf.tidy`; only the returned tensors survive.
  *
  * Layers after the boundary run under `tf.grad` only when gradients are asked
@@ -107,12 +113,12 @@ export function executeGraph(
   return tf.tidy((): tf.TensorContainer => {
     const values = new Map<string, tf.Tensor>([[graph.input, input]]);
     evaluate(lower, values, new Set([...needed, graph.input]));
-    const activations = values.get(lastLower)!;
+    const activations = options.replace ?? values.get(lastLower)!;
 
     const classOf = (logits: tf.Tensor2D): tf.Tensor1D =>
       options.classIndex === undefined
         ? tf.argMax(logits, 1) as tf.Tensor1D
-        : tf.tensor1d([options.classIndex], "int32");
+        : tf.fill([logits.shape[0]], options.classIndex, "int32");
 
     const upperLogits = (a: tf.Tensor): tf.Tensor2D => {
       const local = new Map(values);

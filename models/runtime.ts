@@ -73,11 +73,34 @@ export interface ModelRuntime {
   readonly preprocessing: PreprocessMode;
   readonly labels: readonly string[];
   readonly catalog: LayerCatalog;
-  /** How many forward and backward passes have run (for tests and metrics). */
-  readonly counters: { forward: number; backward: number };
+  /**
+   * How many shared passes ({@linkcode ModelRuntime.run}) and backward passes
+   * have run, and how many extra batch items methods ran (for tests and metrics).
+   */
+  readonly counters: { forward: number; backward: number; batchItems: number };
   /** Resizes (bilinear, as OpenCV INTER_LINEAR) and preprocesses an image. */
   prepare(image: RgbImage): Float32Array;
   run(input: Float32Array, options?: RunOptions): Promise<ModelPass>;
+  /** Logits of a batch of preprocessed inputs (one full forward). */
+  logits(inputs: readonly Float32Array[]): Promise<Float32Array[]>;
+  /**
+   * d(logit of `classIndex`)/d(input) for a batch of preprocessed inputs,
+   * with their logits: for pixel-attribution methods.
+   */
+  inputGradients(
+    inputs: readonly Float32Array[],
+    classIndex: number,
+  ): Promise<{ logits: Float32Array[]; gradients: Float32Array[] }>;
+  /**
+   * Logits of the network continued from modified activations at `layer`
+   * (each HWC, as in {@linkcode FeatureMap}), with the rest of the network
+   * (residual skips from below the layer) computed from `input` once.
+   */
+  logitsFromActivations(
+    input: Float32Array,
+    layer: string,
+    activations: readonly Float32Array[],
+  ): Promise<Float32Array[]>;
   /** Checks a class index; throws a `BAD_USER_INPUT` client error. */
   checkClass(classIndex: number): void;
   dispose(): void;
@@ -193,7 +216,43 @@ export async function loadModel(
     return graph;
   };
   const preprocessing = options.preprocessing ?? "caffe";
-  const counters = { forward: 0, backward: 0 };
+  const counters = { forward: 0, backward: 0, batchItems: 0 };
+  const inputSize = width * height * 3;
+  const batchTensor = (inputs: readonly Float32Array[]): tf.Tensor4D => {
+    const data = new Float32Array(inputs.length * inputSize);
+    inputs.forEach((x, i) => {
+      if (x.length !== inputSize) {
+        throw new Error(`Input has ${x.length} values, expected ${inputSize}`);
+      }
+      data.set(x, i * inputSize);
+    });
+    return tf.tensor4d(data, [inputs.length, height, width, 3]);
+  };
+  const split = (data: Float32Array, n: number): Float32Array[] => {
+    const size = data.length / n;
+    return Array.from(
+      { length: n },
+      (_, i) => data.slice(i * size, (i + 1) * size),
+    );
+  };
+  const readAll = async (result: {
+    logits: tf.Tensor;
+    classIndex: tf.Tensor;
+    activations: tf.Tensor | null;
+    gradients: tf.Tensor | null;
+  }, keep: tf.Tensor | null = null) => {
+    try {
+      return await Promise.all([
+        readArray(result.logits),
+        result.gradients ? readArray(result.gradients) : null,
+      ]);
+    } finally {
+      tf.dispose(
+        [result.logits, result.classIndex, result.activations, result.gradients]
+          .filter((t): t is tf.Tensor => t !== null && t !== keep),
+      );
+    }
+  };
   const classLabels = labels;
 
   const runtime: ModelRuntime = {
@@ -212,6 +271,65 @@ export async function loadModel(
         ? image
         : resizeRgbLinear(image, width, height);
       return preprocess(resized, preprocessing);
+    },
+    async logits(inputs) {
+      if (inputs.length === 0) return [];
+      const x = batchTensor(inputs);
+      try {
+        const [logits] = await readAll(executeGraph(graphFor(null), x), x);
+        counters.batchItems += inputs.length;
+        return split(logits, inputs.length);
+      } finally {
+        x.dispose();
+      }
+    },
+    async inputGradients(inputs, classIndex) {
+      runtime.checkClass(classIndex);
+      if (inputs.length === 0) return { logits: [], gradients: [] };
+      const x = batchTensor(inputs);
+      try {
+        const result = executeGraph(graphFor(source.input), x, {
+          boundary: source.input,
+          gradients: true,
+          classIndex,
+        });
+        const [logits, gradients] = await readAll(result, x);
+        counters.batchItems += inputs.length;
+        return {
+          logits: split(logits, inputs.length),
+          gradients: split(gradients!, inputs.length),
+        };
+      } finally {
+        x.dispose();
+      }
+    },
+    async logitsFromActivations(input, layerName, activations) {
+      if (activations.length === 0) return [];
+      const layer = catalog.resolve(layerName);
+      const x = batchTensor([input]);
+      const [h, w, c] = layer.shape;
+      const size = h * w * c;
+      const data = new Float32Array(activations.length * size);
+      activations.forEach((a, i) => {
+        if (a.length !== size) {
+          throw new Error(
+            `Activations have ${a.length} values, expected ${size}`,
+          );
+        }
+        data.set(a, i * size);
+      });
+      const replace = tf.tensor4d(data, [activations.length, h, w, c]);
+      try {
+        const result = executeGraph(graphFor(layer.name), x, {
+          boundary: layer.name,
+          replace,
+        });
+        const [logits] = await readAll(result, replace);
+        counters.batchItems += activations.length;
+        return split(logits, activations.length);
+      } finally {
+        tf.dispose([x, replace]);
+      }
     },
     checkClass(classIndex) {
       if (
