@@ -69,14 +69,136 @@ function evaluate(
 }
 
 /**
- * Runs `graph` on `input` (NHWC; batch 1, or any batch without `replace`). Everything happens inside one
- * `tf.tidy`; only the returned tensors survive.
+ * The part of a pass below (and including) the boundary: the boundary
+ * activations plus every lower tensor the upper part still reads (residual
+ * skips). Owns its tensors until {@linkcode LowerState.dispose}.
+ */
+export interface LowerState {
+  readonly boundary: string | null;
+  readonly activations: tf.Tensor;
+  readonly values: ReadonlyMap<string, tf.Tensor>;
+  /** Bytes held on the device, for cache accounting. */
+  readonly bytes: number;
+  dispose(): void;
+}
+
+function splitGraph(graph: CompiledGraph, boundary: string | null) {
+  const split = boundary === null
+    ? graph.nodes.length - 1
+    : boundary === graph.input
+    ? -1
+    : graph.nodes.findIndex((n) => n.name === boundary);
+  if (split < 0 && boundary !== graph.input) {
+    throw new Error(`Graph error: no node "${boundary}"`);
+  }
+  const lower = graph.nodes.slice(0, split + 1);
+  const upper = graph.nodes.slice(split + 1);
+  const upperNames = new Set(upper.map((n) => n.name));
+  const needed = new Set(
+    upper.flatMap((n) => n.inputs).filter((name) => !upperNames.has(name)),
+  );
+  const last = boundary ?? graph.logits;
+  needed.add(last);
+  return { lower, upper, needed, last };
+}
+
+/**
+ * Runs the network from `input` up to `boundary` (the whole network when
+ * null), keeping what the rest needs.
  *
- * Layers after the boundary run under `tf.grad` only when gradients are asked
- * for, so a gradient costs the part of the network above the boundary and
- * never backpropagates below it. Tensors the upper part needs from below the
- * boundary (residual skips) are constants for the gradient, as they do not
- * depend on the boundary activations.
+ * @example
+ * ```ts
+ * const state = runLower(graph, x, "activation_48");
+ * const result = runUpper(graph, state, { gradients: true });
+ * state.dispose();
+ * ```
+ */
+export function runLower(
+  graph: CompiledGraph,
+  input: tf.Tensor4D,
+  boundary: string | null,
+): LowerState {
+  const { lower, needed, last } = splitGraph(graph, boundary);
+  const names = [...needed];
+  const kept = tf.tidy(() => {
+    const values = new Map<string, tf.Tensor>([[graph.input, input]]);
+    evaluate(lower, values, new Set([...needed, graph.input]));
+    // The input belongs to the caller: hand back a copy when it is kept.
+    return names.map((n) =>
+      n === graph.input ? tf.clone(input) : values.get(n)!
+    );
+  });
+  const values = new Map(names.map((n, i) => [n, kept[i]]));
+  return {
+    boundary,
+    activations: values.get(last)!,
+    values,
+    bytes: kept.reduce((sum, t) => sum + t.size * 4, 0),
+    dispose: () => tf.dispose(kept),
+  };
+}
+
+/**
+ * Continues a pass from a {@linkcode LowerState}: the layers above the
+ * boundary, under `tf.grad` when gradients are asked for, so a gradient
+ * never backpropagates below the boundary. Lower tensors (residual skips) are
+ * constants for the gradient: they do not depend on the boundary activations.
+ * The state is not consumed. Everything runs in one `tf.tidy`; only the
+ * returned tensors survive (the returned `activations` is the state's or
+ * `replace`, still owned by them).
+ */
+export function runUpper(
+  graph: CompiledGraph,
+  state: LowerState,
+  options: Omit<ExecuteOptions, "boundary"> = {},
+): ExecutionResult {
+  const boundary = state.boundary;
+  const { upper, last } = splitGraph(graph, boundary);
+  const activations = options.replace ?? state.activations;
+  const result = tf.tidy((): tf.TensorContainer => {
+    const classOf = (logits: tf.Tensor2D): tf.Tensor1D =>
+      options.classIndex === undefined
+        ? tf.argMax(logits, 1) as tf.Tensor1D
+        : tf.fill([logits.shape[0]], options.classIndex, "int32");
+
+    const upperLogits = (a: tf.Tensor): tf.Tensor2D => {
+      const local = new Map(state.values);
+      local.set(last, a);
+      evaluate(upper, local, new Set([...local.keys()]));
+      return local.get(graph.logits)! as tf.Tensor2D;
+    };
+
+    if (!options.gradients || boundary === null) {
+      // Without an upper part the state's tensor is the logits: copy it so
+      // the result never aliases the state.
+      const logits = upper.length
+        ? upperLogits(activations)
+        : tf.clone(activations) as tf.Tensor2D;
+      return { logits, classIndex: classOf(logits) };
+    }
+    let logits: tf.Tensor2D | null = null;
+    let classIndex: tf.Tensor1D | null = null;
+    const gradients = tf.grad((a: tf.Tensor) => {
+      const l = upperLogits(a);
+      const c = classOf(l);
+      logits = tf.keep(l);
+      classIndex = tf.keep(c);
+      const mask = tf.oneHot(c, l.shape[1]);
+      return tf.sum(tf.mul(l, mask));
+    })(activations);
+    return { logits: logits!, classIndex: classIndex!, gradients };
+  }) as { logits: tf.Tensor2D; classIndex: tf.Tensor1D; gradients?: tf.Tensor };
+  return {
+    logits: result.logits,
+    classIndex: result.classIndex,
+    activations: boundary === null ? null : activations,
+    gradients: result.gradients ?? null,
+  };
+}
+
+/**
+ * A whole pass: {@linkcode runLower} then {@linkcode runUpper}. The returned
+ * `activations` tensor (when a boundary is given) is the caller's to dispose.
  *
  * @example
  * ```ts
@@ -91,68 +213,11 @@ export function executeGraph(
   options: ExecuteOptions = {},
 ): ExecutionResult {
   const boundary = options.boundary ?? null;
-  const split = boundary === null
-    ? graph.nodes.length - 1
-    : boundary === graph.input
-    ? -1
-    : graph.nodes.findIndex((n) => n.name === boundary);
-  if (split < 0 && boundary !== graph.input) {
-    throw new Error(`Graph error: no node "${boundary}"`);
-  }
-  const lower = graph.nodes.slice(0, split + 1);
-  const upper = graph.nodes.slice(split + 1);
-  // Lower-part tensors the upper part still reads (skip connections).
-  const upperNames = new Set(upper.map((n) => n.name));
-  const needed = new Set(
-    upper.flatMap((n) => n.inputs).filter((name) => !upperNames.has(name)),
-  );
-  const lastLower = boundary ?? graph.logits;
-  needed.add(lastLower);
-
-  // tidy's typing rejects null members; it skips them at run time.
-  return tf.tidy((): tf.TensorContainer => {
-    const values = new Map<string, tf.Tensor>([[graph.input, input]]);
-    evaluate(lower, values, new Set([...needed, graph.input]));
-    const activations = options.replace ?? values.get(lastLower)!;
-
-    const classOf = (logits: tf.Tensor2D): tf.Tensor1D =>
-      options.classIndex === undefined
-        ? tf.argMax(logits, 1) as tf.Tensor1D
-        : tf.fill([logits.shape[0]], options.classIndex, "int32");
-
-    const upperLogits = (a: tf.Tensor): tf.Tensor2D => {
-      const local = new Map(values);
-      local.set(lastLower, a);
-      evaluate(upper, local, new Set([...local.keys()]));
-      return local.get(graph.logits)! as tf.Tensor2D;
-    };
-
-    if (!options.gradients || boundary === null) {
-      const logits = upper.length
-        ? upperLogits(activations)
-        : activations as tf.Tensor2D;
-      return {
-        logits,
-        classIndex: classOf(logits),
-        activations: boundary === null ? null : activations,
-        gradients: null,
-      } as unknown as tf.TensorContainer;
-    }
-    let logits: tf.Tensor2D | null = null;
-    let classIndex: tf.Tensor1D | null = null;
-    const gradients = tf.grad((a: tf.Tensor) => {
-      const l = upperLogits(a);
-      const c = classOf(l);
-      logits = tf.keep(l);
-      classIndex = tf.keep(c);
-      const mask = tf.oneHot(c, l.shape[1]);
-      return tf.sum(tf.mul(l, mask));
-    })(activations);
-    return {
-      logits: logits!,
-      classIndex: classIndex!,
-      activations,
-      gradients,
-    };
-  }) as unknown as ExecutionResult;
+  const state = runLower(graph, input, boundary);
+  const result = runUpper(graph, state, options);
+  const activations = result.activations === state.activations
+    ? tf.clone(state.activations)
+    : result.activations;
+  state.dispose();
+  return { ...result, activations };
 }

@@ -18,7 +18,8 @@ import {
   type BackendPreference,
   selectBackend,
 } from "./backend.ts";
-import { executeGraph } from "./execute.ts";
+import { executeGraph, runLower, runUpper } from "./execute.ts";
+import { createPassCache, hashInput, type PassCache } from "./pass_cache.ts";
 import {
   type CompiledGraph,
   compileGraph,
@@ -78,6 +79,8 @@ export interface ModelRuntime {
    * have run, and how many extra batch items methods ran (for tests and metrics).
    */
   readonly counters: { forward: number; backward: number; batchItems: number };
+  /** The pass cache (hits, misses, size, bytes). */
+  readonly cache: Pick<PassCache, "size" | "bytes" | "stats" | "clear">;
   /** Resizes (bilinear, as OpenCV INTER_LINEAR) and preprocesses an image. */
   prepare(image: RgbImage): Float32Array;
   run(input: Float32Array, options?: RunOptions): Promise<ModelPass>;
@@ -119,6 +122,11 @@ export interface LoadOptions {
   backendDeps?: BackendDeps;
   /** Display name; @default "resnet50" or the model file's folder name */
   name?: string;
+  /**
+   * Lower-pass states kept for repeat requests on the same image (0
+   * disables); @default 8
+   */
+  cacheEntries?: number;
   /** Run one pass (and one gradient pass) before resolving; @default true */
   warmUp?: boolean;
   log?: (message: string) => void;
@@ -217,6 +225,8 @@ export async function loadModel(
   };
   const preprocessing = options.preprocessing ?? "caffe";
   const counters = { forward: 0, backward: 0, batchItems: 0 };
+  const cacheEnabled = (options.cacheEntries ?? 8) > 0;
+  const cache = createPassCache({ maxEntries: options.cacheEntries ?? 8 });
   const inputSize = width * height * 3;
   const batchTensor = (inputs: readonly Float32Array[]): tf.Tensor4D => {
     const data = new Float32Array(inputs.length * inputSize);
@@ -266,6 +276,7 @@ export async function loadModel(
     labels: classLabels,
     catalog,
     counters,
+    cache,
     prepare(image) {
       const resized = image.width === width && image.height === height
         ? image
@@ -359,18 +370,38 @@ export async function loadModel(
         ? null
         : catalog.resolve(runOptions.layer);
       const gradients = Boolean(runOptions.gradients && layer);
-      const x = tf.tensor4d(input, [1, height, width, 3]);
-      let result;
+      const graph = graphFor(layer?.name ?? null);
+      const key = `${layer?.name ?? ""}|${hashInput(input)}`;
+      let state = cache.get(key);
+      const computed = !state;
+      if (!state) {
+        const x = tf.tensor4d(input, [1, height, width, 3]);
+        try {
+          state = runLower(graph, x, layer?.name ?? null);
+        } finally {
+          x.dispose();
+        }
+        counters.forward++;
+      }
+      let result: ReturnType<typeof runUpper>;
       try {
-        result = executeGraph(graphFor(layer?.name ?? null), x, {
-          boundary: layer?.name ?? null,
+        const upper = runUpper(graph, state, {
           gradients,
           classIndex: runOptions.classIndex,
         });
+        // A clone shares the data but not the lifetime: the cache may evict
+        // (dispose) the state while this request still reads it.
+        result = {
+          ...upper,
+          activations: upper.activations ? tf.clone(upper.activations) : null,
+        };
       } finally {
-        x.dispose();
+        if (computed) {
+          // The cache may dispose it at once (too big); nothing below uses it.
+          if (cacheEnabled) cache.set(key, state);
+          else state.dispose();
+        }
       }
-      counters.forward++;
       if (gradients) counters.backward++;
       const probabilitiesTensor = tf.softmax(result.logits);
       const all = [
@@ -406,6 +437,7 @@ export async function loadModel(
       }
     },
     dispose() {
+      cache.clear();
       model.dispose();
     },
   };
@@ -416,6 +448,8 @@ export async function loadModel(
     await runtime.run(zeros, { gradients: true });
     counters.forward = 0;
     counters.backward = 0;
+    cache.clear();
+    cache.stats.hits = cache.stats.misses = 0;
   }
   log(
     `model ${runtime.name} ready on ${backend.name}${

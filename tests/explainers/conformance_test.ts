@@ -126,7 +126,9 @@ Deno.test("methods without options refuse options", () => {
 
 Deno.test("several methods on one image share one forward and one backward pass", async () => {
   const start = { ...runtime.counters };
-  const analysis = await analyzeImage(runtime, registry, input, {
+  // A new image: the pass cache would serve a known one without a pass.
+  const fresh = input.map((v) => v * 0.5);
+  const analysis = await analyzeImage(runtime, registry, fresh, {
     methods: ["activation", "gradcam", "centerbias"],
   });
   for (const m of ["activation", "gradcam", "centerbias"]) {
@@ -139,7 +141,8 @@ Deno.test("several methods on one image share one forward and one backward pass"
 
 Deno.test("gradient-free methods run no backward pass", async () => {
   const start = { ...runtime.counters };
-  const analysis = await analyzeImage(runtime, registry, input, {
+  const fresh = input.map((v) => v * 0.25);
+  const analysis = await analyzeImage(runtime, registry, fresh, {
     methods: ["activation"],
   });
   await analysis.explain("activation");
