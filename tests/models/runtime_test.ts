@@ -55,8 +55,16 @@ Deno.test("50 predictions leave the tensor count unchanged", async () => {
   const runtime = await sharedResNet50();
   const input = runtime.prepare(await fixtureImage("coffee.png"));
   await runtime.run(input);
+  runtime.cache.clear();
   const before = tf.memory().numTensors;
-  for (let i = 0; i < 50; i++) await runtime.run(input);
+  const passes = runtime.counters.forward;
+  for (let i = 0; i < 50; i++) {
+    // Every input differs, so each is a real pass, not a cache hit.
+    input[i] += 1;
+    await runtime.run(input, { layer: i % 2 ? "layer4" : null });
+  }
+  assert.equal(runtime.counters.forward - passes, 50);
+  runtime.cache.clear();
   assert.equal(tf.memory().numTensors, before);
 });
 
