@@ -7,8 +7,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
+import { prepareWasm, withWasmEnvironment } from "./wasm_threads.ts";
 
 /** A backend Lumen can run on. */
 export type BackendName = "webgpu" | "wasm" | "cpu";
@@ -29,6 +29,8 @@ export interface BackendInfo {
   adapter: string | null;
   /** Why earlier candidates were skipped, in order. */
   skipped: string[];
+  /** WASM threads (1 elsewhere). */
+  threads: number;
 }
 
 /** A WebGPU adapter as far as backend choice cares. */
@@ -42,6 +44,8 @@ export interface BackendDeps {
   requestAdapter(): Promise<AdapterSummary | null>;
   /** Makes `name` the active backend; resolves false or throws on failure. */
   activate(name: BackendName): Promise<boolean>;
+  /** The WASM thread count in use, when known. */
+  threads?(): number;
 }
 
 interface GpuAdapterInfoLike {
@@ -70,15 +74,49 @@ async function requestAdapter(): Promise<AdapterSummary | null> {
   return { description, isFallback };
 }
 
-async function activate(name: BackendName): Promise<boolean> {
-  const ok = await tf.setBackend(name);
-  await tf.ready();
-  // setBackend can resolve false and leave TF.js on another backend.
-  return ok && tf.getBackend() === name;
+let wasmThreads: number | null = null;
+
+async function activate(
+  name: BackendName,
+  threads: number,
+  log: (m: string) => void,
+): Promise<boolean> {
+  const start = async () => {
+    const ok = await tf.setBackend(name);
+    await tf.ready();
+    // setBackend can resolve false and leave TF.js on another backend.
+    return ok && tf.getBackend() === name;
+  };
+  if (name !== "wasm") return await start();
+  // The WASM module starts once per process, with the first thread count.
+  wasmThreads ??= (await prepareWasm({ threads, log })).threads;
+  return await withWasmEnvironment(wasmThreads, start);
 }
 
-/** The real adapter lookup and TF.js activation. */
-export const defaultBackendDeps: BackendDeps = { requestAdapter, activate };
+/** The default WASM thread count: every core the machine reports. */
+export const DEFAULT_THREADS = Math.max(1, navigator.hardwareConcurrency ?? 1);
+
+/**
+ * The real adapter lookup and TF.js activation, with `threads` WASM threads.
+ *
+ * @example
+ * ```ts
+ * await selectBackend("wasm", backendDeps({ threads: 1 })); // single-threaded
+ * ```
+ */
+export function backendDeps(
+  options: { threads?: number; log?: (m: string) => void } = {},
+): BackendDeps & { threads(): number } {
+  const threads = options.threads ?? DEFAULT_THREADS;
+  return {
+    requestAdapter,
+    activate: (name) => activate(name, threads, options.log ?? (() => {})),
+    threads: () => wasmThreads ?? threads,
+  };
+}
+
+/** The real adapter lookup and TF.js activation, default threads. */
+export const defaultBackendDeps: BackendDeps = backendDeps();
 
 /**
  * Activates the best backend allowed by `preference`:
@@ -129,6 +167,7 @@ export async function selectBackend(
           name,
           adapter: name === "webgpu" ? adapter!.description : null,
           skipped,
+          threads: name === "wasm" ? (deps.threads?.() ?? 1) : 1,
         };
       }
       skip(`${name}: backend did not initialise`);
@@ -139,4 +178,20 @@ export async function selectBackend(
     }
   }
   throw new Error(`No TF.js backend could start: ${skipped.join("; ")}`);
+}
+
+/**
+ * Releases the active backend's resources. WASM threads keep the process
+ * alive until the backend is removed, so call this before exiting.
+ *
+ * @example
+ * ```ts
+ * shutdownBackend();
+ * Deno.exit(0);
+ * ```
+ */
+export function shutdownBackend(): void {
+  for (const name of ["wasm", "webgpu"]) {
+    if (tf.findBackend(name)) tf.removeBackend(name);
+  }
 }

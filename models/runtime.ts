@@ -14,6 +14,7 @@ import { preprocess, type PreprocessMode } from "../lib/preprocess.ts";
 import { resizeRgbLinear } from "../lib/resize.ts";
 import {
   type BackendDeps,
+  backendDeps,
   type BackendInfo,
   type BackendPreference,
   selectBackend,
@@ -120,6 +121,8 @@ export interface LoadOptions {
   /** @default "auto" */
   backend?: BackendPreference;
   backendDeps?: BackendDeps;
+  /** WASM threads; @default every core (`navigator.hardwareConcurrency`) */
+  threads?: number;
   /** Display name; @default "resnet50" or the model file's folder name */
   name?: string;
   /**
@@ -178,7 +181,7 @@ export async function loadModel(
   const log = options.log ?? (() => {});
   const backend = await selectBackend(
     options.backend ?? "auto",
-    options.backendDeps,
+    options.backendDeps ?? backendDeps({ threads: options.threads, log }),
     log,
   );
   const shipped = options.model === undefined;
@@ -454,7 +457,7 @@ export async function loadModel(
   log(
     `model ${runtime.name} ready on ${backend.name}${
       backend.adapter ? ` (${backend.adapter})` : ""
-    }`,
+    }${backend.name === "wasm" ? `, ${backend.threads} threads` : ""}`,
   );
   return runtime;
 }
