@@ -1,0 +1,86 @@
+/**
+ * Looking ahead at what a query selects, so that resolvers can tell eager
+ * work from work the client deferred or did not ask for.
+ *
+ * @module
+ */
+import {
+  type DirectiveNode,
+  type GraphQLResolveInfo,
+  Kind,
+  type SelectionSetNode,
+  type ValueNode,
+} from "graphql";
+
+function argumentValue(
+  directive: DirectiveNode,
+  name: string,
+  variables: Record<string, unknown>,
+): unknown {
+  const arg = directive.arguments?.find((a) => a.name.value === name);
+  if (!arg) return undefined;
+  const value: ValueNode = arg.value;
+  if (value.kind === Kind.BOOLEAN) return value.value;
+  if (value.kind === Kind.VARIABLE) return variables[value.name.value];
+  return undefined;
+}
+
+/** Whether @skip / @include leave the node in. */
+function included(
+  directives: readonly DirectiveNode[] | undefined,
+  variables: Record<string, unknown>,
+): boolean {
+  for (const d of directives ?? []) {
+    const condition = argumentValue(d, "if", variables);
+    if (d.name.value === "skip" && condition === true) return false;
+    if (d.name.value === "include" && condition === false) return false;
+  }
+  return true;
+}
+
+function deferred(
+  directives: readonly DirectiveNode[] | undefined,
+  variables: Record<string, unknown>,
+): boolean {
+  const defer = directives?.find((d) => d.name.value === "defer");
+  return defer !== undefined && argumentValue(defer, "if", variables) !== false;
+}
+
+/**
+ * Whether the field being resolved selects any of `names` directly in its
+ * sub-selection, outside `@defer` fragments (fragments are followed,
+ * `@skip` / `@include` respected).
+ *
+ * @example
+ * ```ts
+ * // In Query.explain for `explain(...) { label overlay }`:
+ * selectsEagerly(info, ["overlay", "heatmap"]); // true
+ * // ...and for `explain(...) { label ... @defer { overlay } }`: false
+ * ```
+ */
+export function selectsEagerly(
+  info: GraphQLResolveInfo,
+  names: readonly string[],
+): boolean {
+  const variables = info.variableValues;
+  const seen = new Set<string>();
+  const visit = (set: SelectionSetNode | undefined): boolean => {
+    for (const selection of set?.selections ?? []) {
+      if (!included(selection.directives, variables)) continue;
+      if (selection.kind === Kind.FIELD) {
+        if (names.includes(selection.name.value)) return true;
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (deferred(selection.directives, variables)) continue;
+        if (visit(selection.selectionSet)) return true;
+      } else {
+        if (deferred(selection.directives, variables)) continue;
+        const name = selection.name.value;
+        if (seen.has(name)) continue;
+        seen.add(name);
+        if (visit(info.fragments[name]?.selectionSet)) return true;
+      }
+    }
+    return false;
+  };
+  return info.fieldNodes.some((node) => visit(node.selectionSet));
+}

@@ -1,0 +1,203 @@
+/**
+ * Helpers for the API tests: one app on the shared ResNet-50, GraphQL over
+ * `app.fetch` or real HTTP, multipart uploads and multipart/mixed parsing.
+ *
+ * @module
+ */
+import { createRegistry } from "../../explainers/registry.ts";
+import { encodeBase64 } from "../../lib/base64.ts";
+import { encodePng } from "../../lib/render.ts";
+import { type App, type AppOptions, createApp } from "../../schema/app.ts";
+import { fixtureBytes, fixtureImage, sharedResNet50 } from "../_shared.ts";
+
+/** A GraphQL response body. */
+export interface GraphQLBody {
+  data?: Record<string, unknown> | null;
+  errors?: {
+    message: string;
+    path?: (string | number)[];
+    extensions?: { code?: string; [key: string]: unknown };
+  }[];
+}
+
+/** Sends a request to the app, in-process or to a base URL over HTTP. */
+export type Transport = (request: Request) => Promise<Response>;
+
+let app: Promise<App> | null = null;
+
+/** The app on the shared ResNet-50, built once per process. */
+export function sharedApp(): Promise<App> {
+  app ??= sharedResNet50().then((runtime) =>
+    createApp({ runtime: () => runtime, registry: createRegistry() })
+  );
+  return app;
+}
+
+/** An app on the shared ResNet-50 with some options changed. */
+export async function appWith(options: Partial<AppOptions>): Promise<App> {
+  const runtime = await sharedResNet50();
+  return createApp({
+    runtime: () => runtime,
+    registry: createRegistry(),
+    ...options,
+  });
+}
+
+let chelsea: Promise<string> | null = null;
+
+/** chelsea.png as base64 (read once). */
+export function chelseaBase64(): Promise<string> {
+  chelsea ??= fixtureBytes("chelsea.png").then(encodeBase64);
+  return chelsea;
+}
+
+/**
+ * chelsea.png with its first pixel set to `seed`, as base64: the same cat,
+ * but an input no pass cache has seen.
+ */
+export async function freshChelseaBase64(seed: number): Promise<string> {
+  const image = await fixtureImage("chelsea.png");
+  const data = image.data.slice();
+  data.fill(seed & 0xff, 0, 3);
+  return encodeBase64(await encodePng(image.width, image.height, data));
+}
+
+/** A fixture as a `File`, as a browser would upload it. */
+export async function fixtureFile(name: string): Promise<File> {
+  const bytes = new Uint8Array(await fixtureBytes(name));
+  const type = name.endsWith(".png") ? "image/png" : "image/jpeg";
+  return new File([bytes], name, { type });
+}
+
+/** A JSON GraphQL POST to `/graphql` on `base`. */
+export function graphqlRequest(
+  query: string,
+  variables: Record<string, unknown> = {},
+  options: { base?: string; accept?: string } = {},
+): Request {
+  return new Request(`${options.base ?? "http://localhost"}/graphql`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: options.accept ?? "application/graphql-response+json",
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+}
+
+/**
+ * A GraphQL multipart request (the upload spec): `operations`, `map`, and
+ * the file as part "0", bound to `variables.<variable>`.
+ */
+export function uploadRequest(
+  query: string,
+  variable: string,
+  file: Blob,
+  options: { base?: string; variables?: Record<string, unknown> } = {},
+): Request {
+  const form = new FormData();
+  form.set(
+    "operations",
+    JSON.stringify({
+      query,
+      variables: { ...options.variables, [variable]: null },
+    }),
+  );
+  form.set("map", JSON.stringify({ "0": [`variables.${variable}`] }));
+  form.set("0", file, file instanceof File ? file.name : "upload");
+  return new Request(`${options.base ?? "http://localhost"}/graphql`, {
+    method: "POST",
+    body: form,
+  });
+}
+
+/** Sends and parses a single (non-incremental) GraphQL response. */
+export async function send(
+  transport: Transport,
+  request: Request,
+): Promise<GraphQLBody> {
+  const response = await transport(request);
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(
+      `Not JSON (HTTP ${response.status}): ${text.slice(0, 300)}`,
+    );
+  }
+}
+
+/**
+ * Splits a multipart/mixed body into its JSON parts, in order. Delimiter
+ * lines are `--boundary` and the closing `--boundary--`; each part has
+ * headers, a blank line, then one JSON document.
+ */
+export function parseMultipartMixed(
+  contentType: string,
+  body: string,
+): Record<string, unknown>[] {
+  const match = /boundary="?([^";]+)"?/i.exec(contentType);
+  if (!match) throw new Error(`No boundary in ${contentType}`);
+  const delimiter = `--${match[1]}`;
+  const parts: string[][] = [];
+  let current: string[] | null = null;
+  for (const line of body.split(/\r?\n/)) {
+    if (line === delimiter || line === `${delimiter}--`) {
+      if (current) parts.push(current);
+      current = line === delimiter ? [] : null;
+      continue;
+    }
+    current?.push(line);
+  }
+  return parts.map((lines) => {
+    const blank = lines.indexOf("");
+    return JSON.parse(lines.slice(blank + 1).join("\n"));
+  });
+}
+
+/**
+ * Runs `fn` against the app served over real HTTP on a random loopback
+ * port; the server is shut down afterwards.
+ */
+export async function withServer<T>(
+  app: App,
+  fn: (base: string) => Promise<T>,
+): Promise<T> {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    app.fetch,
+  );
+  try {
+    return await fn(`http://127.0.0.1:${server.addr.port}`);
+  } finally {
+    await server.shutdown();
+  }
+}
+
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) {
+      crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+    }
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * The first 33 bytes of a PNG (signature and a valid IHDR chunk) declaring
+ * `width × height` 8-bit RGB pixels, and nothing else.
+ */
+export function pngHeader(width: number, height: number): Uint8Array {
+  const bytes = new Uint8Array(33);
+  const view = new DataView(bytes.buffer);
+  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  view.setUint32(8, 13);
+  bytes.set([0x49, 0x48, 0x44, 0x52], 12); // "IHDR"
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  bytes.set([8, 2, 0, 0, 0], 24); // 8-bit, truecolour
+  view.setUint32(29, crc32(bytes.subarray(12, 29)));
+  return bytes;
+}

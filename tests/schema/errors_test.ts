@@ -1,0 +1,285 @@
+import assert from "node:assert/strict";
+import { createRegistry } from "../../explainers/registry.ts";
+import type { Explainer } from "../../explainers/types.ts";
+import { encodeBase64 } from "../../lib/base64.ts";
+import { createApp } from "../../schema/app.ts";
+import type { Logger } from "../../schema/log.ts";
+import {
+  appWith,
+  chelseaBase64,
+  graphqlRequest,
+  pngHeader,
+  send,
+  sharedApp,
+  type Transport,
+  uploadRequest,
+  withServer,
+} from "./_helpers.ts";
+
+interface Case {
+  name: string;
+  code: string;
+  query: string;
+  variables?: (b64: string) => Record<string, unknown>;
+  /** A substring the message must contain. */
+  says?: string;
+}
+
+const EXPLAIN = (args: string) =>
+  `query($b: String) { explain(image: { base64: $b }${args}) { label overlay } }`;
+
+/** Random bytes, seeded so failures reproduce. */
+function noise(length: number): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(length);
+  let x = 12345;
+  for (let i = 0; i < length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  return bytes;
+}
+
+const CASES: Case[] = [
+  {
+    name: "two image sources",
+    code: "BAD_USER_INPUT",
+    query:
+      `query($b: String) { predict(image: { base64: $b, url: "http://x/" }) { label } }`,
+    says: "exactly one",
+  },
+  {
+    name: "no image source",
+    code: "BAD_USER_INPUT",
+    query: `{ predict(image: {}) { label } }`,
+    says: "exactly one",
+  },
+  {
+    name: "classIndex 1000",
+    code: "BAD_USER_INPUT",
+    query: EXPLAIN(", classIndex: 1000"),
+    says: "0 to 999",
+  },
+  {
+    name: "classIndex -1",
+    code: "BAD_USER_INPUT",
+    query: EXPLAIN(", classIndex: -1"),
+    says: "0 to 999",
+  },
+  {
+    name: "classIndex and className together",
+    code: "BAD_USER_INPUT",
+    query: EXPLAIN(', classIndex: 1, className: "tabby"'),
+  },
+  {
+    name: "unknown className",
+    code: "BAD_USER_INPUT",
+    query: EXPLAIN(', className: "tabbby"'),
+    says: '"tabby"',
+  },
+  {
+    name: "alpha 2",
+    code: "BAD_USER_INPUT",
+    query: EXPLAIN(", render: { alpha: 2 }"),
+    says: "alpha",
+  },
+  {
+    name: "options for a method not requested",
+    code: "BAD_USER_INPUT",
+    query: EXPLAIN(", options: { activation: {} }"),
+  },
+  {
+    name: "options a method does not take",
+    code: "BAD_USER_INPUT",
+    query: EXPLAIN(", options: { gradcam: { k: 1 } }"),
+  },
+  {
+    name: "no methods",
+    code: "BAD_USER_INPUT",
+    query:
+      `query($b: String) { explainMany(image: { base64: $b }, methods: []) { label } }`,
+  },
+  {
+    name: "top 0",
+    code: "BAD_USER_INPUT",
+    query:
+      `query($b: String) { predict(image: { base64: $b }, top: 0) { label } }`,
+  },
+  {
+    name: "url while URL inputs are off",
+    code: "BAD_USER_INPUT",
+    query:
+      `{ predict(image: { url: "https://example.com/cat.png" }) { label } }`,
+    says: "--allow-url-host",
+  },
+  {
+    name: "file given as a string",
+    code: "BAD_USER_INPUT",
+    query: `{ predict(image: { file: "cat.png" }) { label } }`,
+    says: "multipart",
+  },
+  {
+    name: "unknown method",
+    code: "UNKNOWN_METHOD",
+    query: EXPLAIN(', method: "no-such-method"'),
+    says: '"gradcam"',
+  },
+  {
+    name: "unknown method in explainMany, before any work",
+    code: "UNKNOWN_METHOD",
+    query:
+      `query($b: String) { explainMany(image: { base64: $b }, methods: ["gradcam", "nope"]) { label } }`,
+  },
+  {
+    name: "unknown layer",
+    code: "UNKNOWN_LAYER",
+    query: EXPLAIN(', layer: "layer5"'),
+  },
+  {
+    name: "layer without a 4-D output",
+    code: "UNSUPPORTED_LAYER",
+    query: EXPLAIN(', layer: "avg_pool"'),
+  },
+  {
+    name: "unknown colormap",
+    code: "UNKNOWN_COLORMAP",
+    query: EXPLAIN(', render: { colormap: "nope" }'),
+    says: '"jet"',
+  },
+  {
+    name: "random bytes",
+    code: "INVALID_IMAGE",
+    query: EXPLAIN(""),
+    variables: () => ({ b: encodeBase64(noise(1000)) }),
+  },
+  {
+    name: "invalid base64",
+    code: "INVALID_IMAGE",
+    query: EXPLAIN(""),
+    variables: () => ({ b: "not base64 at all!" }),
+  },
+  {
+    name: "PNG declaring 100000×100000 pixels",
+    code: "IMAGE_TOO_LARGE",
+    query: EXPLAIN(""),
+    variables: () => ({ b: encodeBase64(pngHeader(100_000, 100_000)) }),
+  },
+];
+
+async function runMatrix(transport: Transport, base: string): Promise<void> {
+  const b64 = await chelseaBase64();
+  for (const c of CASES) {
+    const body = await send(
+      transport,
+      graphqlRequest(c.query, c.variables?.(b64) ?? { b: b64 }, { base }),
+    );
+    const error = body.errors?.[0];
+    assert.equal(
+      error?.extensions?.code,
+      c.code,
+      `${c.name}: ${error?.message}`,
+    );
+    if (c.says) assert.ok(error!.message.includes(c.says), error!.message);
+  }
+  // The server still answers a good query.
+  const body = await send(
+    transport,
+    graphqlRequest(
+      `query($b: String!) { predict(image: { base64: $b }, top: 1) { label } }`,
+      { b: b64 },
+      { base },
+    ),
+  );
+  assert.deepEqual(body, { data: { predict: [{ label: "Egyptian_cat" }] } });
+}
+
+Deno.test("every error code, in-process", async () => {
+  await runMatrix((await sharedApp()).fetch, "http://localhost");
+});
+
+Deno.test("every error code, over HTTP", async () => {
+  await withServer(await sharedApp(), (base) => runMatrix(fetch, base));
+});
+
+Deno.test("an oversized upload is IMAGE_TOO_LARGE before it is read", async () => {
+  const app = await appWith({ limits: { maxImageBytes: 1000 } });
+  const file = new File([noise(2000)], "big.png", { type: "image/png" });
+  const body = await send(
+    app.fetch,
+    uploadRequest(
+      `query($f: File!) { predict(image: { file: $f }) { label } }`,
+      "f",
+      file,
+    ),
+  );
+  assert.equal(body.errors?.[0].extensions?.code, "IMAGE_TOO_LARGE");
+});
+
+Deno.test("too many methods is BAD_USER_INPUT", async () => {
+  const app = await appWith({ limits: { maxMethods: 1 } });
+  const body = await send(
+    app.fetch,
+    graphqlRequest(
+      `query($b: String) { explainMany(image: { base64: $b }, methods: ["gradcam", "activation"]) { label } }`,
+      { b: "" },
+    ),
+  );
+  assert.equal(body.errors?.[0].extensions?.code, "BAD_USER_INPUT");
+  assert.match(body.errors![0].message, /limit is 1/);
+});
+
+Deno.test("MODEL_NOT_READY while loading; explainers still answer", async () => {
+  const app = createApp({ runtime: () => null, registry: createRegistry() });
+  for (
+    const query of [
+      "{ model { backend } }",
+      `{ predict(image: { base64: "AAAA" }) { label } }`,
+      `{ explain(image: { base64: "AAAA" }) { label } }`,
+      `{ explainMany(image: { base64: "AAAA" }, methods: ["gradcam"]) { label } }`,
+    ]
+  ) {
+    const body = await send(app.fetch, graphqlRequest(query));
+    assert.equal(body.errors?.[0].extensions?.code, "MODEL_NOT_READY", query);
+  }
+  const body = await send(app.fetch, graphqlRequest("{ explainers { name } }"));
+  assert.equal(body.errors, undefined);
+});
+
+Deno.test("MODEL_LOAD_FAILED after a failed load, with the reason", async () => {
+  const app = createApp({
+    runtime: () => null,
+    loadError: () => "Cannot read model.json",
+    registry: createRegistry(),
+  });
+  const body = await send(app.fetch, graphqlRequest("{ model { backend } }"));
+  assert.equal(body.errors?.[0].extensions?.code, "MODEL_LOAD_FAILED");
+  assert.match(body.errors![0].message, /Cannot read model\.json/);
+});
+
+Deno.test("unexpected errors are masked for clients and logged", async () => {
+  const broken: Explainer = {
+    name: "broken",
+    description: "Always fails",
+    needsGradients: false,
+    parseParams: () => ({}),
+    explain() {
+      throw new Error("secret internal detail");
+    },
+  };
+  const logged: { level: string; msg: string }[] = [];
+  const log: Logger = (level, msg) => logged.push({ level, msg });
+  const app = await appWith({ registry: createRegistry([broken]), log });
+  const body = await send(
+    app.fetch,
+    graphqlRequest(
+      `query($b: String) { explain(image: { base64: $b }, method: "broken") { label map { width } } }`,
+      { b: await chelseaBase64() },
+    ),
+  );
+  const error = body.errors?.[0];
+  assert.equal(error?.extensions?.code, "INTERNAL_SERVER_ERROR");
+  assert.ok(!error!.message.includes("secret"), error!.message);
+  assert.ok(
+    logged.some((l) => l.level === "error" && l.msg.includes("secret")),
+    JSON.stringify(logged),
+  );
+});

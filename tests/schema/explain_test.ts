@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { sharedResNet50 } from "../_shared.ts";
+import {
+  chelseaBase64,
+  fixtureFile,
+  freshChelseaBase64,
+  graphqlRequest,
+  send,
+  sharedApp,
+  uploadRequest,
+  withServer,
+} from "./_helpers.ts";
+
+interface Explanation {
+  method: string;
+  layer: string;
+  classIndex: number;
+  label: string;
+  probability: number;
+  predictions: { label: string; probability: number }[];
+  map: {
+    width: number;
+    height: number;
+    values: number[];
+    rawMin: number;
+    rawMax: number;
+  };
+  overlay: string;
+  heatmap: string;
+  timings: { decode: number; forward: number; explain: number; render: number };
+}
+
+const PNG_DATA_URL = "data:image/png;base64,";
+
+Deno.test("explain gradcam by base64: overlay, heatmap, 7×7 map in [0, 1]", async () => {
+  const app = await sharedApp();
+  const body = await send(
+    app.fetch,
+    graphqlRequest(
+      `query($b: String!) {
+        explain(image: { base64: $b }, method: "gradcam") {
+          method layer classIndex label probability
+          predictions { label probability }
+          map { width height values rawMin rawMax }
+          timings { decode forward explain render }
+          overlay heatmap
+        }
+      }`,
+      { b: await chelseaBase64() },
+    ),
+  );
+  assert.equal(body.errors, undefined);
+  const e = body.data!.explain as Explanation;
+  assert.equal(e.method, "gradcam");
+  assert.equal(e.layer, (await sharedResNet50()).catalog.defaultLayer);
+  assert.equal(e.label, "Egyptian_cat");
+  assert.equal(e.classIndex, 285);
+  assert.equal(e.predictions.length, 5);
+  assert.equal(e.predictions[0].label, "Egyptian_cat");
+  assert.equal(e.probability, e.predictions[0].probability);
+  assert.equal(e.map.width, 7);
+  assert.equal(e.map.height, 7);
+  assert.equal(e.map.values.length, 49);
+  assert.ok(e.map.values.every((v) => v >= 0 && v <= 1));
+  assert.equal(Math.max(...e.map.values), 1);
+  assert.ok(e.map.rawMax > 0);
+  assert.ok(e.overlay.startsWith(PNG_DATA_URL));
+  assert.ok(e.heatmap.startsWith(PNG_DATA_URL));
+  assert.notEqual(e.overlay, e.heatmap);
+  // Selected (not deferred) overlay: timings.render waits for the render.
+  assert.ok(e.timings.render > 0);
+  assert.ok(e.timings.forward > 0);
+  assert.ok(e.timings.decode > 0);
+});
+
+Deno.test("explain renders nothing when overlay and heatmap are not selected", async () => {
+  const app = await sharedApp();
+  const body = await send(
+    app.fetch,
+    graphqlRequest(
+      `query($b: String!) {
+        explain(image: { base64: $b }, method: "activation", layer: "layer3",
+                className: "tabby") {
+          method layer label classIndex
+          timings { render explain }
+        }
+      }`,
+      { b: await chelseaBase64() },
+    ),
+  );
+  assert.equal(body.errors, undefined);
+  const e = body.data!.explain as Explanation;
+  assert.equal(e.timings.render, 0);
+  assert.ok(e.timings.explain >= 0);
+  assert.equal(e.label, "tabby");
+  assert.equal(e.classIndex, 281);
+  assert.equal(e.method, "activation");
+  const layer3 = (await sharedResNet50()).catalog.resolve("layer3");
+  assert.equal(e.layer, layer3.name);
+});
+
+Deno.test("explain by multipart upload over HTTP, with render options", async () => {
+  const app = await sharedApp();
+  const file = await fixtureFile("chelsea.jpg");
+  await withServer(app, async (base) => {
+    const body = await send(
+      fetch,
+      uploadRequest(
+        `query($file: File!) {
+          explain(image: { file: $file }, method: "gradcam",
+                  render: { colormap: "viridis", alpha: 0.5 }) {
+            label map { width height } heatmap
+          }
+        }`,
+        "file",
+        file,
+        { base },
+      ),
+    );
+    assert.equal(body.errors, undefined);
+    const e = body.data!.explain as Explanation;
+    assert.equal(e.label, "Egyptian_cat");
+    assert.equal(e.map.width, 7);
+    assert.ok(e.heatmap.startsWith(PNG_DATA_URL));
+  });
+});
+
+Deno.test("explainMany without @stream keeps the order of methods", async () => {
+  const app = await sharedApp();
+  const runtime = await sharedResNet50();
+  const before = runtime.counters.forward;
+  const body = await send(
+    app.fetch,
+    graphqlRequest(
+      `query($b: String!) {
+        explainMany(image: { base64: $b },
+                    methods: ["gradcam", "activation", "gradcam"]) {
+          method label map { width }
+        }
+      }`,
+      { b: await freshChelseaBase64(1) },
+    ),
+  );
+  assert.equal(body.errors, undefined);
+  const list = body.data!.explainMany as Explanation[];
+  assert.deepEqual(list.map((e) => e.method), ["gradcam", "activation"]);
+  assert.ok(list.every((e) => e.label === "Egyptian_cat"));
+  // One shared model pass for all methods.
+  assert.equal(runtime.counters.forward - before, 1);
+});
+
+Deno.test("model and explainers describe the server", async () => {
+  const app = await sharedApp();
+  const body = await send(
+    app.fetch,
+    graphqlRequest(`{
+      model {
+        name backend adapter inputSize classes preprocessing defaultLayer
+        layers { name shape kind aliases explainable }
+        labels
+      }
+      explainers { name description needsGradients }
+    }`),
+  );
+  assert.equal(body.errors, undefined);
+  const model = body.data!.model as Record<string, unknown>;
+  assert.equal(model.backend, "wasm");
+  assert.equal(model.inputSize, 224);
+  assert.equal(model.classes, 1000);
+  assert.equal((model.labels as string[])[285], "Egyptian_cat");
+  const layers = model.layers as { name: string; explainable: boolean }[];
+  assert.ok(layers.some((l) => l.name === model.defaultLayer && l.explainable));
+  const explainers = body.data!.explainers as { name: string }[];
+  const names = explainers.map((e) => e.name);
+  assert.ok(
+    names.includes("activation") && names.includes("gradcam"),
+    names.join(),
+  );
+});
