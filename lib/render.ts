@@ -7,11 +7,11 @@
  *
  * @module
  */
-import pngCodec from "imagescript/png/node.js";
 import { encodeBase64 } from "./base64.ts";
 import { applyColormap, colormapLut } from "./colormap.ts";
 import { clientError } from "./errors.ts";
 import type { RgbImage } from "./image.ts";
+import { encodeRgbPng } from "./png.ts";
 import { upsampleBilinear } from "./resize.ts";
 
 /** Options for {@link renderExplanation} and {@link renderExplanationRgb}. */
@@ -85,17 +85,9 @@ export function blend(
   return out;
 }
 
-/** imagescript's PNG encoder (untyped CommonJS module). */
-const png = pngCodec as {
-  encode(
-    data: Uint8Array,
-    options: { width: number; height: number; channels: 3; level: number },
-  ): Uint8Array;
-};
-
 /**
  * Encodes RGB pixels as an 8-bit truecolour PNG (opaque, no metadata, so
- * the output depends on the pixels only).
+ * the output depends on the pixels only), with lib/png.ts.
  *
  * @example
  * ```ts
@@ -108,16 +100,7 @@ export function encodePng(
   height: number,
   rgb: Uint8Array,
 ): Promise<Uint8Array> {
-  if (rgb.length !== width * height * 3) {
-    return Promise.reject(
-      new RangeError(
-        `RGB data has ${rgb.length} bytes, expected ${width * height * 3}`,
-      ),
-    );
-  }
-  return Promise.resolve(
-    png.encode(rgb, { width, height, channels: 3, level: 1 }),
-  );
+  return encodeRgbPng(width, height, rgb);
 }
 
 /**
