@@ -25,6 +25,8 @@ export interface MethodResult {
   heatmap: Heatmap;
   /** Milliseconds spent in the explainer and the scaling. */
   explainMs: number;
+  /** The method's diagnostics, if any (see `RawMap.details`). */
+  details?: Record<string, number>;
 }
 
 /** The shared state of explanations of one image. */
@@ -36,7 +38,10 @@ export interface ImageAnalysis {
   readonly forwardMs: number;
   /** The top `n` classes, most likely first. */
   top(n: number): Prediction[];
-  /** The map of `method` (validated at analysis time); computed once. */
+  /**
+   * The map of `method` (validated at analysis time); computed once. A
+   * failed or aborted computation is forgotten, so a later call retries.
+   */
   explain(
     method: string,
     hooks?: { onProgress?: (fraction: number) => void; signal?: AbortSignal },
@@ -139,9 +144,14 @@ export async function analyzeImage(
             method,
             heatmap: scaleMap(raw.values, raw.width, raw.height),
             explainMs: performance.now() - t,
+            ...(raw.details ? { details: raw.details } : {}),
           };
         })();
         results.set(method, result);
+        const pending = result;
+        pending.catch(() => {
+          if (results.get(method) === pending) results.delete(method);
+        });
       }
       return result;
     },

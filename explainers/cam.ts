@@ -1,22 +1,60 @@
 /**
- * The class-activation-map pipeline shared by CAM variants: each variant
- * gives only its channel weights, as in pytorch-grad-cam's `get_cam_weights`;
- * the map is Σ_k w_k · A_k at the layer's resolution.
+ * The class-activation-map pipeline shared by CAM variants. Each variant gives
+ * one small function, as in pytorch-grad-cam's `get_cam_weights`:
+ * - `weights`: one weight per channel, map = Σ_k w_k · A_k;
+ * - `elementWeights`: one weight per activation, map = Σ_k W_k ⊙ A_k
+ *   (HiResCAM, LayerCAM);
+ * - `map`: the whole map, for variants that are not a weighted sum of the
+ *   channels (EigenCAM).
+ *
+ * Every map is at the layer's resolution and comes back before ReLU and
+ * scaling, which the shared pipeline (`lib/heatmap.ts`) applies.
  *
  * @module
  */
 import { clientError } from "../lib/errors.ts";
 import type { FeatureMap } from "../models/runtime.ts";
-import type { Explainer, RawMap } from "./types.ts";
+import type { ExplainContext, Explainer, RawMap } from "./types.ts";
 
-/** How one CAM variant weighs the channels. */
-export interface CamSpec {
+/** What every CAM variant declares. */
+interface CamBase<P> {
   name: string;
   description: string;
   needsGradients: boolean;
-  /** One weight per channel from the activations (and gradients). */
-  weights(activations: FeatureMap, gradients: FeatureMap | null): Float32Array;
+  /** Validates the variant's options; @default no options accepted */
+  parseParams?: (raw: unknown) => P;
 }
+
+/** A CAM variant that weighs whole channels. */
+export interface CamSpec<P = Record<never, never>> extends CamBase<P> {
+  /** One weight per channel from the activations (and gradients). */
+  weights(
+    activations: FeatureMap,
+    gradients: FeatureMap | null,
+    ctx: ExplainContext,
+    params: P,
+  ): Float32Array | Promise<Float32Array>;
+}
+
+/** A CAM variant that weighs every activation on its own. */
+export interface ElementCamSpec<P = Record<never, never>> extends CamBase<P> {
+  /** One weight per activation, HWC like the activations. */
+  elementWeights(
+    activations: FeatureMap,
+    gradients: FeatureMap | null,
+  ): Float32Array;
+}
+
+/** A CAM variant that computes its layer-resolution map itself. */
+export interface MapCamSpec<P = Record<never, never>> extends CamBase<P> {
+  map(activations: FeatureMap, gradients: FeatureMap | null): RawMap;
+}
+
+/** Any CAM variant. */
+export type AnyCamSpec<P = Record<never, never>> =
+  | CamSpec<P>
+  | ElementCamSpec<P>
+  | MapCamSpec<P>;
 
 /**
  * Σ_k w_k · A_k over the channels of an HWC feature map.
@@ -38,7 +76,80 @@ export function weightedSum(a: FeatureMap, weights: Float32Array): RawMap {
   return { width, height, values };
 }
 
-/** Rejects any options: the basic CAM methods take none. */
+/**
+ * Σ_k W_k ⊙ A_k: the channel sum of an elementwise product of two HWC maps
+ * of the same shape.
+ *
+ * @example
+ * ```ts
+ * const a = { height: 1, width: 1, channels: 2, data: new Float32Array([1, 2]) };
+ * elementwiseSum(a, new Float32Array([3, 4])).values; // [11]
+ * ```
+ */
+export function elementwiseSum(a: FeatureMap, weights: Float32Array): RawMap {
+  const { height, width, channels, data } = a;
+  if (weights.length !== data.length) {
+    throw new RangeError(
+      `Element weights have ${weights.length} values, expected ${data.length}`,
+    );
+  }
+  const values = new Float32Array(height * width);
+  for (let p = 0; p < height * width; p++) {
+    let sum = 0;
+    const base = p * channels;
+    for (let k = 0; k < channels; k++) {
+      sum += weights[base + k] * data[base + k];
+    }
+    values[p] = sum;
+  }
+  return { width, height, values };
+}
+
+/**
+ * One channel of an HWC map, as a row-major H×W array.
+ *
+ * @example
+ * ```ts
+ * const a = { height: 1, width: 2, channels: 2, data: new Float32Array([1, 2, 3, 4]) };
+ * channelOf(a, 1); // [2, 4]
+ * ```
+ */
+export function channelOf(a: FeatureMap, k: number): Float32Array {
+  const out = new Float32Array(a.height * a.width);
+  for (let p = 0; p < out.length; p++) out[p] = a.data[p * a.channels + k];
+  return out;
+}
+
+/**
+ * The indices of the `n` channels with the highest mean activation, highest
+ * first (ties: lower index first); all channels, in order, when `n` is 0 or
+ * at least the channel count (the Faster-Score-CAM selection).
+ *
+ * @example
+ * ```ts
+ * const a = { height: 1, width: 1, channels: 3, data: new Float32Array([1, 5, 3]) };
+ * strongestChannels(a, 2); // [1, 2]
+ * ```
+ */
+export function strongestChannels(a: FeatureMap, n: number): number[] {
+  const all = Array.from({ length: a.channels }, (_, k) => k);
+  if (n <= 0 || n >= a.channels) return all;
+  const sums = new Float64Array(a.channels);
+  for (let p = 0; p < a.height * a.width; p++) {
+    for (let k = 0; k < a.channels; k++) sums[k] += a.data[p * a.channels + k];
+  }
+  return all.sort((i, j) => sums[j] - sums[i] || i - j).slice(0, n);
+}
+
+/**
+ * Rejects any options: the basic CAM methods take none.
+ *
+ * @example
+ * ```ts
+ * noParams("gradcam")(undefined); // {}
+ * noParams("gradcam")({ foo: 1 }); // throws BAD_USER_INPUT
+ * ```
+ */
 export function noParams(name: string): (raw: unknown) => Record<never, never> {
   return (raw) => {
     if (
@@ -55,7 +166,8 @@ export function noParams(name: string): (raw: unknown) => Record<never, never> {
 }
 
 /**
- * Builds a CAM explainer from its channel-weight function.
+ * Builds a CAM explainer from its channel weights, element weights or map
+ * function. All variants share the checks and the output format.
  *
  * @example
  * ```ts
@@ -65,23 +177,38 @@ export function noParams(name: string): (raw: unknown) => Record<never, never> {
  * });
  * ```
  */
-export function camExplainer(spec: CamSpec): Explainer<Record<never, never>> {
+export function camExplainer<P = Record<never, never>>(
+  spec: AnyCamSpec<P>,
+): Explainer<P> {
+  const parseParams = spec.parseParams ??
+    (noParams(spec.name) as (raw: unknown) => P);
   return {
     name: spec.name,
     description: spec.description,
     needsGradients: spec.needsGradients,
-    parseParams: noParams(spec.name),
-    explain({ pass }) {
-      if (!pass.activations) {
+    resolution: "layer",
+    parseParams,
+    explain(ctx, params) {
+      const { activations, gradients } = ctx.pass;
+      if (!activations) {
         throw new Error(`${spec.name}: the pass has no activations`);
       }
-      if (spec.needsGradients && !pass.gradients) {
+      if (spec.needsGradients && !gradients) {
         throw new Error(`${spec.name}: the pass has no gradients`);
       }
-      return weightedSum(
-        pass.activations,
-        spec.weights(pass.activations, pass.gradients),
-      );
+      if ("weights" in spec) {
+        const w = spec.weights(activations, gradients, ctx, params);
+        return w instanceof Promise
+          ? w.then((resolved) => weightedSum(activations, resolved))
+          : weightedSum(activations, w);
+      }
+      if ("elementWeights" in spec) {
+        return elementwiseSum(
+          activations,
+          spec.elementWeights(activations, gradients),
+        );
+      }
+      return spec.map(activations, gradients);
     },
   };
 }

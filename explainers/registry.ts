@@ -4,8 +4,20 @@
  * @module
  */
 import { clientError } from "../lib/errors.ts";
+import { ablationCamExplainer } from "./ablation_cam.ts";
 import { activationExplainer } from "./activation.ts";
+import { eigenCamExplainer } from "./eigen_cam.ts";
+import { eigenGradCamExplainer } from "./eigen_grad_cam.ts";
 import { gradCamExplainer } from "./grad_cam.ts";
+import { gradCamPlusPlusExplainer } from "./grad_cam_plus_plus.ts";
+import { hiResCamExplainer } from "./hires_cam.ts";
+import { integratedGradientsExplainer } from "./integrated_gradients.ts";
+import { layerCamExplainer } from "./layer_cam.ts";
+import { occlusionExplainer } from "./occlusion.ts";
+import { saliencyExplainer } from "./saliency.ts";
+import { scoreCamExplainer } from "./score_cam.ts";
+import { smoothGradExplainer } from "./smooth_grad.ts";
+import { xGradCamExplainer } from "./xgrad_cam.ts";
 import type { Explainer } from "./types.ts";
 
 /** Looks explainers up by name. */
@@ -16,11 +28,30 @@ export interface Registry {
   get(name: string): Explainer;
 }
 
-/** The built-in methods. Adding a method: one file, one line here. */
+/**
+ * The built-in methods. Adding a method: one file, one line here.
+ *
+ * @example
+ * ```ts
+ * builtinExplainers().map((e) => e.name); // ["activation", "gradcam", …]
+ * ```
+ */
 export function builtinExplainers(): Explainer[] {
   return [
     activationExplainer(),
     gradCamExplainer(),
+    gradCamPlusPlusExplainer(),
+    hiResCamExplainer(),
+    xGradCamExplainer(),
+    layerCamExplainer(),
+    eigenCamExplainer(),
+    eigenGradCamExplainer(),
+    scoreCamExplainer(),
+    ablationCamExplainer(),
+    saliencyExplainer(),
+    smoothGradExplainer(),
+    integratedGradientsExplainer(),
+    occlusionExplainer(),
   ];
 }
 

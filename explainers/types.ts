@@ -25,6 +25,11 @@ export interface RawMap {
   width: number;
   height: number;
   values: Float32Array;
+  /**
+   * Method-specific diagnostics, e.g. integrated gradients'
+   * `completenessError`; absent for most methods.
+   */
+  details?: Record<string, number>;
 }
 
 /** An explanation method. */
@@ -35,6 +40,12 @@ export interface Explainer<P = unknown> {
   readonly description: string;
   /** Whether the shared pass must include gradients at the layer. */
   readonly needsGradients: boolean;
+  /**
+   * Where the map lives: on the layer's grid (`"layer"`, the default), or
+   * over the model input (`"input"`: pixel attributions at the input's size,
+   * occlusion on its patch grid), the same whatever the layer.
+   */
+  readonly resolution?: "layer" | "input";
   /** Validates user options; throws a `BAD_USER_INPUT` client error. */
   parseParams(raw: unknown): P;
   explain(ctx: ExplainContext, params: P): RawMap | Promise<RawMap>;

@@ -11,6 +11,7 @@ import { createRegistry } from "../explainers/registry.ts";
 import { decodeImage } from "../lib/image.ts";
 import { encodePng, renderExplanationRgb } from "../lib/render.ts";
 import { loadModel } from "../models/runtime.ts";
+import { shutdownBackend } from "../models/backend.ts";
 
 const runtime = await loadModel({ backend: "wasm" });
 const registry = createRegistry();
@@ -20,10 +21,10 @@ const image = await decodeImage(
   ),
 );
 const analysis = await analyzeImage(runtime, registry, image, {
-  methods: registry.names,
+  methods: ["activation", "gradcam"],
 });
 console.log(analysis.top(3));
-for (const method of registry.names) {
+for (const method of ["activation", "gradcam"]) {
   const { heatmap } = await analysis.explain(method);
   const rgb = renderExplanationRgb(
     image,
@@ -38,3 +39,5 @@ for (const method of registry.names) {
   );
   console.log(`wrote ${path.pathname}`);
 }
+// WASM threads keep the process alive until the backend is removed.
+shutdownBackend();

@@ -11,11 +11,19 @@ import {
   builtinExplainers,
   createRegistry,
 } from "../../explainers/registry.ts";
-import { tinyRuntime } from "../_shared.ts";
+import { randomizedRuntime, sanityCheck } from "../../explainers/sanity.ts";
+import { inMemoryHandler, tinyResNet, tinyRuntime } from "../_shared.ts";
 
 const registry = createRegistry([...builtinExplainers(), centerBias]);
 const runtime = await tinyRuntime("wasm");
 const input = new Float32Array(32 * 32 * 3).map((_, i) => Math.sin(i * 0.13));
+// The same tiny network with its block and classifier replaced by noise.
+const tinyHandler = await inMemoryHandler(tinyResNet());
+const loadTiny = () => tinyHandler.load!();
+const randomized = await randomizedRuntime(loadTiny, {
+  preprocessing: "tf",
+  backend: "wasm",
+});
 
 for (const explainer of registry.list()) {
   const name = explainer.name;
@@ -28,7 +36,8 @@ for (const explainer of registry.list()) {
     return (await analysis.explain(name)).heatmap;
   };
 
-  Deno.test(`${name}: map has the layer's size and values in [0, 1]`, async () => {
+  Deno.test(`${name}: map has the declared size and values in [0, 1]`, async () => {
+    const maps = [];
     for (
       const [layer, size] of [["b_out", 16], ["b_relu2", 16], [
         "stem_relu",
@@ -36,14 +45,26 @@ for (const explainer of registry.list()) {
       ]] as const
     ) {
       const map = await explain(layer);
-      assert.equal(map.width, size);
-      assert.equal(map.height, size);
-      assert.equal(map.values.length, size * size);
+      if ((explainer.resolution ?? "layer") === "layer") {
+        assert.equal(map.width, size);
+        assert.equal(map.height, size);
+      } else {
+        // Over the 32×32 input: at its resolution or a coarser grid.
+        assert.ok(map.width >= 1 && map.width <= 32, `${map.width}`);
+        assert.ok(map.height >= 1 && map.height <= 32, `${map.height}`);
+      }
+      assert.equal(map.values.length, map.width * map.height);
       for (const v of map.values) assert.ok(v >= 0 && v <= 1, `${v}`);
       assert.ok(
         map.values.some((v) => v === 1) || map.values.every((v) => v === 0),
       );
       assert.ok(map.rawMax >= map.rawMin);
+      maps.push(map);
+    }
+    if (explainer.resolution === "input") {
+      // Input-resolution maps do not depend on the layer.
+      assert.deepEqual(maps[1], maps[0]);
+      assert.deepEqual(maps[2], maps[0]);
     }
   });
 
@@ -58,6 +79,19 @@ for (const explainer of registry.list()) {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 20; i++) await explain("b_relu2", i % 10);
     assert.equal(tf.memory().numTensors, before);
+  });
+
+  Deno.test(`${name}: the map changes when the model is randomized (sanity check)`, async () => {
+    const { spearman } = await sanityCheck(
+      { trained: runtime, randomized, registry },
+      { image: input, method: name, layer: "b_out", classIndex: 2 },
+    );
+    if (name === "centerbias") {
+      // A model-free baseline fails the check: that is what it is for.
+      assert.equal(spearman, 1);
+    } else {
+      assert.ok(spearman < 0.9, `Spearman ρ = ${spearman}`);
+    }
   });
 
   Deno.test(`${name}: bad layer and class give clear errors`, async () => {
@@ -85,11 +119,13 @@ for (const explainer of registry.list()) {
 }
 
 Deno.test("an unknown method lists the valid ones", () => {
-  assert.throws(() => registry.get("gradcam++"), (e: GraphQLError) => {
+  assert.throws(() => registry.get("guidedgradcam"), (e: GraphQLError) => {
     assert.equal(e.extensions.code, "UNKNOWN_METHOD");
     assert.equal(
       e.message,
-      'Unknown method "gradcam++": valid methods are "activation", "gradcam", "centerbias"',
+      'Unknown method "guidedgradcam": valid methods are "activation", "gradcam", "gradcam++", ' +
+        '"hirescam", "xgradcam", "layercam", "eigencam", "eigengradcam", "scorecam", ' +
+        '"ablationcam", "saliency", "smoothgrad", "integratedgradients", "occlusion", "centerbias"',
     );
     return true;
   });
@@ -137,6 +173,25 @@ Deno.test("several methods on one image share one forward and one backward pass"
   await analysis.explain("gradcam");
   assert.equal(runtime.counters.forward - start.forward, 1);
   assert.equal(runtime.counters.backward - start.backward, 1);
+});
+
+Deno.test("the six gradient-CAM variants share one forward and one backward pass, and no extra pass", async () => {
+  const methods = [
+    "gradcam",
+    "gradcam++",
+    "hirescam",
+    "xgradcam",
+    "layercam",
+    "eigengradcam",
+  ];
+  const start = { ...runtime.counters };
+  // An input not seen before, so that the runtime's pass cache cannot help.
+  const fresh = input.map((v) => 0.9 * v);
+  const analysis = await analyzeImage(runtime, registry, fresh, { methods });
+  for (const m of methods) await analysis.explain(m);
+  assert.equal(runtime.counters.forward - start.forward, 1);
+  assert.equal(runtime.counters.backward - start.backward, 1);
+  assert.equal(runtime.counters.batchItems, start.batchItems);
 });
 
 Deno.test("gradient-free methods run no backward pass", async () => {

@@ -5,6 +5,11 @@ import { analyzeImage } from "../../explainers/analysis.ts";
 import { channelMeans } from "../../explainers/grad_cam.ts";
 import { createRegistry } from "../../explainers/registry.ts";
 import { selectBackend } from "../../models/backend.ts";
+import {
+  randomizedRuntime,
+  resnet50Artifacts,
+  sanityCheck,
+} from "../../explainers/sanity.ts";
 import { loadModel, type ModelRuntime } from "../../models/runtime.ts";
 import {
   fixtureImage,
@@ -126,18 +131,6 @@ function correlation(a: Float32Array, b: Float32Array): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-function ranks(v: Float32Array): Float32Array {
-  const order = [...v.keys()].sort((i, j) => v[i] - v[j]);
-  const r = new Float32Array(v.length);
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j + 1 < order.length && v[order[j + 1]] === v[order[i]]) j++;
-    for (let t = i; t <= j; t++) r[order[t]] = (i + j) / 2;
-    i = j + 1;
-  }
-  return r;
-}
-
 async function gradCam(runtime: ModelRuntime, classIndex?: number) {
   const analysis = await analyzeImage(
     runtime,
@@ -163,45 +156,26 @@ Deno.test("Grad-CAM on chelsea.png for Egyptian_cat peaks on the cat, not for es
 
 Deno.test("Grad-CAM changes when the classifier and last block are randomized (cascading, Adebayo et al.)", async () => {
   const trained = await sharedResNet50();
-  const handler = await randomizedTopBlock();
-  const randomized = await loadModel({
-    model: handler,
+  const randomized = await randomizedRuntime(resnet50Artifacts, {
     labels: trained.labels,
     backend: "wasm",
-    warmUp: false,
   });
-  const classIndex = trained.labels.indexOf("Egyptian_cat");
-  const a = await gradCam(trained, classIndex);
-  const b = await gradCam(randomized, classIndex);
-  const rho = correlation(ranks(a.values), ranks(b.values));
-  assert.ok(rho < 0.5, `Spearman ρ = ${rho}`);
-  randomized.dispose();
+  const { spearman } = await sanityCheck(
+    { trained, randomized, registry: createRegistry() },
+    {
+      image: await fixtureImage("chelsea.png"),
+      method: "gradcam",
+      layer: "layer4",
+      classIndex: trained.labels.indexOf("Egyptian_cat"),
+    },
+  );
+  assert.ok(spearman < 0.5, `Spearman ρ = ${spearman}`);
+  // The randomized model is shared by the process: asking again is free.
+  assert.equal(
+    await randomizedRuntime(resnet50Artifacts, {
+      labels: trained.labels,
+      backend: "wasm",
+    }),
+    randomized,
+  );
 });
-
-/**
- * The shipped weights with the classifier and the conv5_block3 kernels
- * replaced by noise of the same fan-in scale.
- */
-async function randomizedTopBlock(): Promise<tf.io.IOHandler> {
-  const { fileHandler } = await import("../../models/io.ts");
-  const { RESNET50_DIR } = await import("../../models/runtime.ts");
-  const artifacts = await fileHandler(`${RESNET50_DIR}ResNet50/model.json`)
-    .load!();
-  const data = new Float32Array(artifacts.weightData as ArrayBuffer);
-  let offset = 0;
-  let seed = 1;
-  const random = () => {
-    seed = (seed * 16807) % 2147483647;
-    return seed / 2147483647 - 0.5;
-  };
-  for (const spec of artifacts.weightSpecs!) {
-    const size = spec.shape.reduce((p, d) => p * d, 1);
-    if (/^(res5c_branch2[abc]|fc1000)\/kernel/.test(spec.name)) {
-      const fanIn = spec.shape.slice(0, -1).reduce((p, d) => p * d, 1);
-      const scale = Math.sqrt(12 / fanIn);
-      for (let i = offset; i < offset + size; i++) data[i] = random() * scale;
-    }
-    offset += size;
-  }
-  return { load: () => Promise.resolve(artifacts) };
-}

@@ -1,0 +1,175 @@
+/**
+ * EigenCAM (Muhammad & Yeasin 2020): the layer's activations projected on
+ * their first principal component. Class-agnostic and gradient-free.
+ *
+ * @module
+ */
+import { camExplainer } from "./cam.ts";
+import type { Explainer, RawMap } from "./types.ts";
+import type { FeatureMap } from "../models/runtime.ts";
+
+/** Power-iteration limits: plenty for the maps' 1e-4 tolerance. */
+const MAX_ITERATIONS = 20_000;
+const TOLERANCE = 1e-12;
+
+/**
+ * The eigenvector of the largest eigenvalue of a symmetric positive
+ * semi-definite n×n matrix (row-major, float64), by power iteration from
+ * `start`. Returns null when the matrix maps `start` to zero.
+ */
+function topEigenvector(
+  matrix: Float64Array,
+  n: number,
+  start: Float64Array,
+): Float64Array | null {
+  let v = start;
+  let norm = euclidean(v);
+  if (norm === 0) return null;
+  v = v.map((x) => x / norm);
+  const next = new Float64Array(n);
+  for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      const row = i * n;
+      for (let j = 0; j < n; j++) sum += matrix[row + j] * v[j];
+      next[i] = sum;
+    }
+    norm = 0;
+    for (let i = 0; i < n; i++) norm += next[i] * next[i];
+    norm = Math.sqrt(norm);
+    if (norm === 0) return null;
+    let change = 0;
+    for (let i = 0; i < n; i++) {
+      const x = next[i] / norm;
+      change += (x - v[i]) ** 2;
+      v[i] = x;
+    }
+    if (change < TOLERANCE * TOLERANCE) break;
+  }
+  return v;
+}
+
+/**
+ * The projection of an HWC map, seen as an (H·W)×K matrix X with each
+ * column (channel) centred, on its first right singular vector v: the map
+ * X·v, at the map's resolution. v is found by power iteration on whichever
+ * Gram matrix is smaller: XᵀX (K×K) or XXᵀ (HW×HW, then v ∝ Xᵀu). Its sign,
+ * arbitrary in an SVD, is chosen so that the projection correlates
+ * positively with the map's (uncentred) channel sum Σ_k X_k.
+ *
+ * @example
+ * ```ts
+ * // Two pixels, two channels that rise together: the projection follows them.
+ * const m = { height: 1, width: 2, channels: 2, data: new Float32Array([0, 0, 1, 2]) };
+ * firstComponentProjection(m).values; // ≈ [-1.118, 1.118]
+ * ```
+ */
+export function firstComponentProjection(m: FeatureMap): RawMap {
+  const { height, width, channels: k } = m;
+  const n = height * width;
+  const x = new Float64Array(n * k);
+  const means = new Float64Array(k);
+  for (let p = 0; p < n; p++) {
+    for (let c = 0; c < k; c++) means[c] += m.data[p * k + c];
+  }
+  for (let c = 0; c < k; c++) means[c] /= n;
+  const channelSum = new Float64Array(n);
+  for (let p = 0; p < n; p++) {
+    for (let c = 0; c < k; c++) {
+      x[p * k + c] = m.data[p * k + c] - means[c];
+      channelSum[p] += m.data[p * k + c];
+    }
+  }
+  // Start where the answer likely is (along the centred channel sum), with a
+  // small deterministic spread so no eigenvector is missed by orthogonality.
+  const sumMean = channelSum.reduce((s, v) => s + v, 0) / n;
+  const centredSum = channelSum.map((v) => v - sumMean);
+  const jitter = (i: number) => ((i * 0.6180339887498949) % 1) - 0.5;
+  let v: Float64Array | null;
+  if (k <= n) {
+    const gram = new Float64Array(k * k);
+    for (let p = 0; p < n; p++) {
+      const row = p * k;
+      for (let a = 0; a < k; a++) {
+        const xa = x[row + a];
+        if (xa === 0) continue;
+        for (let b = a; b < k; b++) gram[a * k + b] += xa * x[row + b];
+      }
+    }
+    for (let a = 0; a < k; a++) {
+      for (let b = 0; b < a; b++) gram[a * k + b] = gram[b * k + a];
+    }
+    const start = new Float64Array(k);
+    for (let p = 0; p < n; p++) {
+      for (let c = 0; c < k; c++) start[c] += x[p * k + c] * centredSum[p];
+    }
+    v = topEigenvector(gram, k, withJitter(start, jitter));
+  } else {
+    const gram = new Float64Array(n * n);
+    for (let p = 0; p < n; p++) {
+      for (let q = p; q < n; q++) {
+        let sum = 0;
+        for (let c = 0; c < k; c++) sum += x[p * k + c] * x[q * k + c];
+        gram[p * n + q] = sum;
+        gram[q * n + p] = sum;
+      }
+    }
+    const u = topEigenvector(gram, n, withJitter(centredSum, jitter));
+    v = null;
+    if (u) {
+      const xu = new Float64Array(k);
+      for (let p = 0; p < n; p++) {
+        for (let c = 0; c < k; c++) xu[c] += x[p * k + c] * u[p];
+      }
+      const norm = euclidean(xu);
+      v = norm > 0 ? xu.map((value) => value / norm) : null;
+    }
+  }
+  const values = new Float32Array(n);
+  if (!v) return { width, height, values };
+  const projection = new Float64Array(n);
+  let agreement = 0;
+  for (let p = 0; p < n; p++) {
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += x[p * k + c] * v[c];
+    projection[p] = sum;
+    // The projection has zero mean, so this is its covariance with the sum.
+    agreement += sum * channelSum[p];
+  }
+  const sign = agreement < 0 ? -1 : 1;
+  for (let p = 0; p < n; p++) values[p] = sign * projection[p];
+  return { width, height, values };
+}
+
+function euclidean(v: Float64Array): number {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  return Math.sqrt(sum);
+}
+
+function withJitter(
+  start: Float64Array,
+  jitter: (i: number) => number,
+): Float64Array {
+  const scale = euclidean(start) || 1;
+  return start.map((v, i) => v + 1e-3 * scale * jitter(i + 1));
+}
+
+/**
+ * Makes the `eigencam` explainer.
+ *
+ * @example
+ * ```ts
+ * const explainer = eigenCamExplainer();
+ * explainer.needsGradients; // false
+ * ```
+ */
+export function eigenCamExplainer(): Explainer<Record<never, never>> {
+  return camExplainer({
+    name: "eigencam",
+    description:
+      "EigenCAM: the activations projected on their first principal component (class-agnostic, no gradients)",
+    needsGradients: false,
+    map: (a) => firstComponentProjection(a),
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * LayerCAM (Jiang et al. 2021): each activation is weighted by its own
+ * positive gradient, which keeps fine detail at shallow layers.
+ *
+ * @module
+ */
+import { camExplainer } from "./cam.ts";
+import type { Explainer } from "./types.ts";
+
+/**
+ * Makes the `layercam` explainer: map = Σ_k ReLU(G_k) ⊙ A_k.
+ *
+ * @example
+ * ```ts
+ * const explainer = layerCamExplainer();
+ * explainer.needsGradients; // true
+ * ```
+ */
+export function layerCamExplainer(): Explainer<Record<never, never>> {
+  return camExplainer({
+    name: "layercam",
+    description:
+      "LayerCAM: the channel sum of activations times their positive gradients, location by location",
+    needsGradients: true,
+    elementWeights: (_a, g) => g!.data.map((v) => v > 0 ? v : 0),
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * Score-CAM (Wang et al. 2020): each channel's activation map, upsampled
+ * and min-max scaled, masks the input; the class logit of each masked input,
+ * softmaxed over the channels, weighs the channels. Gradient-free, one
+ * forward pass per channel (batched); `topChannels` keeps only the strongest
+ * channels (Faster Score-CAM).
+ *
+ * Masking happens in the model's preprocessed input space, as
+ * pytorch-grad-cam multiplies the normalised input tensor: a mask of 0 gives
+ * the preprocessed value 0, i.e. the ImageNet mean colour for ResNet-50's
+ * `caffe` preprocessing (grey for `tf`).
+ *
+ * @module
+ */
+import { upsampleBilinear } from "../lib/resize.ts";
+import type { FeatureMap } from "../models/runtime.ts";
+import { inBatches, softmax } from "./_batch.ts";
+import { numberOptions, type ParsedOptions } from "./_options.ts";
+import { camExplainer, channelOf, strongestChannels } from "./cam.ts";
+import type { Explainer } from "./types.ts";
+
+const OPTIONS = {
+  /** Channels with the highest mean activation to use; 0 for all. */
+  topChannels: { integer: true, min: 0, max: 100_000, default: 64 },
+  /** Masked inputs per forward pass. */
+  batchSize: { integer: true, min: 1, max: 256, default: 16 },
+};
+
+/** Options of `scorecam`: `topChannels` (@default 64; 0 = all), `batchSize` (@default 16). */
+export type ScoreCamParams = ParsedOptions<typeof OPTIONS>;
+
+/**
+ * The Score-CAM mask of channel `k`: its map upsampled bilinearly (as
+ * OpenCV) to `width`×`height`, then scaled as (m − min) / (max − min + 1e-8).
+ *
+ * @example
+ * ```ts
+ * const a = { height: 1, width: 2, channels: 1, data: new Float32Array([0, 2]) };
+ * scoreCamMask(a, 0, 4, 1); // ≈ [0, 0.25, 0.75, 1]
+ * ```
+ */
+export function scoreCamMask(
+  a: FeatureMap,
+  k: number,
+  width: number,
+  height: number,
+): Float32Array {
+  const mask = upsampleBilinear(
+    channelOf(a, k),
+    a.width,
+    a.height,
+    width,
+    height,
+  );
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of mask) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const range = max - min + 1e-8;
+  for (let i = 0; i < mask.length; i++) mask[i] = (mask[i] - min) / range;
+  return mask;
+}
+
+/**
+ * An HWC input with every pixel's colour values multiplied by `mask`.
+ *
+ * @example
+ * ```ts
+ * maskInput(new Float32Array([1, 2, 3, 4, 5, 6]), new Float32Array([1, 0.5]));
+ * // [1, 2, 3, 2, 2.5, 3]
+ * ```
+ */
+export function maskInput(
+  input: Float32Array,
+  mask: Float32Array,
+): Float32Array {
+  const out = new Float32Array(input.length);
+  for (let p = 0; p < mask.length; p++) {
+    out[3 * p] = input[3 * p] * mask[p];
+    out[3 * p + 1] = input[3 * p + 1] * mask[p];
+    out[3 * p + 2] = input[3 * p + 2] * mask[p];
+  }
+  return out;
+}
+
+/**
+ * Makes the `scorecam` explainer.
+ *
+ * @example
+ * ```ts
+ * const explainer = scoreCamExplainer();
+ * explainer.parseParams({ topChannels: 16 }); // { topChannels: 16, batchSize: 16 }
+ * ```
+ */
+export function scoreCamExplainer(): Explainer<ScoreCamParams> {
+  return camExplainer<ScoreCamParams>({
+    name: "scorecam",
+    description:
+      "Score-CAM: activations weighted by the softmaxed class logit of the input masked by each channel (one forward pass per channel)",
+    needsGradients: false,
+    parseParams: numberOptions("scorecam", OPTIONS),
+    async weights(a, _g, ctx, params) {
+      const channels = strongestChannels(a, params.topChannels);
+      const { width, height } = ctx.runtime.inputSize;
+      const classIndex = ctx.pass.classIndex;
+      const scores = await inBatches(
+        channels.length,
+        params.batchSize,
+        async (start, end) => {
+          const inputs = channels.slice(start, end).map((k) =>
+            maskInput(ctx.input, scoreCamMask(a, k, width, height))
+          );
+          const logits = await ctx.runtime.logits(inputs);
+          return logits.map((l) => l[classIndex]);
+        },
+        ctx,
+      );
+      const chosen = softmax(scores);
+      const weights = new Float32Array(a.channels);
+      channels.forEach((k, i) => weights[k] = chosen[i]);
+      return weights;
+    },
+  });
+}
