@@ -1,7 +1,9 @@
 /**
  * The Lumen server: reads flags and environment, starts `Deno.serve` at once
  * (so `/health` answers while the model loads), loads the model in the
- * background, and shuts down gracefully on SIGINT / SIGTERM.
+ * background, and shuts down gracefully on SIGINT / SIGTERM: it stops
+ * accepting connections, lets in-flight work finish within the grace period
+ * (then cancels it), releases the backend and exits 0.
  *
  * ```sh
  * deno run --allow-read=. --allow-env --allow-net main.ts --port 8000
@@ -18,17 +20,20 @@ import { PREPROCESS_MODES, type PreprocessMode } from "./lib/preprocess.ts";
 import {
   BACKEND_PREFERENCES,
   type BackendPreference,
+  shutdownBackend,
 } from "./models/backend.ts";
 import { loadModel, type ModelRuntime, parseLabels } from "./models/runtime.ts";
-import { createApp } from "./schema/mod.ts";
-import { jsonLogger, type Logger } from "./schema/mod.ts";
+import { createApp, DEFAULT_LIMITS, type Limits } from "./schema/mod.ts";
+import { jsonLogger, type Logger, type LogLevel } from "./schema/mod.ts";
+import { serveHttp } from "./schema/serve.ts";
 
 /** Usage text, printed by `--help` and after a bad flag. */
 export const USAGE = `Usage: deno task serve [FLAGS]
    or: deno run --allow-read=. --allow-env --allow-net main.ts [FLAGS]
 
 Flags:
-  --port N                 Port to listen on (env PORT; default 8000)
+  --port N                 Port to listen on (env PORT; default 8000; 0 picks
+                           a free one, logged as "listening")
   --hostname HOST          Interface to listen on (default 0.0.0.0, all)
   --backend NAME           auto, webgpu, wasm or cpu (env LUMEN_BACKEND;
                            default auto: WebGPU on a real GPU, else WASM)
@@ -42,7 +47,34 @@ Flags:
                            link-local addresses (metadata stays refused)
   --plugin PATH            Import an explainer module (default export: an
                            Explainer or an array of them; repeatable)
+  --production             GraphiQL and introspection off, errors masked
+                           without details
+  --graphiql               Serve GraphiQL even with --production
+  --introspection          Answer introspection even with --production
+  --log-level LEVEL        debug, info, warn or error (default info)
   --help                   Show this text
+
+Limits (see RELIABILITY.md):
+  --max-image-bytes N      Largest image, uploaded, base64 or fetched
+                           (default 20971520, 20 MiB)
+  --max-base64-chars N     Longest base64 image text (default 29360128)
+  --max-pixels N           Largest decoded image, width x height, read from
+                           the header before decoding (default 40000000)
+  --max-request-bytes N    Largest HTTP request body (default 33554432)
+  --max-query-tokens N     Most tokens in a GraphQL document (default 1000)
+  --max-query-depth N      Deepest field nesting (default 20)
+  --max-aliases N          Most aliases in one operation (default 15)
+  --max-directives N       Most directives in one operation (default 50)
+  --max-methods N          Most methods in one explainMany (default 16)
+  --request-timeout-ms N   Time a request may take, queue wait included;
+                           its work is then abandoned (default 60000)
+  --concurrency N          Model jobs running at once (default 1)
+  --max-queue N            Model jobs waiting; more answer OVERLOADED with
+                           HTTP 503 (default 16)
+  --url-timeout-ms N       Time limit for fetching a URL input (default 10000)
+  --url-max-redirects N    Redirects followed for a URL input (default 3)
+  --shutdown-grace-ms N    On SIGTERM/SIGINT, time in-flight work may take
+                           before it is cancelled (default 20000)
 `;
 
 /** The server's configuration, from flags and environment. */
@@ -56,12 +88,63 @@ export interface Config {
   allowUrlHosts: string[];
   allowPrivateUrls: boolean;
   plugins: string[];
+  production: boolean;
+  /** null: the mode's default (on, off with --production). */
+  graphiql: boolean | null;
+  /** null: the mode's default (on, off with --production). */
+  introspection: boolean | null;
+  logLevel: LogLevel;
+  /** Every limit, defaults filled in. */
+  limits: Limits;
+  /** Time in-flight work may take after SIGTERM/SIGINT, ms. */
+  shutdownGraceMs: number;
   help: boolean;
 }
+
+/** Integer flags: flag name, the `Limits` key it sets, its minimum. */
+const LIMIT_FLAGS: readonly [string, keyof Limits, number][] = [
+  ["max-image-bytes", "maxImageBytes", 1],
+  ["max-base64-chars", "maxBase64Chars", 1],
+  ["max-pixels", "maxPixels", 1],
+  ["max-request-bytes", "maxRequestBytes", 1],
+  ["max-query-tokens", "maxTokens", 1],
+  ["max-query-depth", "maxDepth", 1],
+  ["max-aliases", "maxAliases", 0],
+  ["max-directives", "maxDirectives", 0],
+  ["max-methods", "maxMethods", 1],
+  ["request-timeout-ms", "requestTimeoutMs", 1],
+  ["concurrency", "concurrency", 1],
+  ["max-queue", "maxQueued", 0],
+  ["url-timeout-ms", "urlTimeoutMs", 1],
+  ["url-max-redirects", "urlMaxRedirects", 0],
+];
+
+/**
+ * The default of `--shutdown-grace-ms`: in-flight work gets 20 s after
+ * SIGTERM (inside Kubernetes' default 30 s termination grace period).
+ *
+ * @example
+ * ```ts
+ * parseConfig([], {}).shutdownGraceMs === DEFAULT_SHUTDOWN_GRACE_MS; // true
+ * ```
+ */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 /** A flag or environment value that cannot be used. */
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+function integer(flag: string, text: string, min: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(
+      `Invalid --${flag} "${text}": use an integer of at least ${min}`,
+    );
+  }
+  return value;
 }
 
 function oneOf<T extends string>(
@@ -107,6 +190,14 @@ export function parseConfig(
         "allow-url-host": { type: "string", multiple: true },
         "allow-private-urls": { type: "boolean" },
         plugin: { type: "string", multiple: true },
+        production: { type: "boolean" },
+        graphiql: { type: "boolean" },
+        introspection: { type: "boolean" },
+        "log-level": { type: "string" },
+        "shutdown-grace-ms": { type: "string" },
+        ...Object.fromEntries(
+          LIMIT_FLAGS.map(([flag]) => [flag, { type: "string" as const }]),
+        ),
         help: { type: "boolean" },
       },
     }));
@@ -134,6 +225,13 @@ export function parseConfig(
       "Invalid --allow-url-host: give a host name, e.g. images.example.com",
     );
   }
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  const given = values as Record<string, unknown>;
+  for (const [flag, key, min] of LIMIT_FLAGS) {
+    const text = given[flag];
+    if (typeof text === "string") limits[key] = integer(flag, text, min);
+  }
+  const graceText = values["shutdown-grace-ms"];
   return {
     port,
     hostname,
@@ -144,6 +242,14 @@ export function parseConfig(
     allowUrlHosts,
     allowPrivateUrls: values["allow-private-urls"] ?? false,
     plugins: values.plugin ?? [],
+    production: values.production ?? false,
+    graphiql: values.graphiql ?? null,
+    introspection: values.introspection ?? null,
+    logLevel: oneOf("--log-level", values["log-level"] ?? "info", LOG_LEVELS),
+    limits,
+    shutdownGraceMs: graceText === undefined
+      ? DEFAULT_SHUTDOWN_GRACE_MS
+      : integer("shutdown-grace-ms", graceText, 0),
     help: values.help ?? false,
   };
 }
@@ -223,7 +329,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const log = jsonLogger();
+  const log = jsonLogger({ level: config.logLevel });
   let registry;
   try {
     registry = createRegistry([
@@ -247,19 +353,36 @@ async function main(): Promise<number> {
         allowPrivate: config.allowPrivateUrls,
       }
       : null,
+    limits: config.limits,
+    production: config.production,
+    graphiql: config.graphiql ?? undefined,
+    introspection: config.introspection ?? undefined,
     log,
   });
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.hostname,
-    onListen: ({ hostname, port }) =>
-      log("info", "listening", {
-        url: `http://${hostname}:${port}/graphql`,
-        hostname,
-        port,
-        explainers: registry.names,
-      }),
-  }, app.fetch);
+  // Not Deno.serve: see schema/serve.ts (client disconnects).
+  let server;
+  try {
+    server = await serveHttp(app.fetch, {
+      port: config.port,
+      hostname: config.hostname,
+      onListen: ({ hostname, port }) =>
+        log("info", "listening", {
+          url: `http://${hostname}:${port}/graphql`,
+          hostname,
+          port,
+          production: config.production,
+          explainers: registry.names,
+          limits: config.limits,
+        }),
+    });
+  } catch (error) {
+    log("error", "cannot listen", {
+      hostname: config.hostname,
+      port: config.port,
+      error,
+    });
+    return 1;
+  }
 
   startModel(config, log).then(
     (loaded) => runtime = loaded,
@@ -270,23 +393,45 @@ async function main(): Promise<number> {
   );
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stopped = Promise.withResolvers<void>();
+  const stop = async (signal: string) => {
     if (stopping) {
       log("warn", "second signal: exiting without waiting", { signal });
+      shutdownBackend();
       Deno.exit(1);
     }
     stopping = true;
-    log("info", "shutting down: finishing in-flight requests", { signal });
-    server.shutdown();
+    const graceMs = config.shutdownGraceMs;
+    log("info", "shutting down: finishing in-flight requests", {
+      signal,
+      graceMs,
+      running: app.queue.running,
+      queued: app.queue.queued,
+    });
+    // Whatever still holds the process well after the grace period (a
+    // client that never reads its response) does not keep it up.
+    const hardStop = setTimeout(() => {
+      log("error", "shutdown took too long: exiting", { signal });
+      shutdownBackend();
+      Deno.exit(1);
+    }, graceMs + 10_000);
+    Deno.unrefTimer(hardStop);
+    const closed = server.shutdown();
+    const { cancelled } = await app.drain({ graceMs });
+    if (cancelled) log("warn", "in-flight work was cancelled", { graceMs });
+    await closed;
+    stopped.resolve();
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     try {
-      Deno.addSignalListener(signal, () => stop(signal));
+      Deno.addSignalListener(signal, () => void stop(signal));
     } catch {
       // SIGTERM is not available on Windows.
     }
   }
-  await server.finished;
+  await stopped.promise;
+  // WASM threads keep the process alive until the backend is removed.
+  shutdownBackend();
   log("info", "stopped");
   return 0;
 }

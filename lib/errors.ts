@@ -17,7 +17,10 @@ export type ErrorCode =
   | "UNKNOWN_COLORMAP"
   | "MODEL_NOT_READY"
   | "OVERLOADED"
-  | "MODEL_LOAD_FAILED";
+  | "MODEL_LOAD_FAILED"
+  | "QUERY_TOO_COMPLEX"
+  | "TIMEOUT"
+  | "SHUTTING_DOWN";
 
 /**
  * Builds a client error whose extensions are `{ code, ...extra }`.

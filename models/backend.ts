@@ -192,6 +192,7 @@ export async function selectBackend(
  */
 export function shutdownBackend(): void {
   for (const name of ["wasm", "webgpu"]) {
-    if (tf.findBackend(name)) tf.removeBackend(name);
+    // Not tf.findBackend: it would start a registered backend to find it.
+    if (name in tf.engine().registry) tf.removeBackend(name);
   }
 }

@@ -1,8 +1,11 @@
 /**
  * The pipeline behind `explain` and `explainMany`: validate every argument,
- * read and decode the image, run one shared analysis, then hand out
- * `Explanation` objects whose expensive fields (`map`, `overlay`,
- * `heatmap`) are computed only when selected, once.
+ * read the image, then run one model job through the queue that decodes
+ * it, runs the one shared analysis, and computes every map and rendering
+ * the query selects (in `@defer` fragments too), in method order. The
+ * resolver answers as soon as the analysis is ready; `Explanation` fields
+ * wait for their part of the job, so `@defer` and `@stream` still deliver
+ * early parts early.
  *
  * @module
  */
@@ -22,10 +25,12 @@ import { resolveClassName } from "./class_name.ts";
 import { type LumenContext, requireRuntime } from "./context.ts";
 import {
   checkImageInput,
+  decodeImageBytes,
   type ImageInputArg,
-  loadImage,
+  readImageBytes,
 } from "./image_input.ts";
-import { selectsEagerly } from "./selection.ts";
+import { modelJob, refuseEarly } from "./model_job.ts";
+import { selectsAnywhere, selectsEagerly } from "./selection.ts";
 
 /** Arguments `explain` and `explainMany` share. */
 export interface ExplainArgs {
@@ -76,9 +81,16 @@ export interface AnalyzedRequest {
   readonly methods: readonly string[];
   /** Builds the `Explanation` of one of `methods`. */
   explanation(method: string): ExplanationResult;
+  /**
+   * Resolves once the job has done `method`'s part (its map, and its
+   * rendering if selected); at once if the query selects neither.
+   */
+  settled(method: string): Promise<void>;
 }
 
-/** Fields whose selection makes rendering part of the eager work. */
+/** Fields that need a method's map. */
+const MAP_FIELDS = ["map", "overlay", "heatmap", "timings"];
+/** Fields that need a method's rendering. */
 const RENDER_FIELDS = ["overlay", "heatmap"];
 
 function checkOptions(
@@ -136,14 +148,39 @@ function checkClass(runtime: ModelRuntime, args: ExplainArgs): number | null {
   return hasName ? resolveClassName(runtime.labels, args.className!) : null;
 }
 
+/** Promises a job fills in, keyed by method; unhandled rejections muted. */
+function pending<T>(
+  keys: readonly string[],
+): Map<string, PromiseWithResolvers<T>> {
+  const map = new Map<string, PromiseWithResolvers<T>>();
+  for (const key of keys) {
+    const p = Promise.withResolvers<T>();
+    p.promise.catch(() => {});
+    map.set(key, p);
+  }
+  return map;
+}
+
+/** Lets the server write what is ready before more CPU-bound work. */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+interface Prepared {
+  image: RgbImage;
+  decodeMs: number;
+  analysis: ImageAnalysis;
+}
+
 /**
  * Validates the request (model ready, image source, methods, options,
- * layer, class, render options) before any work, then reads and decodes
- * the image and runs the one analysis every method shares.
+ * layer, class, render options) before any work, reads the image, then
+ * runs the model job (see the module doc); resolves once the shared
+ * analysis is ready.
  *
  * @example
  * ```ts
- * const request = await analyzeRequest(context, args, ["gradcam"], info);
+ * const request = await analyzeRequest(context, args, ["gradcam"], info, "explain");
  * return request.explanation("gradcam");
  * ```
  */
@@ -152,6 +189,7 @@ export async function analyzeRequest(
   args: ExplainArgs,
   methods: readonly string[],
   info: GraphQLResolveInfo,
+  field: string,
 ): Promise<AnalyzedRequest> {
   const { lumen } = context;
   const runtime = requireRuntime(lumen);
@@ -175,14 +213,103 @@ export async function analyzeRequest(
   const classIndex = checkClass(runtime, args);
   const renderOptions = checkRender(args.render);
 
-  const { image, decodeMs } = await loadImage(source, context);
-  const analysis = await analyzeImage(runtime, lumen.registry, image, {
-    methods: unique,
-    layer: layer.name,
-    classIndex,
-    params,
-  });
+  // Downloading is slow: not for a request the queue would refuse anyway.
+  if (source.kind === "url") refuseEarly(context, field);
+  const bytes = await readImageBytes(source, context);
   const renderEager = selectsEagerly(info, RENDER_FIELDS);
+  const maps = pending<MethodResult>(
+    selectsAnywhere(info, MAP_FIELDS) ? unique : [],
+  );
+  const renders = pending<RenderedExplanation>(
+    selectsAnywhere(info, RENDER_FIELDS) ? unique : [],
+  );
+  const renderMs = new Map<string, number>();
+  const ready = Promise.withResolvers<Prepared>();
+  ready.promise.catch(() => {});
+
+  const job = modelJob(context, field, async (signal) => {
+    const { image, decodeMs } = await decodeImageBytes(bytes, lumen.limits);
+    signal.throwIfAborted();
+    const analysis = await analyzeImage(runtime, lumen.registry, image, {
+      methods: unique,
+      layer: layer.name,
+      classIndex,
+      params,
+    });
+    ready.resolve({ image, decodeMs, analysis });
+    for (const [method, map] of maps) {
+      await nextMacrotask();
+      signal.throwIfAborted();
+      const rendering = renders.get(method);
+      let result: MethodResult;
+      try {
+        result = await analysis.explain(method, { signal });
+      } catch (error) {
+        if (signal.aborted) throw error;
+        map.reject(error);
+        rendering?.reject(error);
+        continue;
+      }
+      lumen.metrics.explained(method, result.explainMs / 1000);
+      map.resolve(result);
+      if (!rendering) continue;
+      signal.throwIfAborted();
+      const start = performance.now();
+      try {
+        const { heatmap } = result;
+        rendering.resolve(
+          await renderExplanation(
+            image,
+            heatmap.values,
+            heatmap.width,
+            heatmap.height,
+            renderOptions,
+          ),
+        );
+        renderMs.set(method, performance.now() - start);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        rendering.reject(error);
+      }
+    }
+  });
+  // A failed, refused or abandoned job fails everything still waiting on it.
+  job.catch((error) => {
+    ready.reject(error);
+    for (const p of [...maps.values(), ...renders.values()]) p.reject(error);
+  });
+  const { image, decodeMs, analysis } = await ready.promise;
+
+  // Parts the query did not select up front (none, normally): their own job.
+  const extraResults = new Map<string, Promise<MethodResult>>();
+  const resultOf = (method: string): Promise<MethodResult> => {
+    const planned = maps.get(method)?.promise ?? extraResults.get(method);
+    if (planned) return planned;
+    const extra = modelJob(
+      context,
+      field,
+      (signal) => analysis.explain(method, { signal }),
+    );
+    extraResults.set(method, extra);
+    return extra;
+  };
+  const extraRenders = new Map<string, Promise<RenderedExplanation>>();
+  const renderOf = (method: string): Promise<RenderedExplanation> => {
+    const planned = renders.get(method)?.promise ?? extraRenders.get(method);
+    if (planned) return planned;
+    const extra = resultOf(method).then(({ heatmap }) =>
+      modelJob(context, field, () =>
+        renderExplanation(
+          image,
+          heatmap.values,
+          heatmap.width,
+          heatmap.height,
+          renderOptions,
+        ))
+    );
+    extraRenders.set(method, extra);
+    return extra;
+  };
   return {
     runtime,
     analysis,
@@ -192,11 +319,16 @@ export async function analyzeRequest(
         runtime,
         analysis,
         method,
-        image,
         decodeMs,
-        renderOptions,
         renderEager,
+        result: () => resultOf(method),
+        render: () => renderOf(method),
+        renderMs: () => renderMs.get(method) ?? 0,
       }),
+    async settled(method) {
+      await maps.get(method)?.promise;
+      await renders.get(method)?.promise;
+    },
   };
 }
 
@@ -204,34 +336,20 @@ interface ExplanationParts {
   runtime: ModelRuntime;
   analysis: ImageAnalysis;
   method: string;
-  image: RgbImage;
   decodeMs: number;
-  renderOptions: { colormap: string; alpha: number };
   /** Whether overlay/heatmap are selected outside @defer. */
   renderEager: boolean;
+  result: () => Promise<MethodResult>;
+  render: () => Promise<RenderedExplanation>;
+  /** Milliseconds the rendering took; 0 before it is done. */
+  renderMs: () => number;
 }
 
 function explanationObject(parts: ExplanationParts): ExplanationResult {
-  const { analysis, method, image } = parts;
-  const result = (): Promise<MethodResult> => analysis.explain(method);
-  let rendered: Promise<RenderedExplanation> | null = null;
-  let renderMs = 0;
-  const render = () =>
-    rendered ??= result().then(async ({ heatmap }) => {
-      const start = performance.now();
-      const out = await renderExplanation(
-        image,
-        heatmap.values,
-        heatmap.width,
-        heatmap.height,
-        parts.renderOptions,
-      );
-      renderMs = performance.now() - start;
-      return out;
-    });
+  const { analysis, result, render } = parts;
   const classIndex = analysis.classIndex;
   return {
-    method,
+    method: parts.method,
     layer: analysis.layer.name,
     classIndex,
     label: parts.runtime.labels[classIndex],
@@ -254,8 +372,9 @@ function explanationObject(parts: ExplanationParts): ExplanationResult {
       forward: analysis.forwardMs,
       explain: async () => (await result()).explainMs,
       render: async () => {
-        if (parts.renderEager) await render();
-        return renderMs;
+        if (!parts.renderEager) return 0;
+        await render();
+        return parts.renderMs();
       },
     }),
   };

@@ -7,7 +7,7 @@
 import { decodeBase64Image } from "../lib/base64.ts";
 import { clientError } from "../lib/errors.ts";
 import { decodeImage, type RgbImage } from "../lib/image.ts";
-import type { LumenContext, UrlInputOptions } from "./context.ts";
+import type { Limits, LumenContext, UrlInputOptions } from "./context.ts";
 import { fetchImageUrl } from "./url_input.ts";
 
 /** The `ImageInput` GraphQL input as resolvers receive it. */
@@ -27,6 +27,8 @@ export type ImageSource =
 export interface ReadImageOptions {
   /** Largest image in bytes. */
   maxBytes: number;
+  /** Longest base64 text, in characters. @default no limit but `maxBytes` */
+  maxBase64Chars?: number;
   /** URL inputs are refused when null. */
   urlInputs: UrlInputOptions | null;
   /** Time limit for a URL fetch, ms. @default 10_000 */
@@ -107,8 +109,17 @@ export async function readImageSource(
       }
       return new Uint8Array(await source.file.arrayBuffer());
     }
-    case "base64":
+    case "base64": {
+      const max = options.maxBase64Chars ?? Infinity;
+      if (source.text.length > max) {
+        throw clientError(
+          "IMAGE_TOO_LARGE",
+          `Base64 image is too long: ${source.text.length} characters, the limit is ${max}`,
+          { limit: max },
+        );
+      }
       return decodeBase64Image(source.text, options.maxBytes);
+    }
     case "url":
       if (!options.urlInputs) {
         throw clientError(
@@ -127,27 +138,42 @@ export async function readImageSource(
 }
 
 /**
- * Reads and decodes a checked source under the app's limits, timing the
- * decoding.
+ * Reads a checked source into bytes under the app's limits; a URL fetch
+ * stops when the request's scope aborts.
  *
  * @example
  * ```ts
- * const { image, decodeMs } = await loadImage(checkImageInput(args.image), context);
+ * const bytes = await readImageBytes(checkImageInput(args.image), context);
  * ```
  */
-export async function loadImage(
+export function readImageBytes(
   source: ImageSource,
   context: LumenContext,
-): Promise<{ image: RgbImage; decodeMs: number }> {
+): Promise<Uint8Array> {
   const { limits, urlInputs } = context.lumen;
-  const bytes = await readImageSource(source, {
+  return readImageSource(source, {
     maxBytes: limits.maxImageBytes,
+    maxBase64Chars: limits.maxBase64Chars,
     urlInputs,
     urlTimeoutMs: limits.urlTimeoutMs,
     urlMaxRedirects: limits.urlMaxRedirects,
-    // Only touched for URLs: Deno.serve warns when request.signal is read.
-    signal: source.kind === "url" ? context.request.signal : undefined,
+    signal: context.scope.signal,
   });
+}
+
+/**
+ * Decodes image bytes under the pixel limit (checked from the header before
+ * decoding), timing the decoding.
+ *
+ * @example
+ * ```ts
+ * const { image, decodeMs } = await decodeImageBytes(bytes, context.lumen.limits);
+ * ```
+ */
+export async function decodeImageBytes(
+  bytes: Uint8Array,
+  limits: Pick<Limits, "maxPixels">,
+): Promise<{ image: RgbImage; decodeMs: number }> {
   const start = performance.now();
   const image = await decodeImage(bytes, { maxPixels: limits.maxPixels });
   return { image, decodeMs: performance.now() - start };

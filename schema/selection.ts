@@ -46,6 +46,36 @@ function deferred(
   return defer !== undefined && argumentValue(defer, "if", variables) !== false;
 }
 
+function selects(
+  info: GraphQLResolveInfo,
+  names: readonly string[],
+  followDeferred: boolean,
+): boolean {
+  const variables = info.variableValues;
+  const seen = new Set<string>();
+  const skip = (directives: readonly DirectiveNode[] | undefined) =>
+    !followDeferred && deferred(directives, variables);
+  const visit = (set: SelectionSetNode | undefined): boolean => {
+    for (const selection of set?.selections ?? []) {
+      if (!included(selection.directives, variables)) continue;
+      if (selection.kind === Kind.FIELD) {
+        if (names.includes(selection.name.value)) return true;
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        if (skip(selection.directives)) continue;
+        if (visit(selection.selectionSet)) return true;
+      } else {
+        if (skip(selection.directives)) continue;
+        const name = selection.name.value;
+        if (seen.has(name)) continue;
+        seen.add(name);
+        if (visit(info.fragments[name]?.selectionSet)) return true;
+      }
+    }
+    return false;
+  };
+  return info.fieldNodes.some((node) => visit(node.selectionSet));
+}
+
 /**
  * Whether the field being resolved selects any of `names` directly in its
  * sub-selection, outside `@defer` fragments (fragments are followed,
@@ -62,25 +92,23 @@ export function selectsEagerly(
   info: GraphQLResolveInfo,
   names: readonly string[],
 ): boolean {
-  const variables = info.variableValues;
-  const seen = new Set<string>();
-  const visit = (set: SelectionSetNode | undefined): boolean => {
-    for (const selection of set?.selections ?? []) {
-      if (!included(selection.directives, variables)) continue;
-      if (selection.kind === Kind.FIELD) {
-        if (names.includes(selection.name.value)) return true;
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        if (deferred(selection.directives, variables)) continue;
-        if (visit(selection.selectionSet)) return true;
-      } else {
-        if (deferred(selection.directives, variables)) continue;
-        const name = selection.name.value;
-        if (seen.has(name)) continue;
-        seen.add(name);
-        if (visit(info.fragments[name]?.selectionSet)) return true;
-      }
-    }
-    return false;
-  };
-  return info.fieldNodes.some((node) => visit(node.selectionSet));
+  return selects(info, names, false);
+}
+
+/**
+ * Whether the field being resolved selects any of `names` directly in its
+ * sub-selection, `@defer` fragments included (`@skip` / `@include`
+ * respected): whether the response will need them at all.
+ *
+ * @example
+ * ```ts
+ * // In Query.explain for `explain(...) { label ... @defer { overlay } }`:
+ * selectsAnywhere(info, ["overlay"]); // true
+ * ```
+ */
+export function selectsAnywhere(
+  info: GraphQLResolveInfo,
+  names: readonly string[],
+): boolean {
+  return selects(info, names, true);
 }

@@ -30,8 +30,6 @@ export interface FetchImageUrlOptions extends UrlInputOptions {
   maxRedirects?: number;
   /** Aborts the fetch; the abort reason is rethrown as is. */
   signal?: AbortSignal;
-  /** @default globalThis.fetch */
-  fetch?: typeof fetch;
 }
 
 /** Address kinds `allowPrivate` lets through; all others but public never. */

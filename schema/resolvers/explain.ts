@@ -31,6 +31,12 @@ export async function explain(
   context: LumenContext,
   info: GraphQLResolveInfo,
 ): Promise<ExplanationResult> {
-  const request = await analyzeRequest(context, args, [args.method], info);
+  const request = await analyzeRequest(
+    context,
+    args,
+    [args.method],
+    info,
+    "explain",
+  );
   return request.explanation(args.method);
 }

@@ -1,8 +1,9 @@
 /**
- * `Query.explainMany`: several methods on one image, one shared model pass.
- * Methods are computed one at a time, in the order given (running several
- * at once would only compete for the same CPU or GPU, and multiply memory);
- * with `@stream`, each explanation is sent as soon as it is computed.
+ * `Query.explainMany`: several methods on one image, one shared model pass,
+ * one model job. Methods are computed one at a time, in the order given
+ * (running several at once would only compete for the same CPU or GPU, and
+ * multiply memory); with `@stream`, each explanation is sent as soon as it
+ * is computed.
  *
  * @module
  */
@@ -20,15 +21,13 @@ export interface ExplainManyFieldArgs extends ExplainArgs {
   methods: string[];
 }
 
-/** Computes and yields each method's explanation, one macrotask apart. */
+/** Yields each method's explanation once the job has computed it. */
 async function* oneByOne(
   request: AnalyzedRequest,
 ): AsyncGenerator<ExplanationResult> {
   for (const method of request.methods) {
-    await request.analysis.explain(method);
+    await request.settled(method);
     yield request.explanation(method);
-    // Let the server flush this item before the next computation starts.
-    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
 
@@ -48,6 +47,12 @@ export async function explainMany(
   context: LumenContext,
   info: GraphQLResolveInfo,
 ): Promise<AsyncGenerator<ExplanationResult>> {
-  const request = await analyzeRequest(context, args, args.methods, info);
+  const request = await analyzeRequest(
+    context,
+    args,
+    args.methods,
+    info,
+    "explainMany",
+  );
   return oneByOne(request);
 }

@@ -8,9 +8,11 @@ import { clientError } from "../../lib/errors.ts";
 import { type LumenContext, requireRuntime } from "../context.ts";
 import {
   checkImageInput,
+  decodeImageBytes,
   type ImageInputArg,
-  loadImage,
+  readImageBytes,
 } from "../image_input.ts";
+import { modelJob, refuseEarly } from "../model_job.ts";
 
 /** Arguments of `Query.predict`. */
 export interface PredictArgs {
@@ -19,7 +21,8 @@ export interface PredictArgs {
 }
 
 /**
- * Resolves `predict(image, top)`: one forward pass, the `top` classes.
+ * Resolves `predict(image, top)`: one forward pass, the `top` classes, as a
+ * model job (decoding included).
  *
  * @example
  * ```ts
@@ -42,7 +45,13 @@ export async function predict(
       `top must be from 1 to ${classes}, got ${top}`,
     );
   }
-  const { image } = await loadImage(source, context);
-  const pass = await runtime.run(runtime.prepare(image), { layer: null });
-  return topClasses(pass.probabilities, runtime.labels, top);
+  // Downloading is slow: not for a request the queue would refuse anyway.
+  if (source.kind === "url") refuseEarly(context, "predict");
+  const bytes = await readImageBytes(source, context);
+  return await modelJob(context, "predict", async (signal) => {
+    const { image } = await decodeImageBytes(bytes, lumen.limits);
+    signal.throwIfAborted();
+    const pass = await runtime.run(runtime.prepare(image), { layer: null });
+    return topClasses(pass.probabilities, runtime.labels, top);
+  });
 }

@@ -8,6 +8,7 @@ import { createRegistry } from "../../explainers/registry.ts";
 import { encodeBase64 } from "../../lib/base64.ts";
 import { encodePng } from "../../lib/render.ts";
 import { type App, type AppOptions, createApp } from "../../schema/app.ts";
+import { serveHttp } from "../../schema/serve.ts";
 import { fixtureBytes, fixtureImage, sharedResNet50 } from "../_shared.ts";
 
 /** A GraphQL response body. */
@@ -87,13 +88,18 @@ export function graphqlRequest(
 
 /**
  * A GraphQL multipart request (the upload spec): `operations`, `map`, and
- * the file as part "0", bound to `variables.<variable>`.
+ * the file as part "0", bound to `variables.<variable>`; with the CSRF
+ * header `x-graphql-yoga-csrf` unless `csrf` is false.
  */
 export function uploadRequest(
   query: string,
   variable: string,
   file: Blob,
-  options: { base?: string; variables?: Record<string, unknown> } = {},
+  options: {
+    base?: string;
+    variables?: Record<string, unknown>;
+    csrf?: boolean;
+  } = {},
 ): Request {
   const form = new FormData();
   form.set(
@@ -107,6 +113,7 @@ export function uploadRequest(
   form.set("0", file, file instanceof File ? file.name : "upload");
   return new Request(`${options.base ?? "http://localhost"}/graphql`, {
     method: "POST",
+    headers: options.csrf === false ? {} : { "x-graphql-yoga-csrf": "1" },
     body: form,
   });
 }
@@ -157,16 +164,17 @@ export function parseMultipartMixed(
 
 /**
  * Runs `fn` against the app served over real HTTP on a random loopback
- * port; the server is shut down afterwards.
+ * port, as `main.ts` serves it (`serveHttp`); the server is shut down
+ * afterwards.
  */
 export async function withServer<T>(
   app: App,
   fn: (base: string) => Promise<T>,
 ): Promise<T> {
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen() {} },
-    app.fetch,
-  );
+  const server = await serveHttp(app.fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+  });
   try {
     return await fn(`http://127.0.0.1:${server.addr.port}`);
   } finally {

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { createRegistry } from "../../explainers/registry.ts";
+import type { Explainer } from "../../explainers/types.ts";
 import type { ModelRuntime } from "../../models/runtime.ts";
 import { createApp } from "../../schema/app.ts";
 import { DEFAULT_QUERY } from "../../schema/default_query.ts";
 import { sharedResNet50 } from "../_shared.ts";
 import { graphqlRequest, send, sharedApp, withServer } from "./_helpers.ts";
+import { sharedTiny, tinyPng } from "./_tiny_app.ts";
 
 Deno.test("/health answers at once; /ready waits for the model", async () => {
   let runtime: ModelRuntime | null = null;
@@ -81,4 +83,134 @@ Deno.test("GraphiQL can be turned off", async () => {
   );
   await response.body?.cancel();
   assert.doesNotMatch(response.headers.get("content-type") ?? "", /text\/html/);
+});
+
+Deno.test("CSRF: multipart, form, text and GET requests need a CSRF header; JSON does not", async () => {
+  const app = createApp({ runtime: () => null, registry: createRegistry() });
+  const query = "{ explainers { name } }";
+  const form = new FormData();
+  form.set("operations", JSON.stringify({ query }));
+  form.set("map", "{}");
+  const requests: [string, () => Request][] = [
+    ["multipart", () =>
+      new Request("http://localhost/graphql", {
+        method: "POST",
+        body: form,
+      })],
+    ["form", () =>
+      new Request("http://localhost/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ query }),
+      })],
+    ["text/plain", () =>
+      new Request("http://localhost/graphql", {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify({ query }),
+      })],
+    ["GET", () =>
+      new Request(
+        `http://localhost/graphql?query=${encodeURIComponent(query)}`,
+        { headers: { accept: "application/json" } },
+      )],
+  ];
+  for (const [name, make] of requests) {
+    const refused = await app.fetch(make());
+    assert.equal(refused.status, 403, name);
+    const body = await refused.json();
+    assert.match(body.errors[0].message, /CSRF/, name);
+    for (const header of ["x-graphql-yoga-csrf", "apollo-require-preflight"]) {
+      const request = make();
+      request.headers.set(header, "1");
+      const allowed = await app.fetch(request);
+      if (name === "text/plain") {
+        // Past CSRF; yoga itself does not take text/plain bodies.
+        assert.equal(allowed.status, 415);
+        await allowed.body?.cancel();
+        continue;
+      }
+      assert.equal(allowed.status, 200, `${name} with ${header}`);
+      assert.ok((await allowed.json()).data.explainers.length > 0);
+    }
+  }
+  const json = await send(app.fetch, graphqlRequest(query));
+  assert.equal(json.errors, undefined);
+});
+
+Deno.test("production: introspection and GraphiQL off unless re-enabled; errors without details", async () => {
+  const introspection = "{ __schema { queryType { name } } }";
+  const html = (app: { fetch(r: Request): Promise<Response> }) =>
+    app.fetch(
+      new Request("http://localhost/graphql", {
+        headers: { accept: "text/html" },
+      }),
+    ).then(async (r) => {
+      await r.body?.cancel();
+      return /text\/html/.test(r.headers.get("content-type") ?? "");
+    });
+  const base = { runtime: () => null, registry: createRegistry() };
+
+  const production = createApp({ ...base, production: true });
+  const refused = await send(production.fetch, graphqlRequest(introspection));
+  assert.match(
+    refused.errors?.[0].message ?? "",
+    /introspection has been disabled/,
+  );
+  assert.equal(await html(production), false);
+  // Ordinary queries still work.
+  const ok = await send(
+    production.fetch,
+    graphqlRequest("{ explainers { name } }"),
+  );
+  assert.equal(ok.errors, undefined);
+
+  const reopened = createApp({
+    ...base,
+    production: true,
+    introspection: true,
+    graphiql: true,
+  });
+  const schema = await send(reopened.fetch, graphqlRequest(introspection));
+  assert.deepEqual(schema.data, { __schema: { queryType: { name: "Query" } } });
+  assert.equal(await html(reopened), true);
+
+  const development = createApp(base);
+  assert.equal(await html(development), true);
+  assert.equal(
+    (await send(development.fetch, graphqlRequest(introspection))).errors,
+    undefined,
+  );
+});
+
+Deno.test("unexpected errors: details for developers, none in production", async () => {
+  const broken: Explainer = {
+    name: "broken",
+    description: "Always fails",
+    needsGradients: false,
+    parseParams: () => ({}),
+    explain() {
+      throw new Error("secret internal detail");
+    },
+  };
+  const runtime = await sharedTiny();
+  const b = await tinyPng(1);
+  const query =
+    `query($b: String!) { explain(image: { base64: $b }, method: "broken") { label map { width } } }`;
+  for (const production of [false, true]) {
+    const app = createApp({
+      runtime: () => runtime,
+      registry: createRegistry([broken]),
+      production,
+    });
+    const body = await send(app.fetch, graphqlRequest(query, { b }));
+    const error = body.errors?.[0];
+    assert.equal(error?.extensions?.code, "INTERNAL_SERVER_ERROR");
+    assert.equal(error?.message, "Unexpected error.");
+    const detail = error?.extensions?.originalError as
+      | { message: string }
+      | undefined;
+    if (production) assert.equal(detail, undefined);
+    else assert.equal(detail?.message, "secret internal detail");
+  }
 });

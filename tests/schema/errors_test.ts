@@ -4,6 +4,7 @@ import type { Explainer } from "../../explainers/types.ts";
 import { encodeBase64 } from "../../lib/base64.ts";
 import { createApp } from "../../schema/app.ts";
 import type { Logger } from "../../schema/log.ts";
+import { fixtureBytes } from "../_shared.ts";
 import {
   appWith,
   chelseaBase64,
@@ -21,9 +22,35 @@ interface Case {
   code: string;
   query: string;
   variables?: (b64: string) => Record<string, unknown>;
+  /** Sent as a multipart upload bound to `$f` instead of JSON. */
+  file?: () => Promise<Blob>;
   /** A substring the message must contain. */
   says?: string;
 }
+
+/** The first half of a fixture, as base64. */
+const truncated = await Promise.all(
+  ["chelsea.png", "chelsea.jpg"].map(async (name) => {
+    const bytes = await fixtureBytes(name);
+    return encodeBase64(bytes.subarray(0, bytes.length >> 1));
+  }),
+);
+
+/** About 2 MB of GraphQL: the same field selected over and over. */
+const HUGE_QUERY = `{ ${"explainers { name } ".repeat(100_000)}}`;
+
+/** `n` aliases of `explain`. */
+const aliases = (n: number, selection = "label") =>
+  `query($b: String) { ${
+    Array.from(
+      { length: n },
+      (_, i) => `e${i}: explain(image: { base64: $b }) { ${selection} }`,
+    ).join(" ")
+  } }`;
+
+/** An introspection query nested `n` `ofType` levels deep. */
+const deep = (n: number) =>
+  `{ __schema { types { ${"ofType { ".repeat(n)}name${" }".repeat(n)} } } }`;
 
 const EXPLAIN = (args: string) =>
   `query($b: String) { explain(image: { base64: $b }${args}) { label overlay } }`;
@@ -163,6 +190,49 @@ const CASES: Case[] = [
     query: EXPLAIN(""),
     variables: () => ({ b: encodeBase64(pngHeader(100_000, 100_000)) }),
   },
+  {
+    name: "empty file upload",
+    code: "INVALID_IMAGE",
+    query:
+      `query($f: File!) { explain(image: { file: $f }) { label overlay } }`,
+    file: () => Promise.resolve(new File([], "empty.png")),
+    says: "empty",
+  },
+  {
+    name: "truncated PNG",
+    code: "INVALID_IMAGE",
+    query: EXPLAIN(""),
+    variables: () => ({ b: truncated[0] }),
+  },
+  {
+    name: "truncated JPEG",
+    code: "INVALID_IMAGE",
+    query: EXPLAIN(""),
+    variables: () => ({ b: truncated[1] }),
+  },
+  {
+    name: "a 2 MB query string",
+    code: "QUERY_TOO_COMPLEX",
+    query: HUGE_QUERY,
+    says: "more than 1000 tokens",
+  },
+  {
+    name: "200 aliases of explain",
+    code: "QUERY_TOO_COMPLEX",
+    query: aliases(200),
+  },
+  {
+    name: "16 aliases of explain",
+    code: "QUERY_TOO_COMPLEX",
+    query: aliases(16),
+    says: "16 aliases, the limit is 15",
+  },
+  {
+    name: "deeply nested query",
+    code: "QUERY_TOO_COMPLEX",
+    query: deep(100),
+    says: "depth 103, the limit is 20",
+  },
 ];
 
 async function runMatrix(transport: Transport, base: string): Promise<void> {
@@ -170,7 +240,9 @@ async function runMatrix(transport: Transport, base: string): Promise<void> {
   for (const c of CASES) {
     const body = await send(
       transport,
-      graphqlRequest(c.query, c.variables?.(b64) ?? { b: b64 }, { base }),
+      c.file
+        ? uploadRequest(c.query, "f", await c.file(), { base })
+        : graphqlRequest(c.query, c.variables?.(b64) ?? { b: b64 }, { base }),
     );
     const error = body.errors?.[0];
     assert.equal(
@@ -282,4 +354,50 @@ Deno.test("unexpected errors are masked for clients and logged", async () => {
     logged.some((l) => l.level === "error" && l.msg.includes("secret")),
     JSON.stringify(logged),
   );
+});
+
+Deno.test("a PNG declaring 100000×100000 pixels fails fast, with little memory", async () => {
+  const app = await sharedApp();
+  const b = encodeBase64(pngHeader(100_000, 100_000));
+  const query =
+    `query($b: String) { explain(image: { base64: $b }) { label } }`;
+  await send(app.fetch, graphqlRequest(query, { b })); // warm
+  const rss = Deno.memoryUsage().rss;
+  const start = performance.now();
+  const body = await send(app.fetch, graphqlRequest(query, { b }));
+  const ms = performance.now() - start;
+  const grew = (Deno.memoryUsage().rss - rss) / 2 ** 20;
+  assert.equal(body.errors?.[0].extensions?.code, "IMAGE_TOO_LARGE");
+  assert.match(body.errors![0].message, /10000000000/);
+  assert.ok(ms < 500, `${ms} ms`);
+  assert.ok(grew < 20, `RSS grew ${grew} MB`);
+});
+
+Deno.test("base64 longer than maxBase64Chars is IMAGE_TOO_LARGE before decoding", async () => {
+  const app = await appWith({ limits: { maxBase64Chars: 1000 } });
+  const body = await send(
+    app.fetch,
+    graphqlRequest(
+      `query($b: String) { predict(image: { base64: $b }) { label } }`,
+      { b: await chelseaBase64() },
+    ),
+  );
+  assert.equal(body.errors?.[0].extensions?.code, "IMAGE_TOO_LARGE");
+  assert.match(body.errors![0].message, /characters, the limit is 1000/);
+});
+
+Deno.test("the alias limit holds on its own, and 15 aliases pass", async () => {
+  const app = await appWith({ limits: { maxTokens: 100_000 } });
+  const many = await send(app.fetch, graphqlRequest(aliases(200), { b: "" }));
+  assert.equal(many.errors?.[0].extensions?.code, "QUERY_TOO_COMPLEX");
+  assert.equal(
+    many.errors?.[0].message,
+    "Query is too complex: 200 aliases, the limit is 15",
+  );
+  assert.equal(many.data, undefined);
+  const fifteen = `{ ${
+    Array.from({ length: 15 }, (_, i) => `a${i}: explainers { name }`).join(" ")
+  } }`;
+  const ok = await send(app.fetch, graphqlRequest(fifteen));
+  assert.equal(ok.errors, undefined);
 });

@@ -9,12 +9,14 @@ import { appWith, graphqlRequest, send } from "./_helpers.ts";
 
 /** A loopback image server: /cat.png, redirects, a big body, a slow one. */
 async function withImageServer(
-  fn: (base: string, port: number) => Promise<void>,
+  fn: (base: string, port: number, hits: () => number) => Promise<void>,
 ): Promise<void> {
   const cat = new Uint8Array(await fixtureBytes("chelsea.png"));
+  let count = 0;
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     async (request) => {
+      count++;
       const { pathname, searchParams } = new URL(request.url);
       const redirect = (location: string) =>
         new Response(null, { status: 302, headers: { location } });
@@ -51,7 +53,11 @@ async function withImageServer(
     },
   );
   try {
-    await fn(`http://127.0.0.1:${server.addr.port}`, server.addr.port);
+    await fn(
+      `http://127.0.0.1:${server.addr.port}`,
+      server.addr.port,
+      () => count,
+    );
   } finally {
     await server.shutdown();
   }
@@ -76,8 +82,21 @@ async function refused(
   });
 }
 
+/** A fetch that must never be called: it counts calls and fails. */
+function forbiddenFetch(): { fetch: typeof fetch; calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    fetch: (input) => {
+      calls.push(String(input));
+      return Promise.reject(new Error("no connection may be attempted"));
+    },
+  };
+}
+
 Deno.test("fetchImageUrl refuses bad schemes, hosts and addresses without connecting", async () => {
-  const none = { maxBytes: 1000 };
+  const forbidden = forbiddenFetch();
+  const none = { maxBytes: 1000, fetch: forbidden.fetch };
   await refused(
     fetchImageUrl("ftp://example.com/cat.png", {
       ...none,
@@ -131,6 +150,111 @@ Deno.test("fetchImageUrl refuses bad schemes, hosts and addresses without connec
     "BAD_USER_INPUT",
     /metadata address/,
   );
+  assert.deepEqual(forbidden.calls, []);
+});
+
+Deno.test("refused addresses and schemes: no DNS lookup, no connection", async () => {
+  const forbidden = forbiddenFetch();
+  const lookups: string[] = [];
+  const base = {
+    maxBytes: 1000,
+    fetch: forbidden.fetch,
+    resolveHost: (host: string) => {
+      lookups.push(host);
+      return Promise.reject(new Error("no lookup expected"));
+    },
+  };
+  const cases: [string, boolean, RegExp][] = [
+    ["http://127.0.0.1/cat.png", false, /loopback address 127\.0\.0\.1/],
+    ["http://localhost:8000/cat.png", false, /loopback/],
+    ["http://[::1]/cat.png", false, /loopback/],
+    ["http://10.0.0.1/cat.png", false, /private address 10\.0\.0\.1/],
+    ["http://[::ffff:10.0.0.1]/cat.png", false, /private/],
+    ["http://169.254.169.254/latest/meta-data/", false, /metadata/],
+    ["http://169.254.169.254/latest/meta-data/", true, /metadata/],
+    ["http://[fd00:ec2::254]/", true, /metadata/],
+    ["http://169.254.1.1/", false, /link-local/],
+    ["http://0.0.0.0/", true, /unspecified/],
+    ["ftp://10.0.0.1/cat.png", true, /scheme "ftp"/],
+    ["file:///etc/passwd", true, /scheme "file"/],
+    ["data:image/png;base64,iVBORw0KGgo=", true, /scheme "data"/],
+    ["javascript:alert(1)", true, /scheme "javascript"/],
+    ["gopher://127.0.0.1:70/", true, /scheme "gopher"/],
+  ];
+  for (const [url, allowPrivate, pattern] of cases) {
+    let host = "";
+    try {
+      host = new URL(url).hostname;
+    } catch { /* refused as invalid anyway */ }
+    await refused(
+      fetchImageUrl(url, { ...base, allowHosts: [host], allowPrivate }),
+      "BAD_USER_INPUT",
+      pattern,
+    );
+  }
+  assert.deepEqual(forbidden.calls, []);
+  assert.deepEqual(lookups, []);
+});
+
+Deno.test("a redirect to loopback, private or metadata is refused before it is followed", async () => {
+  for (
+    const [target, pattern] of [
+      ["http://127.0.0.1:9/cat.png", /loopback/],
+      ["http://localhost/cat.png", /loopback/],
+      ["http://10.0.0.1/cat.png", /private address 10\.0\.0\.1/],
+      ["http://169.254.169.254/latest/meta-data/", /metadata/],
+    ] as const
+  ) {
+    const calls: string[] = [];
+    // images.test "resolves" to a public address, but nothing is fetched
+    // from it: the stub answers the first request with the redirect.
+    const options: FetchImageUrlOptions = {
+      allowHosts: ["images.test", new URL(target).hostname],
+      maxBytes: 1000,
+      resolveHost: () => Promise.resolve(["93.184.215.14"]),
+      fetch: (input) => {
+        calls.push(String(input));
+        return Promise.resolve(
+          new Response(null, { status: 302, headers: { location: target } }),
+        );
+      },
+    };
+    await refused(
+      fetchImageUrl("https://images.test/cat.png", options),
+      "BAD_USER_INPUT",
+      pattern,
+    );
+    assert.deepEqual(calls, ["https://images.test/cat.png"], target);
+  }
+});
+
+Deno.test("ImageInput.url refusals through the API, with no connection attempted", async () => {
+  const forbidden = forbiddenFetch();
+  const app = await appWith({
+    urlInputs: {
+      allowHosts: ["127.0.0.1", "10.0.0.1", "169.254.169.254", "localhost"],
+      fetch: forbidden.fetch,
+    },
+  });
+  for (
+    const url of [
+      "http://127.0.0.1:8000/cat.png",
+      "http://localhost/cat.png",
+      "http://10.0.0.1/cat.png",
+      "http://169.254.169.254/latest/meta-data/",
+      "ftp://10.0.0.1/cat.png",
+    ]
+  ) {
+    const body = await send(
+      app.fetch,
+      graphqlRequest(
+        `query($u: String!) { predict(image: { url: $u }) { label } }`,
+        { u: url },
+      ),
+    );
+    assert.equal(body.errors?.[0].extensions?.code, "BAD_USER_INPUT", url);
+  }
+  assert.deepEqual(forbidden.calls, []);
 });
 
 Deno.test("fetchImageUrl checks every address a name resolves to", async () => {
@@ -215,18 +339,27 @@ Deno.test("fetchImageUrl follows checked redirects and enforces limits", async (
   });
 });
 
-Deno.test("ImageInput.url end to end, when enabled", async () => {
-  const app = await appWith({
+Deno.test("ImageInput.url end to end: a loopback host works only when explicitly allowed", async () => {
+  const query =
+    `query($u: String!) { predict(image: { url: $u }, top: 1) { label } }`;
+  const allowed = await appWith({
     urlInputs: { allowHosts: ["127.0.0.1"], allowPrivate: true },
   });
-  await withImageServer(async (base) => {
+  const hostOnly = await appWith({ urlInputs: { allowHosts: ["127.0.0.1"] } });
+  await withImageServer(async (base, _port, hits) => {
     const body = await send(
-      app.fetch,
-      graphqlRequest(
-        `query($u: String!) { predict(image: { url: $u }, top: 1) { label } }`,
-        { u: `${base}/to-cat` },
-      ),
+      allowed.fetch,
+      graphqlRequest(query, { u: `${base}/to-cat` }),
     );
     assert.deepEqual(body, { data: { predict: [{ label: "Egyptian_cat" }] } });
+    assert.equal(hits(), 2); // the redirect, then the image
+    // The host is allowed, but loopback is not: refused before connecting.
+    const refusedBody = await send(
+      hostOnly.fetch,
+      graphqlRequest(query, { u: `${base}/cat.png` }),
+    );
+    assert.equal(refusedBody.errors?.[0].extensions?.code, "BAD_USER_INPUT");
+    assert.match(refusedBody.errors![0].message, /--allow-private-urls/);
+    assert.equal(hits(), 2);
   });
 });

@@ -1,0 +1,206 @@
+/**
+ * The command line of `deno task explain`: flags, their checks, and the
+ * usage text printed with `--help` or after a bad argument.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { COLORMAPS } from "../lib/colormap.ts";
+import {
+  BACKEND_PREFERENCES,
+  type BackendPreference,
+} from "../models/backend.ts";
+
+/** The class to explain: an index, a label, or each image's top-1 (null). */
+export type ClassChoice = { index: number } | { label: string } | null;
+
+/** Everything the command line says. */
+export interface CliOptions {
+  /** Image files and folders, as given. */
+  inputs: string[];
+  /** Methods, in the order given, without duplicates. */
+  methods: string[];
+  /** Output folder. */
+  out: string;
+  /** Layer name or alias; null for the model's default. */
+  layer: string | null;
+  classChoice: ClassChoice;
+  /** @default "jet" */
+  colormap: string;
+  /** @default 0.3 */
+  alpha: number;
+  /** Path of the HTML report; null for none. */
+  report: string | null;
+  /** Also write `.npy` maps. @default false */
+  npy: boolean;
+  /** @default "auto" */
+  backend: BackendPreference;
+  /** Draw the progress bar: true, false, or null for "if stderr is a terminal". */
+  progress: boolean | null;
+  help: boolean;
+}
+
+/** A command line that cannot be run: the process exits with status 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/**
+ * The usage text, listing the methods this build offers.
+ *
+ * @example
+ * ```ts
+ * console.log(usage(["activation", "gradcam"]));
+ * ```
+ */
+export function usage(methods: readonly string[]): string {
+  return `Usage: deno task explain <image|folder>... --method NAMES --out DIR [FLAGS]
+
+Explains each image (PNG or JPEG; a folder: the images directly in it) with
+each method, writes into DIR for every image and method
+  <image>_<method>.png    the heatmap blended over the image
+  <image>_<method>.json   the raw map: width, height, values in [0, 1], ...
+and prints each image's top-5 classes.
+
+Flags:
+  --method NAMES       Comma-separated, repeatable. One of:
+                       ${methods.join(", ")}
+  --out DIR            Output folder (created when missing)
+  --layer NAME         Layer name or alias (default: the model's default)
+  --class N|LABEL      Class to explain: an index 0-999 or a label such as
+                       tabby (default: each image's top-1 class)
+  --colormap NAME      ${COLORMAPS.join(", ")} (default jet)
+  --alpha A            Weight of the heatmap in the overlay, 0 to 1 (default 0.3)
+  --report FILE        Also write one self-contained HTML page: images x methods
+  --npy                Also write each map as <image>_<method>.npy (float32)
+  --backend NAME       ${BACKEND_PREFERENCES.join(", ")} (default auto)
+  --progress           Always draw the progress bar on stderr
+  --no-progress        Never draw it (default: when stderr is a terminal)
+  --help               Show this text
+
+Exit status: 0 all written, 1 some file failed (the others were written; the
+failures are listed), 2 bad arguments.
+`;
+}
+
+/**
+ * Parses and checks the arguments. Methods are checked against `known`;
+ * layer and class names are checked later, against the model. Throws
+ * {@linkcode UsageError}.
+ *
+ * @example
+ * ```ts
+ * const options = parseCliArgs(
+ *   ["cat.png", "--method", "gradcam,activation", "--out", "out"],
+ *   ["activation", "gradcam"],
+ * );
+ * options.methods; // ["gradcam", "activation"]
+ * ```
+ */
+export function parseCliArgs(
+  args: readonly string[],
+  known: readonly string[],
+): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: args[0] === "--" ? args.slice(1) : [...args],
+      strict: true,
+      allowPositionals: true,
+      allowNegative: true,
+      options: {
+        method: { type: "string", multiple: true },
+        out: { type: "string" },
+        layer: { type: "string" },
+        class: { type: "string" },
+        colormap: { type: "string" },
+        alpha: { type: "string" },
+        report: { type: "string" },
+        npy: { type: "boolean" },
+        backend: { type: "string" },
+        progress: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const base = {
+    layer: values.layer ?? null,
+    report: values.report ?? null,
+    npy: values.npy ?? false,
+    progress: values.progress ?? null,
+  };
+  if (values.help) {
+    return {
+      ...base,
+      inputs: positionals,
+      methods: [],
+      out: values.out ?? "",
+      classChoice: null,
+      colormap: "jet",
+      alpha: 0.3,
+      backend: "auto",
+      help: true,
+    };
+  }
+  if (positionals.length === 0) {
+    throw new UsageError("No input: give one or more images or folders");
+  }
+  const methods = [
+    ...new Set(
+      (values.method ?? []).flatMap((m) => m.split(",")).map((m) => m.trim())
+        .filter((m) => m !== ""),
+    ),
+  ];
+  if (methods.length === 0) {
+    throw new UsageError("Missing --method: e.g. --method gradcam");
+  }
+  const unknown = methods.filter((m) => !known.includes(m));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `Unknown method ${unknown.map((m) => `"${m}"`).join(", ")}: valid ` +
+        `methods are ${known.map((m) => `"${m}"`).join(", ")}`,
+    );
+  }
+  if (!values.out) throw new UsageError("Missing --out DIR");
+  const colormap = values.colormap ?? "jet";
+  if (!(COLORMAPS as readonly string[]).includes(colormap)) {
+    throw new UsageError(
+      `Unknown colormap "${colormap}": use ${COLORMAPS.join(", ")}`,
+    );
+  }
+  const alphaText = values.alpha ?? "0.3";
+  const alpha = Number(alphaText);
+  if (alphaText.trim() === "" || !(alpha >= 0 && alpha <= 1)) {
+    throw new UsageError(
+      `Invalid --alpha "${alphaText}": use a number from 0 to 1`,
+    );
+  }
+  const backend = values.backend ?? "auto";
+  if (!(BACKEND_PREFERENCES as readonly string[]).includes(backend)) {
+    throw new UsageError(
+      `Invalid --backend "${backend}": use ${BACKEND_PREFERENCES.join(", ")}`,
+    );
+  }
+  let classChoice: ClassChoice = null;
+  if (values.class !== undefined) {
+    const text = values.class.trim();
+    if (text === "") throw new UsageError("Invalid --class: empty");
+    classChoice = /^\d+$/.test(text)
+      ? { index: Number(text) }
+      : { label: text };
+  }
+  return {
+    ...base,
+    inputs: positionals,
+    methods,
+    out: values.out,
+    classChoice,
+    colormap,
+    alpha,
+    backend: backend as BackendPreference,
+    help: false,
+  };
+}

@@ -1,0 +1,10 @@
+/**
+ * The pieces of `deno task explain` (see `cli.ts` at the root): argument
+ * parsing, the batch loop, the progress bar and the HTML report.
+ *
+ * @module
+ */
+export * from "./args.ts";
+export * from "./explain_files.ts";
+export * from "./progress.ts";
+export * from "./report.ts";

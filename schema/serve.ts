@@ -1,0 +1,242 @@
+/**
+ * Serves a fetch handler (`app.fetch`) over HTTP/1.1 through `node:http`.
+ *
+ * Why not `Deno.serve`: in Deno 2.9.6, `request.signal` does not abort when
+ * a client disconnects after sending a body larger than a few hundred bytes
+ * (the body arrives after the request head; tests/schema/serve_test.ts
+ * shows both servers side by side). Every explain request carries an image,
+ * so with `Deno.serve` a client that gave up would still have its queued
+ * work computed. Deno's `node:http` reports the closed socket, which aborts
+ * the request's signal here.
+ *
+ * Also: request bodies are read only as the handler pulls them (so a body
+ * limit can refuse a body before it is all read, and the connection is
+ * closed after such a refusal), responses stream with backpressure, and
+ * `shutdown()` stops accepting, closes idle connections at once and each
+ * busy one as soon as its response is sent.
+ *
+ * @module
+ */
+import {
+  createServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import type { Socket } from "node:net";
+
+/** Options of {@linkcode serveHttp}. */
+export interface ServeOptions {
+  /** @default "0.0.0.0" */
+  hostname?: string;
+  /** 0 picks a free port. @default 8000 */
+  port?: number;
+  /** Called once listening, with the address actually bound. */
+  onListen?: (addr: { hostname: string; port: number }) => void;
+}
+
+/** A running server. */
+export interface HttpServer {
+  /** The address bound. */
+  readonly addr: { hostname: string; port: number };
+  /**
+   * Stops accepting connections; idle ones close now, busy ones once their
+   * response is sent. Resolves when all are closed.
+   */
+  shutdown(): Promise<void>;
+  /** Resolves when the server has closed. */
+  readonly finished: Promise<void>;
+}
+
+function toHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    try {
+      headers.append(raw[i], raw[i + 1]);
+    } catch {
+      // A header the Fetch API refuses (bad bytes): dropped.
+    }
+  }
+  return headers;
+}
+
+function requestUrl(req: IncomingMessage): URL {
+  const path = req.url?.startsWith("/") ? req.url : "/";
+  try {
+    return new URL(path, `http://${req.headers.host ?? "localhost"}`);
+  } catch {
+    return new URL(path, "http://localhost");
+  }
+}
+
+/**
+ * The request body as a stream that reads from the socket only as it is
+ * pulled. Cancelling it (e.g. a body over the limit) stops reading and marks
+ * the connection to close once the response is sent.
+ */
+function bodyStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.pause();
+      req.on("data", (chunk: Uint8Array) => {
+        if (done) return;
+        controller.enqueue(
+          new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+        );
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      });
+      req.on("end", () => {
+        if (done) return;
+        done = true;
+        controller.close();
+      });
+      req.on("error", (error) => {
+        if (done) return;
+        done = true;
+        controller.error(error);
+      });
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      done = true;
+      req.pause();
+      if (!res.headersSent) res.setHeader("connection", "close");
+    },
+  }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
+}
+
+async function writeResponse(
+  response: Response,
+  res: ServerResponse,
+): Promise<void> {
+  for (const [name, value] of response.headers) {
+    if (name !== "set-cookie") res.setHeader(name, value);
+  }
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+  res.writeHead(response.status, response.statusText || undefined);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  const gone = () => void reader.cancel().catch(() => {});
+  res.on("close", gone);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) return;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          res.once("drain", resolve);
+          res.once("close", resolve);
+        });
+      }
+    }
+    res.end();
+  } catch {
+    res.destroy();
+  } finally {
+    res.off("close", gone);
+  }
+}
+
+/**
+ * Serves `handler` until `shutdown()`. The request's signal aborts when the
+ * client disconnects before the response is complete.
+ *
+ * @example
+ * ```ts
+ * const server = await serveHttp(app.fetch, { hostname: "127.0.0.1", port: 0 });
+ * console.log(server.addr.port);
+ * await server.shutdown();
+ * ```
+ */
+export async function serveHttp(
+  handler: (request: Request) => Promise<Response>,
+  options: ServeOptions = {},
+): Promise<HttpServer> {
+  /** Open connections and how many responses each still owes. */
+  const busy = new Map<Socket, number>();
+  let stopping = false;
+  const finished = Promise.withResolvers<void>();
+
+  const server = createServer((req, res) => {
+    const socket = req.socket;
+    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    const controller = new AbortController();
+    res.on("close", () => {
+      if (!res.writableEnded) {
+        controller.abort(
+          new DOMException("The client disconnected", "AbortError"),
+        );
+      }
+      const left = (busy.get(socket) ?? 1) - 1;
+      busy.set(socket, left);
+      if (stopping && left === 0) socket.destroy();
+    });
+    const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    const request = new Request(requestUrl(req), {
+      method: req.method,
+      headers: toHeaders(req),
+      body: hasBody ? bodyStream(req, res) : null,
+      signal: controller.signal,
+      duplex: "half",
+    } as RequestInit);
+    handler(request).then(
+      (response) => {
+        // Shutting down, or answered before the body was all read (e.g. too
+        // large): the connection is not reused, and the rest is not read.
+        if (stopping || (hasBody && !req.complete)) {
+          res.setHeader("connection", "close");
+        }
+        return writeResponse(response, res);
+      },
+      () => {
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      },
+    );
+  });
+  server.on("connection", (socket: Socket) => {
+    busy.set(socket, 0);
+    socket.on("close", () => busy.delete(socket));
+  });
+  server.on("close", () => finished.resolve());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 8000, options.hostname ?? "0.0.0.0", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const bound = server.address();
+  const addr = {
+    hostname: options.hostname ?? "0.0.0.0",
+    port: typeof bound === "object" && bound ? bound.port : 0,
+  };
+  options.onListen?.(addr);
+  return {
+    addr,
+    finished: finished.promise,
+    shutdown() {
+      if (!stopping) {
+        stopping = true;
+        server.close();
+        for (const [socket, count] of busy) {
+          if (count === 0) socket.destroy();
+        }
+      }
+      return finished.promise;
+    },
+  };
+}

@@ -1,0 +1,265 @@
+import assert from "node:assert/strict";
+import { createRegistry } from "../../explainers/registry.ts";
+import { createApp } from "../../schema/app.ts";
+import { serveHttp } from "../../schema/serve.ts";
+
+const encoder = new TextEncoder();
+
+/** A handler that reads the body, then waits until the test releases it. */
+function slowHandler() {
+  const release = Promise.withResolvers<void>();
+  const aborted = Promise.withResolvers<number>();
+  const bodyRead = Promise.withResolvers<number>();
+  return {
+    release: () => release.resolve(),
+    aborted: aborted.promise,
+    bodyRead: bodyRead.promise,
+    async handler(request: Request): Promise<Response> {
+      request.signal.addEventListener(
+        "abort",
+        () => aborted.resolve(performance.now()),
+      );
+      const body = await request.text();
+      if (body === "quick") return new Response("quick");
+      bodyRead.resolve(body.length);
+      await release.promise;
+      return new Response("done");
+    },
+  };
+}
+
+/** Posts `size` bytes, then disconnects once the handler has read them. */
+async function postAndDisconnect(
+  port: number,
+  size: number,
+  bodyRead: Promise<number>,
+): Promise<number> {
+  const client = new AbortController();
+  const response = fetch(`http://127.0.0.1:${port}/`, {
+    method: "POST",
+    body: "x".repeat(size),
+    signal: client.signal,
+  }).catch((error) => error);
+  assert.equal(await bodyRead, size);
+  client.abort();
+  assert.equal((await response).name, "AbortError");
+  return performance.now();
+}
+
+Deno.test("serveHttp aborts request.signal when a client with a large body disconnects", async () => {
+  const slow = slowHandler();
+  const server = await serveHttp(slow.handler, {
+    hostname: "127.0.0.1",
+    port: 0,
+  });
+  try {
+    const gone = await postAndDisconnect(
+      server.addr.port,
+      200_000,
+      slow.bodyRead,
+    );
+    const at = await Promise.race([
+      slow.aborted,
+      new Promise<number>((resolve) => setTimeout(() => resolve(-1), 2000)),
+    ]);
+    assert.ok(at > 0, "request.signal did not abort within 2 s");
+    assert.ok(
+      at - gone < 1000,
+      `aborted ${at - gone} ms after the client left`,
+    );
+  } finally {
+    slow.release();
+    await server.shutdown();
+  }
+});
+
+Deno.test("canary: Deno.serve (2.9.6) misses that disconnect, hence serveHttp", async () => {
+  const slow = slowHandler();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    slow.handler,
+  );
+  try {
+    await postAndDisconnect(server.addr.port, 200_000, slow.bodyRead);
+    const aborted = await Promise.race([
+      slow.aborted.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500)),
+    ]);
+    assert.equal(
+      aborted,
+      false,
+      "Deno.serve now reports this disconnect: schema/serve.ts could go back to Deno.serve",
+    );
+  } finally {
+    slow.release();
+    await server.shutdown();
+  }
+});
+
+Deno.test("serveHttp streams responses as they are produced", async () => {
+  const server = await serveHttp(() => {
+    let n = 0;
+    return Promise.resolve(
+      new Response(
+        new ReadableStream({
+          async pull(controller) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            if (n++ < 3) controller.enqueue(encoder.encode(`part ${n}\n`));
+            else controller.close();
+          },
+        }),
+        { headers: { "x-test": "1" } },
+      ),
+    );
+  }, { hostname: "127.0.0.1", port: 0 });
+  try {
+    const start = performance.now();
+    const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    assert.equal(response.headers.get("x-test"), "1");
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    const firstAt = performance.now() - start;
+    assert.equal(new TextDecoder().decode(first.value), "part 1\n");
+    let rest = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    assert.equal(rest, "part 2\npart 3\n");
+    assert.ok(
+      firstAt < performance.now() - start - 150,
+      "the first part came before the last was made",
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("shutdown closes idle connections at once and busy ones after their response", async () => {
+  const slow = slowHandler();
+  const server = await serveHttp(slow.handler, {
+    hostname: "127.0.0.1",
+    port: 0,
+  });
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  // An idle keep-alive connection, left by a finished request.
+  await (await fetch(`${base}/`, { method: "POST", body: "quick" })).text();
+  const busy = fetch(`${base}/`, { method: "POST", body: "b" });
+  await slow.bodyRead;
+  let finished = false;
+  const shut = server.shutdown().then(() => finished = true);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(finished, false, "waits for the busy request");
+  slow.release();
+  const response = await busy;
+  assert.equal(await response.text(), "done");
+  assert.equal(response.headers.get("connection"), "close");
+  await shut;
+  assert.equal(finished, true);
+});
+
+/** Reads one HTTP response from a raw connection: status line and body. */
+async function readResponse(
+  conn: Deno.Conn,
+): Promise<{ status: number; text: string }> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(65536);
+  let text = "";
+  for (;;) {
+    let n: number | null;
+    try {
+      n = await conn.read(buffer);
+    } catch {
+      n = null;
+    }
+    if (n === null) break;
+    chunks.push(buffer.slice(0, n));
+    text = new TextDecoder().decode(
+      new Uint8Array(chunks.flatMap((c) => [...c])),
+    );
+    const head = text.indexOf("\r\n\r\n");
+    if (head < 0) continue;
+    const length = /content-length: (\d+)/i.exec(text.slice(0, head));
+    if (length && text.length >= head + 4 + Number(length[1])) break;
+    if (/transfer-encoding: chunked/i.test(text.slice(0, head))) {
+      if (text.endsWith("\r\n0\r\n\r\n")) break;
+    }
+  }
+  const status = Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0);
+  return { status, text };
+}
+
+Deno.test("a Content-Length over the limit is refused (413) before the body is sent", async () => {
+  const app = createApp({
+    runtime: () => null,
+    registry: createRegistry(),
+    limits: { maxRequestBytes: 64 * 1024 },
+  });
+  const server = await serveHttp(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: server.addr.port,
+  });
+  try {
+    const start = performance.now();
+    // Declares 100 MB but sends 10 bytes: the answer cannot wait for the rest.
+    await conn.write(encoder.encode(
+      "POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\n" +
+        "Content-Length: 100000000\r\n\r\n0123456789",
+    ));
+    const { status, text } = await readResponse(conn);
+    assert.equal(status, 413, text);
+    assert.match(text, /REQUEST_ENTITY_TOO_LARGE/);
+    assert.ok(performance.now() - start < 2000);
+  } finally {
+    conn.close();
+    await server.shutdown();
+  }
+});
+
+Deno.test("a chunked body is refused (413) once it passes the limit, unread beyond", async () => {
+  const limit = 64 * 1024;
+  const app = createApp({
+    runtime: () => null,
+    registry: createRegistry(),
+    limits: { maxRequestBytes: limit },
+  });
+  const server = await serveHttp(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: server.addr.port,
+  });
+  try {
+    await conn.write(encoder.encode(
+      "POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\n" +
+        "Transfer-Encoding: chunked\r\n\r\n",
+    ));
+    let answered = false;
+    const response = readResponse(conn).then((r) => {
+      answered = true;
+      return r;
+    });
+    const chunk = encoder.encode(
+      `4000\r\n${'{"query": "'.padEnd(0x4000, " ")}\r\n`,
+    );
+    let sent = 0;
+    const maxSend = 64 * 1024 * 1024;
+    try {
+      while (!answered && sent < maxSend) {
+        await conn.write(chunk);
+        sent += 0x4000;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    } catch {
+      // The server closed the connection after answering.
+    }
+    const { status, text } = await response;
+    assert.equal(status, 413, text);
+    // Answered soon after the limit (64 KiB), not after the 64 MiB.
+    assert.ok(sent < 1024 * 1024, `sent ${sent} bytes before the answer`);
+  } finally {
+    conn.close();
+    await server.shutdown();
+  }
+});

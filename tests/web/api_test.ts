@@ -1,0 +1,132 @@
+/**
+ * The page's API module (Apollo Client, the upload link) in Deno against
+ * the real server over HTTP: the same code the browser runs, minus the DOM.
+ */
+import assert from "node:assert/strict";
+import {
+  createApi,
+  CSRF_HEADERS,
+  type Explanation,
+  type Prediction,
+  ProblemError,
+} from "../../web/client/api.ts";
+import type { Problem } from "../../web/client/messages.ts";
+import { CSRF_HEADERS as SERVER_CSRF_HEADERS } from "../../schema/app.ts";
+import { fixtureFile, sharedApp, withServer } from "../schema/_helpers.ts";
+
+interface Seen {
+  predictions: Prediction[][];
+  explanations: Explanation[];
+  problems: Problem[][];
+  order: string[];
+}
+
+function explain(
+  api: ReturnType<typeof createApi>,
+  file: File,
+  methods: string[],
+): Promise<Seen> {
+  const seen: Seen = {
+    predictions: [],
+    explanations: [],
+    problems: [],
+    order: [],
+  };
+  return new Promise((resolve) => {
+    api.explain(file, {
+      methods,
+      layer: null,
+      classIndex: null,
+      colormap: "viridis",
+      alpha: 0.5,
+    }, {
+      onPredictions(p) {
+        seen.order.push("predictions");
+        seen.predictions.push(p);
+      },
+      onExplanation(e) {
+        seen.order.push(e.method);
+        seen.explanations.push(e);
+      },
+      onProblems(p) {
+        seen.order.push("problems");
+        seen.problems.push(p);
+      },
+      onDone: () => resolve(seen),
+    });
+  });
+}
+
+Deno.test("web api: the page sends a CSRF header the server accepts", () => {
+  assert.ok(
+    Object.keys(CSRF_HEADERS).some((h) => SERVER_CSRF_HEADERS.includes(h)),
+  );
+});
+
+Deno.test("web api: upload, top-5 first, then each method as it is computed", async () => {
+  const file = await fixtureFile("chelsea.png");
+  await withServer(await sharedApp(), async (base) => {
+    const api = createApi(`${base}/graphql`);
+    const info = await api.serverInfo();
+    assert.equal(info.model.labels.length, 1000);
+    assert.ok(info.explainers.some((e) => e.name === "gradcam"));
+    assert.ok(
+      info.model.layers.some((l) =>
+        l.name === info.model.defaultLayer && l.explainable
+      ),
+    );
+    const seen = await explain(api, file, ["gradcam", "activation"]);
+    assert.deepEqual(seen.problems, []);
+    assert.deepEqual(seen.order, ["predictions", "gradcam", "activation"]);
+    assert.equal(seen.predictions[0].length, 5);
+    assert.equal(seen.predictions[0][0].label, "Egyptian_cat");
+    const [gradcam] = seen.explanations;
+    assert.equal(gradcam.label, "Egyptian_cat");
+    assert.equal(
+      gradcam.map.values.length,
+      gradcam.map.width * gradcam.map.height,
+    );
+    assert.ok(gradcam.overlay.startsWith("data:image/png;base64,"));
+  });
+});
+
+Deno.test("web api: an invalid file and an unknown method are described", async () => {
+  const notAnImage = new File(["these are not pixels"], "notes.png", {
+    type: "image/png",
+  });
+  await withServer(await sharedApp(), async (base) => {
+    const api = createApi(`${base}/graphql`);
+    const invalid = await explain(api, notAnImage, ["gradcam"]);
+    assert.deepEqual(invalid.explanations, []);
+    assert.deepEqual(invalid.problems.flat().map((p) => p.code), [
+      "INVALID_IMAGE",
+    ]);
+    const unknown = await explain(api, await fixtureFile("chelsea.png"), [
+      "nope",
+    ]);
+    assert.deepEqual(unknown.problems.flat().map((p) => p.code), [
+      "UNKNOWN_METHOD",
+    ]);
+  });
+});
+
+Deno.test("web api: an unreachable server is a network problem", async () => {
+  const api = createApi("http://127.0.0.1:9/graphql");
+  const error = await api.serverInfo().catch((e) => e);
+  assert.ok(error instanceof ProblemError);
+  assert.equal(error.problems[0].code, "NETWORK_ERROR");
+});
+
+Deno.test("web api: a loading model is a problem worth retrying", async () => {
+  const { createApp } = await import("../../schema/app.ts");
+  const { createRegistry } = await import("../../explainers/registry.ts");
+  const app = createApp({ runtime: () => null, registry: createRegistry() });
+  await withServer(app, async (base) => {
+    const error = await createApi(`${base}/graphql`).serverInfo().catch((e) =>
+      e
+    );
+    assert.ok(error instanceof ProblemError);
+    assert.equal(error.problems[0].code, "MODEL_NOT_READY");
+    assert.equal(error.problems[0].retry, true);
+  });
+});

@@ -1,0 +1,64 @@
+/// <reference lib="dom" />
+/**
+ * Two small DOM helpers: build an element, find one that must exist.
+ *
+ * @module
+ */
+
+/** Attributes of {@linkcode h}: strings set as attributes, listeners as `on…`. */
+export type Attributes = Record<
+  string,
+  string | number | boolean | null | undefined | ((event: Event) => void)
+>;
+
+/**
+ * Creates an element. `false`, null and undefined attributes are left out,
+ * `true` sets an empty attribute, functions under `on…` names become event
+ * listeners; strings among the children become text nodes.
+ *
+ * @example
+ * ```ts
+ * h("button", { type: "button", onclick: () => alert("hi") }, "Say hi");
+ * ```
+ */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: (Node | string | null | undefined | false)[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (typeof value === "function") {
+      element.addEventListener(name.slice(2), value);
+    } else if (value === true) {
+      element.setAttribute(name, "");
+    } else if (value !== false && value !== null && value !== undefined) {
+      element.setAttribute(name, String(value));
+    }
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined && child !== false) {
+      element.append(child);
+    }
+  }
+  return element;
+}
+
+/**
+ * The element with this id; throws when the page lacks it (a bug).
+ *
+ * @example
+ * ```ts
+ * const input = byId("file", HTMLInputElement);
+ * ```
+ */
+export function byId<T extends HTMLElement>(
+  id: string,
+  type: { new (): T; prototype: T },
+): T {
+  const element = document.getElementById(id);
+  if (!(element instanceof type)) {
+    throw new Error(`The page has no ${type.name} #${id}`);
+  }
+  return element;
+}

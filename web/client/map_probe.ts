@@ -1,0 +1,115 @@
+/**
+ * Reading an explanation map under the pointer: which cell of the
+ * `width × height` map a point of the displayed overlay falls in, and its
+ * value. Pure: no DOM.
+ *
+ * @module
+ */
+
+/** A map as the API returns it: row-major values in [0, 1]. */
+export interface MapData {
+  width: number;
+  height: number;
+  values: readonly number[];
+}
+
+/** One cell of a map and its value. */
+export interface MapCell {
+  /** Column, 0 at the left. */
+  x: number;
+  /** Row, 0 at the top. */
+  y: number;
+  value: number;
+}
+
+/**
+ * The cell at a point of an overlay shown `displayWidth × displayHeight`
+ * pixels large (points on or past an edge clamp to the edge cell).
+ *
+ * @example
+ * ```ts
+ * const map = { width: 2, height: 1, values: [0.25, 1] };
+ * cellAt(map, 150, 10, 200, 100); // { x: 1, y: 0, value: 1 }
+ * ```
+ */
+export function cellAt(
+  map: MapData,
+  px: number,
+  py: number,
+  displayWidth: number,
+  displayHeight: number,
+): MapCell {
+  const clamp = (v: number, n: number) =>
+    Math.min(n - 1, Math.max(0, Math.floor(v)));
+  const x = clamp((px / displayWidth) * map.width, map.width);
+  const y = clamp((py / displayHeight) * map.height, map.height);
+  return { x, y, value: map.values[y * map.width + x] };
+}
+
+/**
+ * The cell one step away in a direction (arrow keys), staying on the map.
+ *
+ * @example
+ * ```ts
+ * const map = { width: 2, height: 2, values: [0, 0.5, 0.75, 1] };
+ * moveCell(map, { x: 0, y: 0 }, "ArrowRight"); // { x: 1, y: 0, value: 0.5 }
+ * ```
+ */
+export function moveCell(
+  map: MapData,
+  from: { x: number; y: number },
+  key: string,
+): MapCell {
+  const step: Record<string, [number, number]> = {
+    ArrowLeft: [-1, 0],
+    ArrowRight: [1, 0],
+    ArrowUp: [0, -1],
+    ArrowDown: [0, 1],
+  };
+  const [dx, dy] = step[key] ?? [0, 0];
+  const x = Math.min(map.width - 1, Math.max(0, from.x + dx));
+  const y = Math.min(map.height - 1, Math.max(0, from.y + dy));
+  return { x, y, value: map.values[y * map.width + x] };
+}
+
+/**
+ * The map as a JSON document for download: the values and what they
+ * explain.
+ *
+ * @example
+ * ```ts
+ * JSON.parse(mapJson({ width: 1, height: 1, values: [1] }, { method: "gradcam" })).width; // 1
+ * ```
+ */
+export function mapJson(
+  map: MapData & { rawMin?: number; rawMax?: number },
+  about: Record<string, unknown>,
+): string {
+  return JSON.stringify({
+    ...about,
+    width: map.width,
+    height: map.height,
+    rawMin: map.rawMin,
+    rawMax: map.rawMax,
+    values: map.values,
+  });
+}
+
+/**
+ * A safe file name for a download: the image's name without its extension,
+ * then the parts, joined by `_`.
+ *
+ * @example
+ * ```ts
+ * downloadName("my cat.jpeg", ["gradcam", "overlay"], "png"); // "my-cat_gradcam_overlay.png"
+ * ```
+ */
+export function downloadName(
+  imageName: string,
+  parts: readonly string[],
+  extension: string,
+): string {
+  const stem = imageName.replace(/\.[^.]*$/, "").replace(/[^\w.-]+/g, "-") ||
+    "image";
+  return `${[stem, ...parts].join("_")}.${extension}`;
+}
