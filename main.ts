@@ -37,6 +37,8 @@ Flags:
   --hostname HOST          Interface to listen on (default 0.0.0.0, all)
   --backend NAME           auto, webgpu, wasm or cpu (env LUMEN_BACKEND;
                            default auto: WebGPU on a real GPU, else WASM)
+  --threads N              WASM threads (env LUMEN_THREADS; default: every
+                           core)
   --model PATH             A TF.js layers model.json (default: the shipped
                            Keras ResNet-50)
   --labels PATH            Class labels, JSON array or {"0": "label", ...}
@@ -82,6 +84,8 @@ export interface Config {
   port: number;
   hostname: string;
   backend: BackendPreference;
+  /** WASM threads; null: every core. */
+  threads: number | null;
   model: string | null;
   labels: string | null;
   preprocessing: PreprocessMode | null;
@@ -184,6 +188,7 @@ export function parseConfig(
         port: { type: "string" },
         hostname: { type: "string" },
         backend: { type: "string" },
+        threads: { type: "string" },
         model: { type: "string" },
         labels: { type: "string" },
         preprocessing: { type: "string" },
@@ -214,6 +219,12 @@ export function parseConfig(
     values.backend ?? env.LUMEN_BACKEND ?? "auto",
     BACKEND_PREFERENCES,
   );
+  const threadsText = values.threads ?? env.LUMEN_THREADS;
+  const threads = threadsText === undefined ? null : integer(
+    values.threads !== undefined ? "threads" : "LUMEN_THREADS",
+    threadsText,
+    1,
+  );
   const preprocessing = values.preprocessing === undefined
     ? null
     : oneOf("--preprocessing", values.preprocessing, PREPROCESS_MODES);
@@ -236,6 +247,7 @@ export function parseConfig(
     port,
     hostname,
     backend,
+    threads,
     model: values.model ?? null,
     labels: values.labels ?? null,
     preprocessing,
@@ -297,6 +309,7 @@ async function startModel(
     : parseLabels(await Deno.readTextFile(config.labels));
   const runtime = await loadModel({
     backend: config.backend,
+    threads: config.threads ?? undefined,
     model: config.model ?? undefined,
     labels,
     preprocessing: config.preprocessing ?? undefined,
@@ -306,6 +319,7 @@ async function startModel(
     model: runtime.name,
     backend: runtime.backend.name,
     adapter: runtime.backend.adapter,
+    threads: runtime.backend.threads,
     skipped: runtime.backend.skipped,
     loadMs: Math.round(performance.now() - start),
   });

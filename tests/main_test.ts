@@ -24,10 +24,17 @@ Deno.test("parseConfig: defaults, flags and environment", () => {
   assert.equal(defaults.graphiql, null);
   assert.equal(defaults.introspection, null);
   assert.equal(defaults.logLevel, "info");
+  assert.equal(defaults.threads, null);
 
-  const env = parseConfig([], { PORT: "9001", LUMEN_BACKEND: "cpu" });
+  const env = parseConfig([], {
+    PORT: "9001",
+    LUMEN_BACKEND: "cpu",
+    LUMEN_THREADS: "1",
+  });
   assert.equal(env.port, 9001);
   assert.equal(env.backend, "cpu");
+  assert.equal(env.threads, 1);
+  assert.equal(parseConfig(["--threads", "2"], {}).threads, 2);
 
   const flags = parseConfig([
     "--",
@@ -58,6 +65,7 @@ Deno.test("parseConfig: bad flags are usage errors", () => {
       ["--nope"],
       ["--port", "http"],
       ["--port", "70000"],
+      ["--threads", "0"],
       ["--backend", "tpu"],
       ["--preprocessing", "none"],
       ["--allow-url-host", "http://x/"],
