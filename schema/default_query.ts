@@ -26,7 +26,7 @@ export const DEFAULT_QUERY =
 # Send your own image as base64 (with or without a data: prefix):
 #   explain(image: { base64: "iVBORw0KGgo..." }) { ... }
 # or as a multipart upload (File variable), e.g. with curl:
-#   curl localhost:8000/graphql \\
+#   curl localhost:8000/graphql -H 'x-graphql-yoga-csrf: 1' \\
 #     -F operations='{"query":"query($f: File!) { predict(image: {file: $f}) { label probability } }","variables":{"f":null}}' \\
 #     -F map='{"0":["variables.f"]}' -F 0=@cat.png
 #

@@ -1,0 +1,89 @@
+/**
+ * Every GraphQL and curl example in README.md runs here, on chelsea.png,
+ * so the README cannot drift from the API.
+ */
+import assert from "node:assert/strict";
+import {
+  chelseaBase64,
+  graphqlRequest,
+  parseMultipartMixed,
+  sharedApp,
+  withServer,
+} from "./schema/_helpers.ts";
+
+const root = new URL("../", import.meta.url);
+const readme = await Deno.readTextFile(new URL("README.md", root));
+const blocks = (language: string) =>
+  [...readme.matchAll(
+    new RegExp("```" + language + " example\\n([\\s\\S]*?)```", "g"),
+  )]
+    .map((m) => m[1]);
+
+const graphqlExamples = blocks("graphql");
+const shellExamples = blocks("sh");
+
+function assertNoErrors(payloads: Record<string, unknown>[]) {
+  for (const payload of payloads) {
+    assert.equal(payload.errors, undefined, JSON.stringify(payload.errors));
+    for (
+      const part of (payload.incremental ?? []) as Record<string, unknown>[]
+    ) {
+      assert.equal(part.errors, undefined, JSON.stringify(part.errors));
+    }
+  }
+}
+
+Deno.test("the README has GraphQL and curl examples", () => {
+  assert.ok(
+    graphqlExamples.length >= 6,
+    `${graphqlExamples.length} GraphQL examples`,
+  );
+  assert.ok(shellExamples.length >= 2, `${shellExamples.length} curl examples`);
+});
+
+for (const query of graphqlExamples) {
+  const name = /query (\w+)/.exec(query)?.[1] ?? "anonymous";
+  Deno.test(`README GraphQL example "${name}" runs without errors`, async () => {
+    const app = await sharedApp();
+    const variables = query.includes("$b") ? { b: await chelseaBase64() } : {};
+    const response = await app.fetch(
+      graphqlRequest(query, variables, {
+        accept:
+          "multipart/mixed, application/graphql-response+json, application/json",
+      }),
+    );
+    const type = response.headers.get("content-type") ?? "";
+    const text = await response.text();
+    const payloads = type.startsWith("multipart/mixed")
+      ? parseMultipartMixed(type, text)
+      : [JSON.parse(text)];
+    assertNoErrors(payloads);
+    assert.ok(payloads[0].data, text.slice(0, 300));
+    assert.equal(response.status, 200);
+  });
+}
+
+for (const script of shellExamples) {
+  const first = script.split("\n").find((l) => l.startsWith("curl")) ?? script;
+  Deno.test(`README curl example runs: ${first.slice(0, 60)}…`, async () => {
+    const app = await sharedApp();
+    await withServer(app, async (base) => {
+      const { code, stdout, stderr } = await new Deno.Command("bash", {
+        args: [
+          "-euo",
+          "pipefail",
+          "-c",
+          script.replaceAll("localhost:8000", base.slice(7)),
+        ],
+        cwd: root.pathname,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = new TextDecoder().decode(stdout);
+      assert.equal(code, 0, new TextDecoder().decode(stderr));
+      const body = JSON.parse(out);
+      assertNoErrors([body]);
+      assert.ok(body.data, out.slice(0, 300));
+    });
+  });
+}
