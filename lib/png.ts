@@ -44,6 +44,44 @@ function paeth(a: number, b: number, c: number): number {
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
+/** Residuals of one row under filter `f` into `out`; returns Σ|residual|. */
+function filterRow(
+  f: number,
+  row: Uint8Array,
+  up: Uint8Array,
+  out: Uint8Array,
+): number {
+  const n = row.length;
+  let score = 0;
+  // One loop per filter type: no per-byte branching on the filter.
+  switch (f) {
+    case 0:
+      for (let i = 0; i < n; i++) out[i] = row[i];
+      break;
+    case 1:
+      for (let i = 0; i < n; i++) out[i] = row[i] - (i >= 3 ? row[i - 3] : 0);
+      break;
+    case 2:
+      for (let i = 0; i < n; i++) out[i] = row[i] - up[i];
+      break;
+    case 3:
+      for (let i = 0; i < n; i++) {
+        out[i] = row[i] - (((i >= 3 ? row[i - 3] : 0) + up[i]) >> 1);
+      }
+      break;
+    default:
+      for (let i = 0; i < 3; i++) out[i] = row[i] - up[i];
+      for (let i = 3; i < n; i++) {
+        out[i] = row[i] - paeth(row[i - 3], up[i], up[i - 3]);
+      }
+  }
+  for (let i = 0; i < n; i++) {
+    const r = out[i];
+    score += r < 128 ? r : 256 - r;
+  }
+  return score;
+}
+
 /** Filters every row (filter type byte + residuals), choosing per row. */
 function filterRows(
   width: number,
@@ -60,25 +98,7 @@ function filterRows(
     let best = 0;
     let bestScore = Infinity;
     for (let f = 0; f < 5; f++) {
-      const res = candidates[f];
-      let score = 0;
-      for (let i = 0; i < stride; i++) {
-        const a = i >= 3 ? row[i - 3] : 0;
-        const b = up[i];
-        const c = i >= 3 ? up[i - 3] : 0;
-        const predictor = f === 0
-          ? 0
-          : f === 1
-          ? a
-          : f === 2
-          ? b
-          : f === 3
-          ? (a + b) >> 1
-          : paeth(a, b, c);
-        const r = (row[i] - predictor) & 0xff;
-        res[i] = r;
-        score += r < 128 ? r : 256 - r;
-      }
+      const score = filterRow(f, row, up, candidates[f]);
       if (score < bestScore) {
         bestScore = score;
         best = f;

@@ -16,7 +16,7 @@ import { analyzeImage } from "../explainers/analysis.ts";
 import { createRegistry } from "../explainers/registry.ts";
 import { decodeImage, type RgbImage } from "../lib/image.ts";
 import { encodeBase64 } from "../lib/base64.ts";
-import { encodePng, renderExplanation } from "../lib/render.ts";
+import { encodePng, renderExplanationRgb } from "../lib/render.ts";
 import { shutdownBackend } from "../models/backend.ts";
 import { loadModel, RESNET50_DIR } from "../models/runtime.ts";
 
@@ -578,7 +578,7 @@ lines.push(
     f(part("decode"))
   }, resize + forward + backward ${f(part("forward"))}, map ${
     f(part("explain"))
-  }, render (upsample, colour, blend, 2 PNG encodes) ${f(part("render"))}.`,
+  }, render (upsample, colour, blend, PNG encode) ${f(part("render"))}.`,
   "",
   "## Targets",
   "",
