@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import type { BackendName } from "../../models/backend.ts";
+import { type BackendName, shutdownBackend } from "../../models/backend.ts";
 import { tinyRuntime } from "../_shared.ts";
 
 function assertClose(a: Float32Array, b: Float32Array, tolerance: number) {
@@ -43,6 +43,9 @@ Deno.test("the tiny network gives the same logits and gradients on wasm, cpu and
     results.set(backend, { logits: pass.logits, grads: pass.gradients!.data });
     runtime.dispose();
   }
+  // Release the WebGPU device and the WASM threads before the module ends
+  // rather than leaving them to process teardown.
+  shutdownBackend();
   const wasm = results.get("wasm")!;
   for (const backend of backends.slice(1)) {
     assertClose(results.get(backend)!.logits, wasm.logits, 1e-4);
