@@ -15,6 +15,10 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { builtinExplainers, createRegistry } from "./explainers/registry.ts";
+import {
+  type ArtifactsLoader,
+  resnet50Artifacts,
+} from "./explainers/sanity.ts";
 import type { Explainer } from "./explainers/types.ts";
 import { PREPROCESS_MODES, type PreprocessMode } from "./lib/preprocess.ts";
 import {
@@ -22,6 +26,7 @@ import {
   type BackendPreference,
   shutdownBackend,
 } from "./models/backend.ts";
+import { fileHandler } from "./models/io.ts";
 import { loadModel, type ModelRuntime, parseLabels } from "./models/runtime.ts";
 import { createApp, DEFAULT_LIMITS, type Limits } from "./schema/mod.ts";
 import { jsonLogger, type Logger, type LogLevel } from "./schema/mod.ts";
@@ -357,10 +362,16 @@ async function main(): Promise<number> {
 
   let runtime: ModelRuntime | null = null;
   let loadError: string | null = null;
+  // The model's files, read again for sanityCheck's randomized copy.
+  const modelPath = config.model;
+  const modelArtifacts: ArtifactsLoader = modelPath === null
+    ? resnet50Artifacts
+    : () => fileHandler(modelPath).load!();
   const app = createApp({
     runtime: () => runtime,
     loadError: () => loadError,
     registry,
+    modelArtifacts,
     urlInputs: config.allowUrlHosts.length > 0
       ? {
         allowHosts: config.allowUrlHosts,

@@ -11,11 +11,19 @@ export interface BatchHooks {
   signal?: AbortSignal;
 }
 
+/** Resolves after one turn of the event loop (timers and I/O run). */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /**
  * Calls `run(start, end)` for consecutive slices of `[0, count)` of at most
  * `batchSize` items, one after the other, and concatenates the results.
- * Before each batch it throws `signal.reason` if the signal was aborted;
- * after each it reports the fraction done, ending with exactly 1.
+ * Between batches it lets the event loop turn once (model passes and their
+ * reads are otherwise all microtasks, so a client's disconnect, a time limit
+ * or a streamed progress event would wait for the whole method); before
+ * each batch it throws `signal.reason` if the signal was aborted; after
+ * each it reports the fraction done, ending with exactly 1.
  *
  * @example
  * ```ts
@@ -32,6 +40,7 @@ export async function inBatches<R>(
 ): Promise<R[]> {
   const out: R[] = [];
   for (let start = 0; start < count; start += batchSize) {
+    if (start > 0) await nextMacrotask();
     hooks.signal?.throwIfAborted();
     const end = Math.min(count, start + batchSize);
     const results = await run(start, end);

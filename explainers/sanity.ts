@@ -283,6 +283,8 @@ export interface SanityRequest {
   classIndex?: number | null;
   /** The method's options. */
   params?: unknown;
+  /** Stops the work between steps (throws its reason). */
+  signal?: AbortSignal;
 }
 
 /** The verdict and both maps. */
@@ -323,14 +325,16 @@ export async function sanityCheck(
     request.image,
     { ...options, classIndex: request.classIndex },
   );
-  const trained = await first.explain(request.method);
+  const hooks = { signal: request.signal };
+  const trained = await first.explain(request.method, hooks);
+  request.signal?.throwIfAborted();
   const second = await analyzeImage(
     setup.randomized,
     setup.registry,
     request.image,
     { ...options, classIndex: first.classIndex },
   );
-  const randomized = await second.explain(request.method);
+  const randomized = await second.explain(request.method, hooks);
   return {
     spearman: spearman(trained.heatmap.values, randomized.heatmap.values),
     classIndex: first.classIndex,

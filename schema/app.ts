@@ -1,6 +1,7 @@
 /**
  * The Lumen HTTP app: the GraphQL API (graphql-yoga, with `@defer` /
- * `@stream` and multipart uploads), GraphiQL at `/graphql`, the `/health`
+ * `@stream`, multipart uploads and subscriptions over server-sent events),
+ * GraphiQL at `/graphql`, the `/health`
  * and `/ready` probes and `/metrics` (Prometheus). Transport-agnostic:
  * `app.fetch` serves tests in-process and `Deno.serve` alike.
  *
@@ -16,6 +17,7 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
 import { createSchema, createYoga, type YogaLogger } from "graphql-yoga";
 import type { Registry } from "../explainers/registry.ts";
+import type { ArtifactsLoader } from "../explainers/sanity.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../lib/prometheus.ts";
 import { createWorkQueue, type WorkQueue } from "../models/queue.ts";
 import type { ModelRuntime } from "../models/runtime.ts";
@@ -42,9 +44,11 @@ import {
 } from "./request_scope.ts";
 import { explain } from "./resolvers/explain.ts";
 import { explainMany } from "./resolvers/explain_many.ts";
+import { explainProgress } from "./resolvers/explain_progress.ts";
 import { explainers } from "./resolvers/explainers.ts";
 import { model } from "./resolvers/model.ts";
 import { predict } from "./resolvers/predict.ts";
+import { sanityCheck } from "./resolvers/sanity_check.ts";
 import { JSONScalar } from "./scalars.ts";
 
 const typeDefs = await Deno.readTextFile(
@@ -61,6 +65,14 @@ export interface AppOptions {
    */
   loadError?: () => string | null;
   registry: Registry;
+  /**
+   * Reads the served model's topology and weights (e.g.
+   * `resnet50Artifacts`), for `sanityCheck`, which randomizes a copy of
+   * the model on first use and keeps it for the process (as much memory
+   * again as the model); null: `sanityCheck` answers `UNSUPPORTED_MODEL`.
+   * @default null
+   */
+  modelArtifacts?: ArtifactsLoader | null;
   /** Overrides of {@linkcode DEFAULT_LIMITS}. */
   limits?: Partial<Limits>;
   /** Enables `ImageInput.url` for these hosts; null refuses URLs. @default null */
@@ -275,6 +287,7 @@ export function createApp(options: AppOptions): App {
   const services: Services = {
     model: state,
     registry: options.registry,
+    modelArtifacts: options.modelArtifacts ?? null,
     limits,
     urlInputs: options.urlInputs ?? null,
     log,
@@ -287,7 +300,15 @@ export function createApp(options: AppOptions): App {
       typeDefs,
       resolvers: {
         JSON: JSONScalar,
-        Query: { explain, explainMany, predict, explainers, model },
+        Query: {
+          explain,
+          explainMany,
+          predict,
+          sanityCheck,
+          explainers,
+          model,
+        },
+        Subscription: { explainProgress },
       },
     }),
     context: ({ scope }): LumenUserContext => ({ lumen: services, scope }),

@@ -6,6 +6,7 @@
  */
 import type { YogaInitialContext } from "graphql-yoga";
 import type { Registry } from "../explainers/registry.ts";
+import type { ArtifactsLoader } from "../explainers/sanity.ts";
 import { clientError } from "../lib/errors.ts";
 import { DEFAULT_MAX_PIXELS } from "../lib/image.ts";
 import type { WorkQueue } from "../models/queue.ts";
@@ -95,6 +96,11 @@ export interface Services {
   /** The current model state. */
   model(): ModelState;
   registry: Registry;
+  /**
+   * Reads the served model's topology and weights again, for
+   * `sanityCheck`'s randomized copy; null: `sanityCheck` is unavailable.
+   */
+  modelArtifacts: ArtifactsLoader | null;
   limits: Readonly<Limits>;
   urlInputs: UrlInputOptions | null;
   log: Logger;

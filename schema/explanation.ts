@@ -1,11 +1,12 @@
 /**
- * The pipeline behind `explain` and `explainMany`: validate every argument,
- * read the image, then run one model job through the queue that decodes
- * it, runs the one shared analysis, and computes every map and rendering
- * the query selects (in `@defer` fragments too), in method order. The
- * resolver answers as soon as the analysis is ready; `Explanation` fields
- * wait for their part of the job, so `@defer` and `@stream` still deliver
- * early parts early.
+ * The pipeline behind `explain`, `explainMany` and `explainProgress`:
+ * validate every argument, read the image, then run one model job through
+ * the queue that decodes it, runs the one shared analysis, and computes
+ * every map and rendering the query selects (in `@defer` fragments too), in
+ * method order, reporting each method's progress. The resolver answers as
+ * soon as the analysis is ready; `Explanation` fields wait for their part
+ * of the job, so `@defer` and `@stream` still deliver early parts early.
+ * `Explanation.faithfulness`, opt-in, is one more model job per selection.
  *
  * @module
  */
@@ -16,10 +17,16 @@ import {
   type MethodResult,
   type Prediction,
 } from "../explainers/analysis.ts";
+import {
+  faithfulness,
+  type FaithfulnessScores,
+} from "../explainers/faithfulness.ts";
 import { colormapLut } from "../lib/colormap.ts";
 import { clientError } from "../lib/errors.ts";
+import type { Heatmap } from "../lib/heatmap.ts";
 import type { RgbImage } from "../lib/image.ts";
 import { type RenderedExplanation, renderExplanation } from "../lib/render.ts";
+import type { LayerInfo } from "../models/layers.ts";
 import type { ModelRuntime } from "../models/runtime.ts";
 import { resolveClassName } from "./class_name.ts";
 import { type LumenContext, requireRuntime } from "./context.ts";
@@ -27,6 +34,7 @@ import {
   checkImageInput,
   decodeImageBytes,
   type ImageInputArg,
+  type ImageSource,
   readImageBytes,
 } from "./image_input.ts";
 import { modelJob, refuseEarly } from "./model_job.ts";
@@ -51,6 +59,107 @@ export interface HeatmapResult {
   rawMax: number;
 }
 
+/**
+ * The `Heatmap` of a scaled map.
+ *
+ * @example
+ * ```ts
+ * heatmapResult(result.heatmap).values.length; // width * height
+ * ```
+ */
+export function heatmapResult(heatmap: Heatmap): HeatmapResult {
+  return {
+    width: heatmap.width,
+    height: heatmap.height,
+    values: Array.from(heatmap.values),
+    rawMin: heatmap.rawMin,
+    rawMax: heatmap.rawMax,
+  };
+}
+
+/** The `Detail` GraphQL type: one of a method's diagnostic values. */
+export interface DetailResult {
+  name: string;
+  value: number;
+}
+
+/** Arguments of `Explanation.faithfulness`. */
+export interface FaithfulnessArgs {
+  baseline?: string | null;
+  steps?: number | null;
+}
+
+/** The `Faithfulness` GraphQL type. */
+export interface FaithfulnessResult {
+  deletionAuc: number;
+  insertionAuc: number;
+  keepTopDrop: number;
+  keepTopProbability: number;
+  deletion: number[];
+  insertion: number[];
+  baseline: string;
+  steps: number;
+}
+
+/**
+ * The baselines `Explanation.faithfulness` accepts.
+ *
+ * @example
+ * ```ts
+ * FAITHFULNESS_BASELINES.includes("mean"); // true
+ * ```
+ */
+export const FAITHFULNESS_BASELINES: readonly ("blur" | "mean")[] = [
+  "blur",
+  "mean",
+];
+
+/**
+ * The most steps `Explanation.faithfulness` accepts (2·steps + 1 passes).
+ *
+ * @example
+ * ```ts
+ * checkFaithfulness({ steps: MAX_FAITHFULNESS_STEPS + 1 }); // throws BAD_USER_INPUT
+ * ```
+ */
+export const MAX_FAITHFULNESS_STEPS = 100;
+
+/**
+ * Validates the arguments of `Explanation.faithfulness`, filling in the
+ * defaults; throws `BAD_USER_INPUT` listing what is valid.
+ *
+ * @example
+ * ```ts
+ * checkFaithfulness({}); // { baseline: "blur", steps: 20 }
+ * checkFaithfulness({ baseline: "grey" }); // throws: valid baselines are "blur", "mean"
+ * ```
+ */
+export function checkFaithfulness(
+  args: FaithfulnessArgs,
+): { baseline: "blur" | "mean"; steps: number } {
+  const baseline = args.baseline ?? "blur";
+  const steps = args.steps ?? 20;
+  const valid = FAITHFULNESS_BASELINES.find((b) => b === baseline);
+  if (valid === undefined) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      `Unknown baseline "${baseline}": valid baselines are ${
+        FAITHFULNESS_BASELINES.map((b) => `"${b}"`).join(", ")
+      }`,
+    );
+  }
+  if (
+    !Number.isInteger(steps) || steps < 1 || steps > MAX_FAITHFULNESS_STEPS
+  ) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      `steps must be an integer from 1 to ${MAX_FAITHFULNESS_STEPS}, got ${steps}`,
+      { limit: MAX_FAITHFULNESS_STEPS },
+    );
+  }
+  return { baseline: valid, steps };
+}
+
 /** The `Timings` GraphQL type; lazy fields are functions. */
 export interface TimingsResult {
   decode: number;
@@ -71,6 +180,9 @@ export interface ExplanationResult {
   overlay: () => Promise<string>;
   heatmap: () => Promise<string>;
   timings: () => TimingsResult;
+  details: () => Promise<DetailResult[]>;
+  /** Validates its arguments, then scores the map in a model job of its own. */
+  faithfulness: (args: FaithfulnessArgs) => Promise<FaithfulnessResult>;
 }
 
 /** One analysed image, ready to hand out explanations. */
@@ -89,11 +201,28 @@ export interface AnalyzedRequest {
 }
 
 /** Fields that need a method's map. */
-const MAP_FIELDS = ["map", "overlay", "heatmap", "timings"];
+const MAP_FIELDS = [
+  "map",
+  "overlay",
+  "heatmap",
+  "timings",
+  "details",
+  "faithfulness",
+];
 /** Fields that need a method's rendering. */
 const RENDER_FIELDS = ["overlay", "heatmap"];
 
-function checkOptions(
+/**
+ * Checks per-method options: null, or an object keyed by requested methods
+ * (`BAD_USER_INPUT` otherwise). Each method's own options are checked by
+ * its `parseParams`.
+ *
+ * @example
+ * ```ts
+ * checkOptions({ scorecam: { topChannels: 8 } }, ["scorecam"]); // as given
+ * ```
+ */
+export function checkOptions(
   options: unknown,
   methods: readonly string[],
 ): Record<string, unknown> {
@@ -132,7 +261,19 @@ function checkRender(
   return { colormap, alpha };
 }
 
-function checkClass(runtime: ModelRuntime, args: ExplainArgs): number | null {
+/**
+ * The class asked for by `classIndex` or `className` (not both), checked;
+ * null for the top-1 class.
+ *
+ * @example
+ * ```ts
+ * checkClass(runtime, { image, className: "tabby" }); // 281
+ * ```
+ */
+export function checkClass(
+  runtime: ModelRuntime,
+  args: Pick<ExplainArgs, "classIndex" | "className">,
+): number | null {
   const hasIndex = args.classIndex !== undefined && args.classIndex !== null;
   const hasName = args.className !== undefined && args.className !== null;
   if (hasIndex && hasName) {
@@ -172,25 +313,36 @@ interface Prepared {
   analysis: ImageAnalysis;
 }
 
+/** A request whose every argument was checked; nothing read or run yet. */
+export interface CheckedRequest {
+  runtime: ModelRuntime;
+  source: ImageSource;
+  /** Methods in request order, without duplicates. */
+  methods: readonly string[];
+  /** Per-method options, keyed by method (each checked by its explainer). */
+  params: Record<string, unknown>;
+  layer: LayerInfo;
+  /** null: the top-1 class. */
+  classIndex: number | null;
+  render: { colormap: string; alpha: number };
+}
+
 /**
- * Validates the request (model ready, image source, methods, options,
- * layer, class, render options) before any work, reads the image, then
- * runs the model job (see the module doc); resolves once the shared
- * analysis is ready.
+ * Checks a request before any work: model ready, image source, methods
+ * (at most `maxMethods`), options, layer, class and render options. Throws
+ * the client error of the first problem.
  *
  * @example
  * ```ts
- * const request = await analyzeRequest(context, args, ["gradcam"], info, "explain");
- * return request.explanation("gradcam");
+ * const checked = checkRequest(context, args, ["gradcam"]);
+ * checked.layer.name; // e.g. "activation_49"
  * ```
  */
-export async function analyzeRequest(
+export function checkRequest(
   context: LumenContext,
   args: ExplainArgs,
   methods: readonly string[],
-  info: GraphQLResolveInfo,
-  field: string,
-): Promise<AnalyzedRequest> {
+): CheckedRequest {
   const { lumen } = context;
   const runtime = requireRuntime(lumen);
   const source = checkImageInput(args.image);
@@ -209,20 +361,75 @@ export async function analyzeRequest(
   for (const method of unique) {
     lumen.registry.get(method).parseParams(params[method]);
   }
-  const layer = runtime.catalog.resolve(args.layer);
-  const classIndex = checkClass(runtime, args);
-  const renderOptions = checkRender(args.render);
+  return {
+    runtime,
+    source,
+    methods: unique,
+    params,
+    layer: runtime.catalog.resolve(args.layer),
+    classIndex: checkClass(runtime, args),
+    render: checkRender(args.render),
+  };
+}
+
+/** Options of {@linkcode analyzeRequest}. */
+export interface AnalyzeOptions {
+  /**
+   * Field names from the field being resolved to its `Explanation`
+   * selection, e.g. `["explanation"]`; @default [] (the field itself)
+   */
+  path?: readonly string[];
+  /**
+   * Compute every method's map in the job even when the query selects
+   * nothing that needs it; @default false
+   */
+  computeMaps?: boolean;
+  /** Each method's progress, as the job computes its map. */
+  onProgress?: (method: string, fraction: number) => void;
+}
+
+/**
+ * Validates the request ({@linkcode checkRequest}) before any work, reads
+ * the image, then runs the model job (see the module doc); resolves once
+ * the shared analysis is ready.
+ *
+ * @example
+ * ```ts
+ * const request = await analyzeRequest(context, args, ["gradcam"], info, "explain");
+ * return request.explanation("gradcam");
+ * ```
+ */
+export async function analyzeRequest(
+  context: LumenContext,
+  args: ExplainArgs,
+  methods: readonly string[],
+  info: GraphQLResolveInfo,
+  field: string,
+  options: AnalyzeOptions = {},
+): Promise<AnalyzedRequest> {
+  const { lumen } = context;
+  const {
+    runtime,
+    source,
+    methods: unique,
+    params,
+    layer,
+    classIndex,
+    render: renderOptions,
+  } = checkRequest(context, args, methods);
 
   // Downloading is slow: not for a request the queue would refuse anyway.
   if (source.kind === "url") refuseEarly(context, field);
   const bytes = await readImageBytes(source, context);
-  const renderEager = selectsEagerly(info, RENDER_FIELDS);
+  const at = { path: options.path ?? [] };
+  const renderEager = selectsEagerly(info, RENDER_FIELDS, at);
   const maps = pending<MethodResult>(
-    selectsAnywhere(info, MAP_FIELDS) ? unique : [],
+    options.computeMaps || selectsAnywhere(info, MAP_FIELDS, at) ? unique : [],
   );
   const renders = pending<RenderedExplanation>(
-    selectsAnywhere(info, RENDER_FIELDS) ? unique : [],
+    selectsAnywhere(info, RENDER_FIELDS, at) ? unique : [],
   );
+  const { onProgress } = options;
   const renderMs = new Map<string, number>();
   const ready = Promise.withResolvers<Prepared>();
   ready.promise.catch(() => {});
@@ -243,7 +450,11 @@ export async function analyzeRequest(
       const rendering = renders.get(method);
       let result: MethodResult;
       try {
-        result = await analysis.explain(method, { signal });
+        result = await analysis.explain(method, {
+          signal,
+          onProgress: onProgress &&
+            ((fraction) => onProgress(method, fraction)),
+        });
       } catch (error) {
         if (signal.aborted) throw error;
         map.reject(error);
@@ -310,6 +521,20 @@ export async function analyzeRequest(
     extraRenders.set(method, extra);
     return extra;
   };
+  const scoreMap = async (
+    method: string,
+    scoring: { baseline: "blur" | "mean"; steps: number },
+  ): Promise<FaithfulnessScores> => {
+    const { heatmap } = await resultOf(method);
+    return modelJob(context, "faithfulness", (signal) =>
+      faithfulness(runtime, {
+        input: runtime.prepare(image),
+        classIndex: analysis.classIndex,
+        map: heatmap,
+        ...scoring,
+        signal,
+      }));
+  };
   return {
     runtime,
     analysis,
@@ -324,6 +549,7 @@ export async function analyzeRequest(
         result: () => resultOf(method),
         render: () => renderOf(method),
         renderMs: () => renderMs.get(method) ?? 0,
+        faithfulness: (scoring) => scoreMap(method, scoring),
       }),
     async settled(method) {
       await maps.get(method)?.promise;
@@ -343,6 +569,10 @@ interface ExplanationParts {
   render: () => Promise<RenderedExplanation>;
   /** Milliseconds the rendering took; 0 before it is done. */
   renderMs: () => number;
+  /** Scores the map, as a model job of its own. */
+  faithfulness: (
+    scoring: { baseline: "blur" | "mean"; steps: number },
+  ) => Promise<FaithfulnessScores>;
 }
 
 function explanationObject(parts: ExplanationParts): ExplanationResult {
@@ -355,16 +585,7 @@ function explanationObject(parts: ExplanationParts): ExplanationResult {
     label: parts.runtime.labels[classIndex],
     probability: analysis.pass.probabilities[classIndex],
     predictions: () => analysis.top(5),
-    map: async () => {
-      const { heatmap } = await result();
-      return {
-        width: heatmap.width,
-        height: heatmap.height,
-        values: Array.from(heatmap.values),
-        rawMin: heatmap.rawMin,
-        rawMax: heatmap.rawMax,
-      };
-    },
+    map: async () => heatmapResult((await result()).heatmap),
     overlay: async () => (await render()).overlay,
     heatmap: async () => (await render()).heatmap,
     timings: () => ({
@@ -377,5 +598,23 @@ function explanationObject(parts: ExplanationParts): ExplanationResult {
         return parts.renderMs();
       },
     }),
+    details: async () =>
+      Object.entries((await result()).details ?? {}).map(([name, value]) => ({
+        name,
+        value,
+      })),
+    faithfulness: async (args) => {
+      const scoring = checkFaithfulness(args);
+      const scores = await parts.faithfulness(scoring);
+      return {
+        deletionAuc: scores.deletionAuc,
+        insertionAuc: scores.insertionAuc,
+        keepTopDrop: scores.keepTopDrop,
+        keepTopProbability: scores.keepTopProbability,
+        deletion: scores.deletionCurve,
+        insertion: scores.insertionCurve,
+        ...scoring,
+      };
+    },
   };
 }

@@ -99,7 +99,7 @@ export interface Metrics {
   request(route: string, status: number, seconds: number): void;
   /** One GraphQL error sent, by `extensions.code` (`NONE` without one). */
   error(code: string): void;
-  /** A model job (`field`: explain, explainMany, predict) ended with `outcome`. */
+  /** A model job (`field`: explain, explainMany, predict, sanityCheck, explainProgress, faithfulness) ended with `outcome`. */
   job(field: string, outcome: string, seconds: number): void;
   /** A method's map was computed in `seconds`. */
   explained(method: string, seconds: number): void;
@@ -189,7 +189,7 @@ export function createMetrics(): Metrics {
         {
           name: "lumen_jobs_total",
           help:
-            "Model jobs by field (explain, explainMany, predict) and outcome (ok, error, overloaded, refused while shutting down, timeout, cancelled by shutdown, disconnected, done).",
+            "Model jobs by field (explain, explainMany, predict, sanityCheck, explainProgress, faithfulness) and outcome (ok, error, overloaded, refused while shutting down, timeout, cancelled by shutdown, disconnected, done).",
           type: "counter",
           samples: jobs.samples(),
         },

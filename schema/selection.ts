@@ -46,34 +46,50 @@ function deferred(
   return defer !== undefined && argumentValue(defer, "if", variables) !== false;
 }
 
+/** Options of {@linkcode selectsEagerly} and {@linkcode selectsAnywhere}. */
+export interface SelectsOptions {
+  /**
+   * Field names leading from the field being resolved to the selection to
+   * look in (e.g. `["explanation"]`); @default [] (its own sub-selection)
+   */
+  path?: readonly string[];
+}
+
 function selects(
   info: GraphQLResolveInfo,
   names: readonly string[],
   followDeferred: boolean,
+  path: readonly string[],
 ): boolean {
   const variables = info.variableValues;
   const seen = new Set<string>();
   const skip = (directives: readonly DirectiveNode[] | undefined) =>
     !followDeferred && deferred(directives, variables);
-  const visit = (set: SelectionSetNode | undefined): boolean => {
+  const visit = (set: SelectionSetNode | undefined, at: number): boolean => {
     for (const selection of set?.selections ?? []) {
       if (!included(selection.directives, variables)) continue;
       if (selection.kind === Kind.FIELD) {
-        if (names.includes(selection.name.value)) return true;
+        const name = selection.name.value;
+        if (at === path.length) {
+          if (names.includes(name)) return true;
+        } else if (name === path[at]) {
+          if (visit(selection.selectionSet, at + 1)) return true;
+        }
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         if (skip(selection.directives)) continue;
-        if (visit(selection.selectionSet)) return true;
+        if (visit(selection.selectionSet, at)) return true;
       } else {
         if (skip(selection.directives)) continue;
         const name = selection.name.value;
-        if (seen.has(name)) continue;
-        seen.add(name);
-        if (visit(info.fragments[name]?.selectionSet)) return true;
+        const key = `${at} ${name}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (visit(info.fragments[name]?.selectionSet, at)) return true;
       }
     }
     return false;
   };
-  return info.fieldNodes.some((node) => visit(node.selectionSet));
+  return info.fieldNodes.some((node) => visit(node.selectionSet, 0));
 }
 
 /**
@@ -86,13 +102,16 @@ function selects(
  * // In Query.explain for `explain(...) { label overlay }`:
  * selectsEagerly(info, ["overlay", "heatmap"]); // true
  * // ...and for `explain(...) { label ... @defer { overlay } }`: false
+ * // In Subscription.explainProgress for `{ fraction explanation { overlay } }`:
+ * selectsEagerly(info, ["overlay"], { path: ["explanation"] }); // true
  * ```
  */
 export function selectsEagerly(
   info: GraphQLResolveInfo,
   names: readonly string[],
+  options: SelectsOptions = {},
 ): boolean {
-  return selects(info, names, false);
+  return selects(info, names, false, options.path ?? []);
 }
 
 /**
@@ -109,6 +128,7 @@ export function selectsEagerly(
 export function selectsAnywhere(
   info: GraphQLResolveInfo,
   names: readonly string[],
+  options: SelectsOptions = {},
 ): boolean {
-  return selects(info, names, true);
+  return selects(info, names, true, options.path ?? []);
 }

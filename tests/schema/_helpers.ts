@@ -5,6 +5,7 @@
  * @module
  */
 import { createRegistry } from "../../explainers/registry.ts";
+import { resnet50Artifacts } from "../../explainers/sanity.ts";
 import { encodeBase64 } from "../../lib/base64.ts";
 import { encodePng } from "../../lib/render.ts";
 import { type App, type AppOptions, createApp } from "../../schema/app.ts";
@@ -26,10 +27,17 @@ export type Transport = (request: Request) => Promise<Response>;
 
 let app: Promise<App> | null = null;
 
-/** The app on the shared ResNet-50, built once per process. */
+/**
+ * The app on the shared ResNet-50 (with its artifacts, for `sanityCheck`),
+ * built once per process.
+ */
 export function sharedApp(): Promise<App> {
   app ??= sharedResNet50().then((runtime) =>
-    createApp({ runtime: () => runtime, registry: createRegistry() })
+    createApp({
+      runtime: () => runtime,
+      registry: createRegistry(),
+      modelArtifacts: resnet50Artifacts,
+    })
   );
   return app;
 }
@@ -40,6 +48,7 @@ export async function appWith(options: Partial<AppOptions>): Promise<App> {
   return createApp({
     runtime: () => runtime,
     registry: createRegistry(),
+    modelArtifacts: resnet50Artifacts,
     ...options,
   });
 }
@@ -160,6 +169,30 @@ export function parseMultipartMixed(
     const blank = lines.indexOf("");
     return JSON.parse(lines.slice(blank + 1).join("\n"));
   });
+}
+
+/** One server-sent event: its type (`next`, `complete`) and data. */
+export interface SseEvent {
+  event: string;
+  data: string;
+}
+
+/**
+ * Splits a `text/event-stream` body into its events, in order; comment
+ * lines (yoga's `:` pings) are skipped.
+ */
+export function parseSse(body: string): SseEvent[] {
+  const events: SseEvent[] = [];
+  for (const block of body.split(/\r?\n\r?\n/)) {
+    let event = "message";
+    const data: string[] = [];
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+    }
+    if (data.length > 0) events.push({ event, data: data.join("\n") });
+  }
+  return events;
 }
 
 /**

@@ -12,9 +12,10 @@ import { createRegistry } from "../../explainers/registry.ts";
 import type { Explainer } from "../../explainers/types.ts";
 import { encodeBase64 } from "../../lib/base64.ts";
 import { encodePng } from "../../lib/render.ts";
+import type { ArtifactsLoader } from "../../explainers/sanity.ts";
 import type { ModelRuntime } from "../../models/runtime.ts";
 import { type App, type AppOptions, createApp } from "../../schema/app.ts";
-import { tinyRuntime } from "../_shared.ts";
+import { inMemoryHandler, tinyResNet, tinyRuntime } from "../_shared.ts";
 
 let tiny: Promise<ModelRuntime> | null = null;
 
@@ -23,6 +24,25 @@ export function sharedTiny(): Promise<ModelRuntime> {
   tiny ??= tinyRuntime("wasm");
   return tiny;
 }
+
+let tinyHandler: Promise<tf.io.IOHandler> | null = null;
+
+/**
+ * The tiny network's topology and weights (the same seeded weights as
+ * {@linkcode sharedTiny}), for `sanityCheck`'s randomized copy.
+ */
+export const tinyArtifacts: ArtifactsLoader = async () => {
+  await sharedTiny(); // builds the weights on the backend under test
+  tinyHandler ??= (async () => {
+    const model = tinyResNet();
+    try {
+      return await inMemoryHandler(model);
+    } finally {
+      model.dispose();
+    }
+  })();
+  return (await tinyHandler).load!();
+};
 
 /** A `size`×`size` PNG, different for each `seed`, as base64. */
 export async function tinyPng(seed: number, size = 32): Promise<string> {
@@ -87,7 +107,10 @@ export function gateExplainer(
   };
 }
 
-/** An app on the tiny network with activation, gradcam and `extra`. */
+/**
+ * An app on the tiny network with activation, gradcam and `extra`, and its
+ * artifacts for `sanityCheck`.
+ */
 export async function tinyApp(
   extra: Explainer[] = [],
   options: Partial<AppOptions> = {},
@@ -100,6 +123,7 @@ export async function tinyApp(
       gradCamExplainer(),
       ...extra,
     ]),
+    modelArtifacts: tinyArtifacts,
     ...options,
   });
   return { app, runtime };

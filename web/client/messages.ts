@@ -31,6 +31,9 @@ const TITLES: Record<string, { title: string; retry?: boolean }> = {
   UNSUPPORTED_LAYER: {
     title: "This layer cannot be explained: pick a convolutional layer.",
   },
+  UNSUPPORTED_MODEL: {
+    title: "This check is not available for the model the server runs.",
+  },
   UNKNOWN_COLORMAP: { title: "The server does not know this colour map." },
   MODEL_NOT_READY: {
     title: "The model is still loading: try again in a few seconds.",

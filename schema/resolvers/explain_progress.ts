@@ -1,0 +1,120 @@
+/**
+ * `Subscription.explainProgress`: one method's explanation with its
+ * progress, over server-sent events (`Accept: text/event-stream`). The
+ * events' fractions never decrease: 0 once the shared model pass is done,
+ * then the fractions the method reports as its extra passes run (only the
+ * latest, when the client reads slower than they come), then a last event
+ * with fraction 1 and the explanation. A failure is a last event with
+ * `errors`. It is one model job, as `explain`; a client that disconnects
+ * aborts it at the method's next batch.
+ *
+ * @module
+ */
+import type { GraphQLResolveInfo } from "graphql";
+import type { LumenContext } from "../context.ts";
+import {
+  type AnalyzedRequest,
+  analyzeRequest,
+  checkRequest,
+  type ExplainArgs,
+  type ExplanationResult,
+} from "../explanation.ts";
+
+/** Arguments of `Subscription.explainProgress`. */
+export interface ExplainProgressArgs extends ExplainArgs {
+  method: string;
+}
+
+/** The `ProgressEvent` GraphQL type. */
+export interface ProgressEventResult {
+  /** Fraction done, 0 to 1. */
+  fraction: number;
+  /** The explanation, on the last event only. */
+  explanation: ExplanationResult | null;
+}
+
+/** What the event stream yields: an event, or the error that ends it. */
+export type ProgressPayload =
+  | { event: ProgressEventResult }
+  | { error: unknown };
+
+async function* progressEvents(
+  context: LumenContext,
+  args: ExplainProgressArgs,
+  info: GraphQLResolveInfo,
+): AsyncGenerator<ProgressPayload> {
+  let reported = 0;
+  let wake = Promise.withResolvers<void>();
+  const onProgress = (_method: string, fraction: number) => {
+    // 1 is sent with the explanation, once it is rendered.
+    if (fraction > reported && fraction < 1) {
+      reported = fraction;
+      wake.resolve();
+    }
+  };
+  let request: AnalyzedRequest;
+  try {
+    request = await analyzeRequest(
+      context,
+      args,
+      [args.method],
+      info,
+      "explainProgress",
+      { path: ["explanation"], computeMaps: true, onProgress },
+    );
+  } catch (error) {
+    yield { error };
+    return;
+  }
+  yield { event: { fraction: 0, explanation: null } };
+  const settled = request.settled(args.method).then(
+    () => ({ error: null }),
+    (error: unknown) => ({ error }),
+  );
+  let sent = 0;
+  while (true) {
+    const done = await Promise.race([settled, wake.promise.then(() => null)]);
+    if (done !== null) {
+      if (done.error !== null) {
+        yield { error: done.error };
+        return;
+      }
+      break;
+    }
+    wake = Promise.withResolvers<void>();
+    if (reported > sent) {
+      sent = reported;
+      yield { event: { fraction: sent, explanation: null } };
+    }
+  }
+  yield {
+    event: { fraction: 1, explanation: request.explanation(args.method) },
+  };
+}
+
+/**
+ * Resolves `explainProgress(image, method, layer, classIndex, className,
+ * options, render)`: every argument is checked before the stream starts
+ * (an invalid one answers a single result with `errors`), then events come
+ * as the job computes the map.
+ *
+ * @example
+ * ```ts
+ * const resolvers = { Subscription: { explainProgress } };
+ * ```
+ */
+export const explainProgress = {
+  subscribe(
+    _root: unknown,
+    args: ExplainProgressArgs,
+    context: LumenContext,
+    info: GraphQLResolveInfo,
+  ): AsyncGenerator<ProgressPayload> {
+    checkRequest(context, args, [args.method]);
+    return progressEvents(context, args, info);
+  },
+  resolve(payload: ProgressPayload): ProgressEventResult {
+    if ("error" in payload) throw payload.error;
+    return payload.event;
+  },
+};
