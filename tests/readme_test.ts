@@ -7,6 +7,7 @@ import {
   chelseaBase64,
   graphqlRequest,
   parseMultipartMixed,
+  parseSse,
   sharedApp,
   withServer,
 } from "./schema/_helpers.ts";
@@ -42,21 +43,35 @@ Deno.test("the README has GraphQL and curl examples", () => {
 });
 
 for (const query of graphqlExamples) {
-  const name = /query (\w+)/.exec(query)?.[1] ?? "anonymous";
+  const name = /(?:query|subscription) (\w+)/.exec(query)?.[1] ?? "anonymous";
+  const subscription = /^\s*subscription/.test(query);
   Deno.test(`README GraphQL example "${name}" runs without errors`, async () => {
     const app = await sharedApp();
     const variables = query.includes("$b") ? { b: await chelseaBase64() } : {};
     const response = await app.fetch(
       graphqlRequest(query, variables, {
-        accept:
-          "multipart/mixed, application/graphql-response+json, application/json",
+        accept: subscription
+          ? "text/event-stream"
+          : "multipart/mixed, application/graphql-response+json, application/json",
       }),
     );
     const type = response.headers.get("content-type") ?? "";
     const text = await response.text();
     const payloads = type.startsWith("multipart/mixed")
       ? parseMultipartMixed(type, text)
+      : type.startsWith("text/event-stream")
+      ? parseSse(text).filter((e) => e.event === "next").map((e) =>
+        JSON.parse(e.data)
+      )
       : [JSON.parse(text)];
+    if (subscription) {
+      const fractions = payloads.map((p) =>
+        (p.data as { explainProgress: { fraction: number } }).explainProgress
+          .fraction
+      );
+      assert.deepEqual(fractions, [...fractions].sort((a, b) => a - b));
+      assert.equal(fractions.at(-1), 1);
+    }
     assertNoErrors(payloads);
     assert.ok(payloads[0].data, text.slice(0, 300));
     assert.equal(response.status, 200);
