@@ -44,6 +44,9 @@ Flags:
                            default auto: WebGPU on a real GPU, else WASM)
   --threads N              WASM threads (env LUMEN_THREADS; default: every
                            core)
+  --batch N                Run up to N concurrent requests for the same layer
+                           as one batched pass (default 1: off; it pays on a
+                           GPU, not on WASM); raises --concurrency to N
   --model PATH             A TF.js layers model.json (default: the shipped
                            Keras ResNet-50)
   --labels PATH            Class labels, JSON array or {"0": "label", ...}
@@ -91,6 +94,8 @@ export interface Config {
   backend: BackendPreference;
   /** WASM threads; null: every core. */
   threads: number | null;
+  /** Concurrent requests run as one batched pass (1: off). */
+  batch: number;
   model: string | null;
   labels: string | null;
   preprocessing: PreprocessMode | null;
@@ -194,6 +199,7 @@ export function parseConfig(
         hostname: { type: "string" },
         backend: { type: "string" },
         threads: { type: "string" },
+        batch: { type: "string" },
         model: { type: "string" },
         labels: { type: "string" },
         preprocessing: { type: "string" },
@@ -247,12 +253,18 @@ export function parseConfig(
     const text = given[flag];
     if (typeof text === "string") limits[key] = integer(flag, text, min);
   }
+  const batch = values.batch === undefined
+    ? 1
+    : integer("batch", values.batch, 1);
+  // A batch forms only from jobs running together.
+  if (batch > 1 && given.concurrency === undefined) limits.concurrency = batch;
   const graceText = values["shutdown-grace-ms"];
   return {
     port,
     hostname,
     backend,
     threads,
+    batch,
     model: values.model ?? null,
     labels: values.labels ?? null,
     preprocessing,
@@ -315,6 +327,7 @@ async function startModel(
   const runtime = await loadModel({
     backend: config.backend,
     threads: config.threads ?? undefined,
+    batchSize: config.batch,
     model: config.model ?? undefined,
     labels,
     preprocessing: config.preprocessing ?? undefined,
@@ -325,9 +338,13 @@ async function startModel(
     backend: runtime.backend.name,
     adapter: runtime.backend.adapter,
     threads: runtime.backend.threads,
+    batch: runtime.batchSize,
     skipped: runtime.backend.skipped,
     loadMs: Math.round(performance.now() - start),
   });
+  if (runtime.backend.name === "webgpu" && runtime.batchSize === 1) {
+    log("info", "on a GPU, --batch 4 lets concurrent requests share a pass");
+  }
   return runtime;
 }
 

@@ -36,6 +36,8 @@ export function hashInput(input: Float32Array): string {
 /** An LRU of lower states; evicted states are disposed. */
 export interface PassCache {
   get(key: string): LowerState | undefined;
+  /** Whether `key` is cached, without counting a hit or a miss. */
+  has(key: string): boolean;
   /** Stores `state` (the cache now owns it), evicting the least recent. */
   set(key: string, state: LowerState): void;
   readonly size: number;
@@ -80,6 +82,7 @@ export function createPassCache(
       entries.set(key, state);
       return state;
     },
+    has: (key) => entries.has(key),
     set(key, state) {
       if (entries.get(key) === state) return;
       if (entries.has(key)) evict(key);

@@ -79,7 +79,15 @@ export interface ModelRuntime {
    * How many shared passes ({@linkcode ModelRuntime.run}) and backward passes
    * have run, and how many extra batch items methods ran (for tests and metrics).
    */
-  readonly counters: { forward: number; backward: number; batchItems: number };
+  readonly counters: {
+    forward: number;
+    backward: number;
+    batchItems: number;
+    /** Batched passes of queued requests (see `batchSize`). */
+    batches: number;
+  };
+  /** Passes of concurrent requests run together (1: never). */
+  readonly batchSize: number;
   /** The pass cache (hits, misses, size, bytes). */
   readonly cache: Pick<PassCache, "size" | "bytes" | "stats" | "clear">;
   /** Resizes (bilinear, as OpenCV INTER_LINEAR) and preprocesses an image. */
@@ -110,6 +118,16 @@ export interface ModelRuntime {
   dispose(): void;
 }
 
+/** One image's pass as the batcher sees it. */
+interface PassRequest {
+  input: Float32Array;
+  /** Pass-cache key: layer and image hash. */
+  key: string;
+  layer: LayerInfo | null;
+  gradients: boolean;
+  classIndex?: number;
+}
+
 /** Options of {@linkcode loadModel}. */
 export interface LoadOptions {
   /** Path to a `model.json`, or an IO handler; @default the shipped ResNet-50 */
@@ -125,6 +143,14 @@ export interface LoadOptions {
   threads?: number;
   /** Display name; @default "resnet50" or the model file's folder name */
   name?: string;
+  /**
+   * Run up to this many concurrent requests for the same layer (and class
+   * choice) as one batched pass. It pays on a GPU; on WASM it gains nothing
+   * (BENCHMARKS.md). @default 1
+   */
+  batchSize?: number;
+  /** How long a pass waits for others to join its batch. @default 10 */
+  batchWindowMs?: number;
   /**
    * Lower-pass states kept for repeat requests on the same image (0
    * disables); @default 8
@@ -227,7 +253,9 @@ export async function loadModel(
     return graph;
   };
   const preprocessing = options.preprocessing ?? "caffe";
-  const counters = { forward: 0, backward: 0, batchItems: 0 };
+  const counters = { forward: 0, backward: 0, batchItems: 0, batches: 0 };
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1));
+  const batchWindowMs = options.batchWindowMs ?? 10;
   const cacheEnabled = (options.cacheEntries ?? 8) > 0;
   const cache = createPassCache({ maxEntries: options.cacheEntries ?? 8 });
   const inputSize = width * height * 3;
@@ -268,6 +296,123 @@ export async function loadModel(
   };
   const classLabels = labels;
 
+  /**
+   * One pass for several images with the same layer, gradient flag and class
+   * choice, as one batch. A single image may come from (and goes to) the
+   * pass cache; a batch bypasses it.
+   */
+  const passes = async (requests: PassRequest[]): Promise<ModelPass[]> => {
+    const n = requests.length;
+    const { layer, gradients, classIndex } = requests[0];
+    const graph = graphFor(layer?.name ?? null);
+    let state = n === 1 ? cache.get(requests[0].key) : undefined;
+    const computed = !state;
+    if (!state) {
+      const x = batchTensor(requests.map((r) => r.input));
+      try {
+        state = runLower(graph, x, layer?.name ?? null);
+      } finally {
+        x.dispose();
+      }
+      counters.forward += n;
+      if (n > 1) counters.batches++;
+    }
+    let result: ReturnType<typeof runUpper>;
+    try {
+      const upper = runUpper(graph, state, { gradients, classIndex });
+      // A clone shares the data but not the lifetime: the cache may evict
+      // (dispose) the state while this request still reads it.
+      result = {
+        ...upper,
+        activations: upper.activations ? tf.clone(upper.activations) : null,
+      };
+    } finally {
+      if (computed) {
+        // The cache may dispose it at once (too big); nothing below uses it.
+        if (cacheEnabled && n === 1) cache.set(requests[0].key, state);
+        else state.dispose();
+      }
+    }
+    if (gradients) counters.backward += n;
+    const probabilitiesTensor = tf.softmax(result.logits);
+    const all = [
+      result.logits,
+      result.classIndex,
+      probabilitiesTensor,
+      ...(result.activations ? [result.activations] : []),
+      ...(result.gradients ? [result.gradients] : []),
+    ];
+    try {
+      const [logits, probabilities, classes, activations, grads] = await Promise
+        .all([
+          readArray(result.logits),
+          readArray(probabilitiesTensor),
+          result.classIndex.data(),
+          result.activations ? readArray(result.activations) : null,
+          result.gradients ? readArray(result.gradients) : null,
+        ]);
+      const part = (data: Float32Array, i: number) => {
+        const size = data.length / n;
+        return n === 1 ? data : data.slice(i * size, (i + 1) * size);
+      };
+      const map = (t: tf.Tensor | null, data: Float32Array | null, i: number) =>
+        t && data ? featureMap(t, part(data, i)) : null;
+      return requests.map((_, i) => ({
+        logits: part(logits, i),
+        probabilities: part(probabilities, i),
+        classIndex: classes[i],
+        layer,
+        activations: map(result.activations, activations, i),
+        gradients: map(result.gradients, grads, i),
+      }));
+    } finally {
+      tf.dispose(all);
+    }
+  };
+
+  const groups = new Map<
+    string,
+    {
+      requests: PassRequest[];
+      waiters: { resolve(p: ModelPass): void; reject(e: unknown): void }[];
+      timer: ReturnType<typeof setTimeout>;
+    }
+  >();
+  const flush = (groupKey: string) => {
+    const group = groups.get(groupKey);
+    if (!group) return;
+    groups.delete(groupKey);
+    clearTimeout(group.timer);
+    passes(group.requests).then(
+      (results) => results.forEach((r, i) => group.waiters[i].resolve(r)),
+      (error) => group.waiters.forEach((w) => w.reject(error)),
+    );
+  };
+  /**
+   * Gathers passes that arrive within `batchWindowMs` of each other for the
+   * same layer, gradient flag and class choice into batches of `batchSize`.
+   */
+  const batcher = (request: PassRequest): Promise<ModelPass> => {
+    const groupKey = `${request.layer?.name ?? ""}|${request.gradients}|${
+      request.classIndex ?? "top"
+    }`;
+    let group = groups.get(groupKey);
+    if (!group) {
+      group = {
+        requests: [],
+        waiters: [],
+        timer: setTimeout(() => flush(groupKey), batchWindowMs),
+      };
+      groups.set(groupKey, group);
+    }
+    const g = group;
+    return new Promise<ModelPass>((resolve, reject) => {
+      g.requests.push(request);
+      g.waiters.push({ resolve, reject });
+      if (g.requests.length >= batchSize) flush(groupKey);
+    });
+  };
+
   const runtime: ModelRuntime = {
     name: options.name ??
       (typeof options.model === "string"
@@ -279,6 +424,7 @@ export async function loadModel(
     labels: classLabels,
     catalog,
     counters,
+    batchSize,
     cache,
     prepare(image) {
       const resized = image.width === width && image.height === height
@@ -358,85 +504,35 @@ export async function loadModel(
         );
       }
     },
-    async run(input, runOptions = {}) {
+    run(input, runOptions = {}) {
       if (input.length !== width * height * 3) {
-        throw new Error(
-          `Input has ${input.length} values, expected ${width * height * 3}`,
+        return Promise.reject(
+          new Error(
+            `Input has ${input.length} values, expected ${width * height * 3}`,
+          ),
         );
       }
-      if (runOptions.classIndex !== undefined) {
-        runtime.checkClass(runOptions.classIndex);
-      }
-      const layer = runOptions.layer === null
-        ? null
-        : runOptions.layer === undefined && !runOptions.gradients
-        ? null
-        : catalog.resolve(runOptions.layer);
-      const gradients = Boolean(runOptions.gradients && layer);
-      const graph = graphFor(layer?.name ?? null);
-      const key = `${layer?.name ?? ""}|${hashInput(input)}`;
-      let state = cache.get(key);
-      const computed = !state;
-      if (!state) {
-        const x = tf.tensor4d(input, [1, height, width, 3]);
-        try {
-          state = runLower(graph, x, layer?.name ?? null);
-        } finally {
-          x.dispose();
-        }
-        counters.forward++;
-      }
-      let result: ReturnType<typeof runUpper>;
       try {
-        const upper = runUpper(graph, state, {
-          gradients,
-          classIndex: runOptions.classIndex,
-        });
-        // A clone shares the data but not the lifetime: the cache may evict
-        // (dispose) the state while this request still reads it.
-        result = {
-          ...upper,
-          activations: upper.activations ? tf.clone(upper.activations) : null,
-        };
-      } finally {
-        if (computed) {
-          // The cache may dispose it at once (too big); nothing below uses it.
-          if (cacheEnabled) cache.set(key, state);
-          else state.dispose();
+        if (runOptions.classIndex !== undefined) {
+          runtime.checkClass(runOptions.classIndex);
         }
-      }
-      if (gradients) counters.backward++;
-      const probabilitiesTensor = tf.softmax(result.logits);
-      const all = [
-        result.logits,
-        result.classIndex,
-        probabilitiesTensor,
-        ...(result.activations ? [result.activations] : []),
-        ...(result.gradients ? [result.gradients] : []),
-      ];
-      try {
-        const [logits, probabilities, classIndex, activations, grads] =
-          await Promise.all([
-            readArray(result.logits),
-            readArray(probabilitiesTensor),
-            result.classIndex.data(),
-            result.activations ? readArray(result.activations) : null,
-            result.gradients ? readArray(result.gradients) : null,
-          ]);
-        return {
-          logits,
-          probabilities,
-          classIndex: classIndex[0],
+        const layer = runOptions.layer === null
+          ? null
+          : runOptions.layer === undefined && !runOptions.gradients
+          ? null
+          : catalog.resolve(runOptions.layer);
+        const request: PassRequest = {
+          input,
+          key: `${layer?.name ?? ""}|${hashInput(input)}`,
           layer,
-          activations: activations && result.activations
-            ? featureMap(result.activations, activations)
-            : null,
-          gradients: grads && result.gradients
-            ? featureMap(result.gradients, grads)
-            : null,
+          gradients: Boolean(runOptions.gradients && layer),
+          classIndex: runOptions.classIndex,
         };
-      } finally {
-        tf.dispose(all);
+        // A cached image needs no network below the layer: never wait for it.
+        if (batchSize > 1 && !cache.has(request.key)) return batcher(request);
+        return passes([request]).then(([pass]) => pass);
+      } catch (error) {
+        return Promise.reject(error);
       }
     },
     dispose() {

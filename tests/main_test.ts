@@ -35,6 +35,12 @@ Deno.test("parseConfig: defaults, flags and environment", () => {
   assert.equal(env.backend, "cpu");
   assert.equal(env.threads, 1);
   assert.equal(parseConfig(["--threads", "2"], {}).threads, 2);
+  assert.equal(defaults.batch, 1);
+  const batched = parseConfig(["--batch", "4"], {});
+  assert.equal(batched.batch, 4);
+  assert.equal(batched.limits.concurrency, 4);
+  const explicit = parseConfig(["--batch", "4", "--concurrency", "2"], {});
+  assert.equal(explicit.limits.concurrency, 2);
 
   const flags = parseConfig([
     "--",
@@ -66,6 +72,7 @@ Deno.test("parseConfig: bad flags are usage errors", () => {
       ["--port", "http"],
       ["--port", "70000"],
       ["--threads", "0"],
+      ["--batch", "0"],
       ["--backend", "tpu"],
       ["--preprocessing", "none"],
       ["--allow-url-host", "http://x/"],
