@@ -10,7 +10,7 @@ import type * as tf from "@tensorflow/tfjs-core";
 import type { PreprocessMode } from "../lib/preprocess.ts";
 import type { RgbImage } from "../lib/image.ts";
 import type { BackendPreference } from "../models/backend.ts";
-import { fileHandler, ModelLoadError } from "../models/io.ts";
+import { DTYPE_BYTES, fileHandler, ModelLoadError } from "../models/io.ts";
 import {
   loadModel,
   type ModelRuntime,
@@ -91,14 +91,6 @@ export function topLayers(topology: unknown, blocks: number): string[] {
   const cut = blocks < adds.length ? adds[adds.length - blocks - 1] : 0;
   return layers.slice(cut + 1).map((l) => l.name);
 }
-
-const DTYPE_BYTES: Record<string, number> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  uint8: 1,
-  float16: 2,
-};
 
 /**
  * A copy of `artifacts` in which every `kernel` weight of the layers after

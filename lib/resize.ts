@@ -248,24 +248,9 @@ export function upsampleBilinear(
 
 /** OpenCV's fixed-point taps for one axis: source index and 11-bit weights. */
 function fixedTaps(size: number, outSize: number) {
-  const scale = size / outSize;
-  const index = new Int32Array(outSize);
+  const { index, frac } = linearTaps(size, outSize);
   const w0 = new Int32Array(outSize);
-  for (let i = 0; i < outSize; i++) {
-    let f = (i + 0.5) * scale - 0.5;
-    let s = Math.floor(f);
-    f -= s;
-    if (s < 0) {
-      s = 0;
-      f = 0;
-    }
-    if (s >= size - 1) {
-      s = size - 1;
-      f = 0;
-    }
-    index[i] = s;
-    w0[i] = Math.round((1 - f) * 2048);
-  }
+  for (let i = 0; i < outSize; i++) w0[i] = Math.round((1 - frac[i]) * 2048);
   return { index, w0 };
 }
 

@@ -8,7 +8,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 
 /** Bytes per element of the dtypes a weights manifest may declare. */
-const DTYPE_BYTES: Record<string, number> = {
+export const DTYPE_BYTES: Record<string, number> = {
   float32: 4,
   int32: 4,
   bool: 1,

@@ -8,7 +8,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { decodeImage, type RgbImage } from "../lib/image.ts";
 import { type BackendPreference, selectBackend } from "../models/backend.ts";
-import { loadModel, type ModelRuntime } from "../models/runtime.ts";
+import {
+  loadModel,
+  type LoadOptions,
+  type ModelRuntime,
+} from "../models/runtime.ts";
 
 let resnet: Promise<ModelRuntime> | null = null;
 
@@ -135,11 +139,12 @@ export async function inMemoryHandler(
 /** Loads the tiny network as a runtime on `backend`. */
 export async function tinyRuntime(
   backend: BackendPreference = "wasm",
-  options: { size?: number } = {},
+  options: { size?: number } & LoadOptions = {},
 ): Promise<ModelRuntime> {
   // Build the weights on the backend under test, not on TF.js' default.
   await selectBackend(backend);
-  const model = tinyResNet(options);
+  const { size, ...load } = options;
+  const model = tinyResNet({ size });
   const handler = await inMemoryHandler(model);
   model.dispose();
   return loadModel({
@@ -147,5 +152,6 @@ export async function tinyRuntime(
     backend,
     preprocessing: "tf",
     name: "tiny",
+    ...load,
   });
 }

@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { selectBackend } from "../../models/backend.ts";
-import { loadModel, type ModelPass } from "../../models/runtime.ts";
-import { inMemoryHandler, tinyResNet } from "../_shared.ts";
+import type { ModelPass } from "../../models/runtime.ts";
+import { tinyRuntime } from "../_shared.ts";
 
-async function runtimeWith(batchSize: number) {
-  await selectBackend("wasm");
-  const model = tinyResNet();
-  const handler = await inMemoryHandler(model);
-  model.dispose();
-  return loadModel({
-    model: handler,
-    backend: "wasm",
-    preprocessing: "tf",
-    batchSize,
-    batchWindowMs: 50,
-  });
+function runtimeWith(batchSize: number) {
+  return tinyRuntime("wasm", { batchSize, batchWindowMs: 50 });
 }
 
 const image = (seed: number) =>

@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { hashInput } from "../../models/pass_cache.ts";
-import { loadModel } from "../../models/runtime.ts";
-import { inMemoryHandler, tinyResNet } from "../_shared.ts";
-import { selectBackend } from "../../models/backend.ts";
+import { tinyRuntime } from "../_shared.ts";
 
-async function runtimeWith(cacheEntries: number) {
-  await selectBackend("wasm");
-  const model = tinyResNet();
-  const handler = await inMemoryHandler(model);
-  model.dispose();
-  return loadModel({
-    model: handler,
-    backend: "wasm",
-    preprocessing: "tf",
-    cacheEntries,
-  });
+function runtimeWith(cacheEntries: number) {
+  return tinyRuntime("wasm", { cacheEntries });
 }
 
 const image = (seed: number) =>
