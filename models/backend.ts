@@ -67,9 +67,11 @@ async function requestAdapter(): Promise<AdapterSummary | null> {
     info.isFallbackAdapter ??
       (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
   );
-  const parts = [info.vendor, info.architecture, info.device, info.description]
-    .filter((p) => p);
-  const description = (parts.join(" ") || "unknown adapter") +
+  // The driver's description names the device; vendor and architecture
+  // are often bare PCI ids ("65541", "0"), so they are only a fallback.
+  const named = info.description ||
+    [info.vendor, info.architecture, info.device].filter((p) => p).join(" ");
+  const description = (named || "unknown adapter") +
     (isFallback ? " (software)" : "");
   return { description, isFallback };
 }
