@@ -143,5 +143,16 @@ export async function until(
 }
 
 /** An explain query for `method` on `$b`. */
+/** An explainer that always throws an unexpected (non-client) error. */
+export const brokenExplainer: Explainer = {
+  name: "broken",
+  description: "Always fails",
+  needsGradients: false,
+  parseParams: () => ({}),
+  explain() {
+    throw new Error("secret internal detail");
+  },
+};
+
 export const EXPLAIN_QUERY = (method: string) =>
   `query($b: String!) { explain(image: { base64: $b }, method: "${method}") { label map { width height } } }`;

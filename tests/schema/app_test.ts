@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { createRegistry } from "../../explainers/registry.ts";
-import type { Explainer } from "../../explainers/types.ts";
 import type { ModelRuntime } from "../../models/runtime.ts";
 import { createApp } from "../../schema/app.ts";
 import { DEFAULT_QUERY } from "../../schema/default_query.ts";
 import { sharedResNet50 } from "../_shared.ts";
 import { graphqlRequest, send, sharedApp, withServer } from "./_helpers.ts";
-import { sharedTiny, tinyPng } from "./_tiny_app.ts";
+import { brokenExplainer, sharedTiny, tinyPng } from "./_tiny_app.ts";
 
 Deno.test("/health answers at once; /ready waits for the model", async () => {
   let runtime: ModelRuntime | null = null;
@@ -184,15 +183,7 @@ Deno.test("production: introspection and GraphiQL off unless re-enabled; errors 
 });
 
 Deno.test("unexpected errors: details for developers, none in production", async () => {
-  const broken: Explainer = {
-    name: "broken",
-    description: "Always fails",
-    needsGradients: false,
-    parseParams: () => ({}),
-    explain() {
-      throw new Error("secret internal detail");
-    },
-  };
+  const broken = brokenExplainer;
   const runtime = await sharedTiny();
   const b = await tinyPng(1);
   const query =

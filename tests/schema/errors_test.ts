@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { createRegistry } from "../../explainers/registry.ts";
-import type { Explainer } from "../../explainers/types.ts";
 import { encodeBase64 } from "../../lib/base64.ts";
 import { createApp } from "../../schema/app.ts";
 import type { Logger } from "../../schema/log.ts";
@@ -16,6 +15,7 @@ import {
   uploadRequest,
   withServer,
 } from "./_helpers.ts";
+import { brokenExplainer } from "./_tiny_app.ts";
 
 interface Case {
   name: string;
@@ -328,15 +328,7 @@ Deno.test("MODEL_LOAD_FAILED after a failed load, with the reason", async () => 
 });
 
 Deno.test("unexpected errors are masked for clients and logged", async () => {
-  const broken: Explainer = {
-    name: "broken",
-    description: "Always fails",
-    needsGradients: false,
-    parseParams: () => ({}),
-    explain() {
-      throw new Error("secret internal detail");
-    },
-  };
+  const broken = brokenExplainer;
   const logged: { level: string; msg: string }[] = [];
   const log: Logger = (level, msg) => logged.push({ level, msg });
   const app = await appWith({ registry: createRegistry([broken]), log });

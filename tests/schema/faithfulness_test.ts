@@ -6,17 +6,9 @@ import assert from "node:assert/strict";
 import { integratedGradientsExplainer } from "../../explainers/integrated_gradients.ts";
 import { graphqlRequest, send } from "./_helpers.ts";
 import { tinyApp, tinyPng } from "./_tiny_app.ts";
+import type { FaithfulnessResult } from "../../schema/explanation.ts";
 
-interface Faithfulness {
-  deletionAuc: number;
-  insertionAuc: number;
-  keepTopDrop: number;
-  keepTopProbability: number;
-  deletion: number[];
-  insertion: number[];
-  baseline: string;
-  steps: number;
-}
+type Faithfulness = FaithfulnessResult;
 
 const FAITHFULNESS_FIELDS =
   "deletionAuc insertionAuc keepTopDrop keepTopProbability deletion insertion baseline steps";

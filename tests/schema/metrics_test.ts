@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import type { Explainer } from "../../explainers/types.ts";
 import { tensorMemory } from "../../models/memory.ts";
 import { jsonLogger } from "../../schema/log.ts";
 import { type GraphQLBody, graphqlRequest, send } from "./_helpers.ts";
 import {
+  brokenExplainer,
   EXPLAIN_QUERY,
   gateExplainer,
   tinyApp,
@@ -131,15 +131,7 @@ Deno.test("/metrics: requests, errors by code, latency per method, queue, tensor
 });
 
 Deno.test("request ids: echoed or generated, in every log line of the request", async () => {
-  const broken: Explainer = {
-    name: "broken",
-    description: "Always fails",
-    needsGradients: false,
-    parseParams: () => ({}),
-    explain() {
-      throw new Error("secret internal detail");
-    },
-  };
+  const broken = brokenExplainer;
   const lines: Record<string, unknown>[] = [];
   const log = jsonLogger({
     level: "debug",
