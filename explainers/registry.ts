@@ -29,6 +29,19 @@ export interface Registry {
 }
 
 /**
+ * The built-in CAM variants computed from the same activations and
+ * gradients: together they cost one forward and one backward pass.
+ */
+export const GRADIENT_CAMS: readonly string[] = [
+  "gradcam",
+  "gradcam++",
+  "hirescam",
+  "xgradcam",
+  "layercam",
+  "eigengradcam",
+];
+
+/**
  * The built-in methods. Adding a method: one file, one line here.
  *
  * @example

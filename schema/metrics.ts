@@ -280,6 +280,11 @@ export function createMetrics(): Metrics {
           runtime?.counters.batchItems ?? 0,
         ),
         counter(
+          "lumen_model_batches_total",
+          "Batched passes of concurrent requests (--batch).",
+          runtime?.counters.batches ?? 0,
+        ),
+        counter(
           "lumen_pass_cache_hits_total",
           "Pass-cache hits.",
           runtime?.cache.stats.hits ?? 0,

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { analyzeImage } from "../explainers/analysis.ts";
-import { createRegistry } from "../explainers/registry.ts";
+import { createRegistry, GRADIENT_CAMS } from "../explainers/registry.ts";
 import { decodeImage, type RgbImage } from "../lib/image.ts";
 import { encodeBase64 } from "../lib/base64.ts";
 import { encodePng, renderExplanationRgb } from "../lib/render.ts";
@@ -36,14 +36,6 @@ const ROUNDS = Number(flags.rounds);
 const THREADS = Number(flags.threads);
 const root = new URL("../", import.meta.url);
 const path = (p: string) => new URL(p, root).pathname;
-const GRADIENT_CAMS = [
-  "gradcam",
-  "gradcam++",
-  "hirescam",
-  "xgradcam",
-  "layercam",
-  "eigengradcam",
-];
 
 interface Stats {
   median: number;

@@ -10,6 +10,7 @@ import centerBias from "../../explainers/examples/center_bias.ts";
 import {
   builtinExplainers,
   createRegistry,
+  GRADIENT_CAMS,
 } from "../../explainers/registry.ts";
 import { randomizedRuntime, sanityCheck } from "../../explainers/sanity.ts";
 import { inMemoryHandler, tinyResNet, tinyRuntime } from "../_shared.ts";
@@ -176,14 +177,7 @@ Deno.test("several methods on one image share one forward and one backward pass"
 });
 
 Deno.test("the six gradient-CAM variants share one forward and one backward pass, and no extra pass", async () => {
-  const methods = [
-    "gradcam",
-    "gradcam++",
-    "hirescam",
-    "xgradcam",
-    "layercam",
-    "eigengradcam",
-  ];
+  const methods = [...GRADIENT_CAMS];
   const start = { ...runtime.counters };
   // An input not seen before, so that the runtime's pass cache cannot help.
   const fresh = input.map((v) => 0.9 * v);

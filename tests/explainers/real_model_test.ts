@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { analyzeImage } from "../../explainers/analysis.ts";
 import { faithfulness } from "../../explainers/faithfulness.ts";
-import { createRegistry } from "../../explainers/registry.ts";
+import { createRegistry, GRADIENT_CAMS } from "../../explainers/registry.ts";
 import type { Heatmap } from "../../lib/heatmap.ts";
 import { fixtureImage, sharedResNet50 } from "../_shared.ts";
 
@@ -18,14 +18,6 @@ const params = {
   integratedgradients: { steps: 2, batchSize: 2 },
   occlusion: { size: 80, stride: 48 },
 };
-const GRADIENT_CAMS = [
-  "gradcam",
-  "gradcam++",
-  "hirescam",
-  "xgradcam",
-  "layercam",
-  "eigengradcam",
-];
 
 /** The input, nudged so that no earlier test's cached pass is reused. */
 async function chelseaInput(nudge: number): Promise<Float32Array> {

@@ -127,6 +127,10 @@ Deno.test("/metrics: requests, errors by code, latency per method, queue, tensor
     runtime.cache.stats.misses,
   );
   assert.ok(runtime.cache.stats.hits >= 1);
+  assert.equal(
+    sample(text, "lumen_model_batches_total"),
+    runtime.counters.batches,
+  );
   assert.ok(sample(text, "process_resident_memory_bytes") > 1e6);
 });
 
