@@ -26,7 +26,7 @@ import {
   usage,
   UsageError,
 } from "./cli/mod.ts";
-import { loadModel, type ModelRuntime } from "./models/runtime.ts";
+import { loadModel, type ModelRuntime } from "./models/mod.ts";
 import { resolveClassName } from "./schema/class_name.ts";
 
 const encoder = new TextEncoder();

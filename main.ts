@@ -22,12 +22,14 @@ import {
 import type { Explainer } from "./explainers/types.ts";
 import { PREPROCESS_MODES, type PreprocessMode } from "./lib/preprocess.ts";
 import {
-  BACKEND_PREFERENCES,
-  type BackendPreference,
+  ENGINE_PREFERENCES,
+  type EnginePreference,
+  fileHandler,
+  loadModel,
+  type ModelRuntime,
+  parseLabels,
   shutdownBackend,
-} from "./models/backend.ts";
-import { fileHandler } from "./models/io.ts";
-import { loadModel, type ModelRuntime, parseLabels } from "./models/runtime.ts";
+} from "./models/mod.ts";
 import { createApp, DEFAULT_LIMITS, type Limits } from "./schema/mod.ts";
 import { jsonLogger, type Logger, type LogLevel } from "./schema/mod.ts";
 import { serveHttp } from "./schema/serve.ts";
@@ -91,7 +93,7 @@ Limits (see RELIABILITY.md):
 export interface Config {
   port: number;
   hostname: string;
-  backend: BackendPreference;
+  backend: EnginePreference;
   /** WASM threads; null: every core. */
   threads: number | null;
   /** Concurrent requests run as one batched pass (1: off). */
@@ -228,7 +230,7 @@ export function parseConfig(
   const backend = oneOf(
     values.backend !== undefined ? "--backend" : "LUMEN_BACKEND",
     values.backend ?? env.LUMEN_BACKEND ?? "auto",
-    BACKEND_PREFERENCES,
+    ENGINE_PREFERENCES,
   );
   const threadsText = values.threads ?? env.LUMEN_THREADS;
   const threads = threadsText === undefined ? null : integer(

@@ -6,10 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { COLORMAPS } from "../lib/colormap.ts";
-import {
-  BACKEND_PREFERENCES,
-  type BackendPreference,
-} from "../models/backend.ts";
+import { ENGINE_PREFERENCES, type EnginePreference } from "../models/mod.ts";
 
 /** The class to explain: an index, a label, or each image's top-1 (null). */
 export type ClassChoice = { index: number } | { label: string } | null;
@@ -34,7 +31,7 @@ export interface CliOptions {
   /** Also write `.npy` maps. @default false */
   npy: boolean;
   /** @default "auto" */
-  backend: BackendPreference;
+  backend: EnginePreference;
   /** Draw the progress bar: true, false, or null for "if stderr is a terminal". */
   progress: boolean | null;
   help: boolean;
@@ -73,7 +70,7 @@ Flags:
   --alpha A            Weight of the heatmap in the overlay, 0 to 1 (default 0.3)
   --report FILE        Also write one self-contained HTML page: images x methods
   --npy                Also write each map as <image>_<method>.npy (float32)
-  --backend NAME       ${BACKEND_PREFERENCES.join(", ")} (default auto)
+  --backend NAME       ${ENGINE_PREFERENCES.join(", ")} (default auto)
   --progress           Always draw the progress bar on stderr
   --no-progress        Never draw it (default: when stderr is a terminal)
   --help               Show this text
@@ -179,9 +176,9 @@ export function parseCliArgs(
     );
   }
   const backend = values.backend ?? "auto";
-  if (!(BACKEND_PREFERENCES as readonly string[]).includes(backend)) {
+  if (!(ENGINE_PREFERENCES as readonly string[]).includes(backend)) {
     throw new UsageError(
-      `Invalid --backend "${backend}": use ${BACKEND_PREFERENCES.join(", ")}`,
+      `Invalid --backend "${backend}": use ${ENGINE_PREFERENCES.join(", ")}`,
     );
   }
   let classChoice: ClassChoice = null;
@@ -200,7 +197,7 @@ export function parseCliArgs(
     classChoice,
     colormap,
     alpha,
-    backend: backend as BackendPreference,
+    backend: backend as EnginePreference,
     help: false,
   };
 }

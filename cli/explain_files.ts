@@ -17,7 +17,7 @@ import { encodeBase64 } from "../lib/base64.ts";
 import { decodeImage, readImageHeader, type RgbImage } from "../lib/image.ts";
 import { encodeNpy } from "../lib/npy.ts";
 import { encodePng, renderExplanationRgb } from "../lib/render.ts";
-import type { ModelRuntime } from "../models/runtime.ts";
+import type { ModelRuntime } from "../models/mod.ts";
 import type { Progress } from "./progress.ts";
 import type { ReportCell, ReportRow } from "./report.ts";
 

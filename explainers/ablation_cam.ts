@@ -36,6 +36,7 @@ export function ablationCamExplainer(): Explainer<AblationCamParams> {
     description:
       "Ablation-CAM: activations weighted by the relative drop of the class logit when each channel is zeroed",
     needsGradients: false,
+    slow: true,
     parseParams: numberOptions("ablationcam", OPTIONS),
     async weights(a, _g, ctx, params) {
       const layer = ctx.pass.layer;

@@ -7,8 +7,11 @@
  */
 import { type Heatmap, scaleMap } from "../lib/heatmap.ts";
 import type { RgbImage } from "../lib/image.ts";
-import type { LayerInfo } from "../models/layers.ts";
-import type { ModelPass, ModelRuntime } from "../models/runtime.ts";
+import {
+  type LayerInfo,
+  type ModelPass,
+  type ModelRuntime,
+} from "../models/mod.ts";
 import type { Registry } from "./registry.ts";
 import type { Explainer } from "./types.ts";
 

@@ -13,7 +13,7 @@
  * @module
  */
 import { clientError } from "../lib/errors.ts";
-import type { FeatureMap } from "../models/runtime.ts";
+import type { FeatureMap } from "../models/mod.ts";
 import type { ExplainContext, Explainer, RawMap } from "./types.ts";
 
 /** What every CAM variant declares. */
@@ -21,6 +21,8 @@ interface CamBase<P> {
   name: string;
   description: string;
   needsGradients: boolean;
+  /** See `Explainer.slow`; @default false */
+  slow?: boolean;
   /** Validates the variant's options; @default no options accepted */
   parseParams?: (raw: unknown) => P;
 }
@@ -186,6 +188,7 @@ export function camExplainer<P = Record<never, never>>(
     name: spec.name,
     description: spec.description,
     needsGradients: spec.needsGradients,
+    slow: spec.slow ?? false,
     resolution: "layer",
     parseParams,
     explain(ctx, params) {

@@ -6,7 +6,7 @@
  */
 import { camExplainer } from "./cam.ts";
 import type { Explainer, RawMap } from "./types.ts";
-import type { FeatureMap } from "../models/runtime.ts";
+import type { FeatureMap } from "../models/mod.ts";
 
 /** Power-iteration limits: plenty for the maps' 1e-4 tolerance. */
 const MAX_ITERATIONS = 20_000;

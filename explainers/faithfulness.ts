@@ -7,7 +7,7 @@
  * @module
  */
 import { upsampleBilinear } from "../lib/resize.ts";
-import type { ModelRuntime } from "../models/runtime.ts";
+import type { ModelRuntime } from "../models/mod.ts";
 import { inBatches, softmax } from "./_batch.ts";
 
 /** What to score and how. */

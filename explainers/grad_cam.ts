@@ -6,7 +6,7 @@
  */
 import { camExplainer } from "./cam.ts";
 import type { Explainer } from "./types.ts";
-import type { FeatureMap } from "../models/runtime.ts";
+import type { FeatureMap } from "../models/mod.ts";
 
 /**
  * Spatial mean of each channel of an HWC map.

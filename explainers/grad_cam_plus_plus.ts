@@ -7,7 +7,7 @@
  */
 import { camExplainer } from "./cam.ts";
 import type { Explainer } from "./types.ts";
-import type { FeatureMap } from "../models/runtime.ts";
+import type { FeatureMap } from "../models/mod.ts";
 
 /**
  * The Grad-CAM++ channel weights, with S_k = Σ_ij A_ijk:

@@ -46,6 +46,7 @@ export function integratedGradientsExplainer(): Explainer<
     description:
       "Integrated gradients: (input − black) times the gradient averaged along the path from black, summed over colours (one backward pass per step)",
     needsGradients: false,
+    slow: true,
     resolution: "input",
     parseParams: numberOptions("integratedgradients", OPTIONS),
     async explain(ctx, { steps, batchSize }) {

@@ -83,6 +83,7 @@ export function occlusionExplainer(): Explainer<OcclusionParams> {
     description:
       "Occlusion: the drop in class probability when a sliding patch hides each part of the input (one forward pass per position)",
     needsGradients: false,
+    slow: true,
     resolution: "input",
     parseParams: numberOptions("occlusion", OPTIONS),
     async explain(ctx, params) {

@@ -9,14 +9,16 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import type { PreprocessMode } from "../lib/preprocess.ts";
 import type { RgbImage } from "../lib/image.ts";
-import type { BackendPreference } from "../models/backend.ts";
-import { DTYPE_BYTES, fileHandler, ModelLoadError } from "../models/io.ts";
 import {
+  DTYPE_BYTES,
+  type EnginePreference,
+  fileHandler,
   loadModel,
+  ModelLoadError,
   type ModelRuntime,
   parseLabels,
   RESNET50_DIR,
-} from "../models/runtime.ts";
+} from "../models/mod.ts";
 import { gaussianSource } from "./_random.ts";
 import { analyzeImage, type MethodResult } from "./analysis.ts";
 import type { Registry } from "./registry.ts";
@@ -47,7 +49,7 @@ export interface RandomizeOptions {
   /** @default "caffe" */
   preprocessing?: PreprocessMode;
   /** @default "auto" */
-  backend?: BackendPreference;
+  backend?: EnginePreference;
 }
 
 interface TopologyLayer {

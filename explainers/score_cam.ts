@@ -13,7 +13,7 @@
  * @module
  */
 import { upsampleBilinear } from "../lib/resize.ts";
-import type { FeatureMap } from "../models/runtime.ts";
+import type { FeatureMap } from "../models/mod.ts";
 import { inBatches, softmax } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import { camExplainer, channelOf, strongestChannels } from "./cam.ts";
@@ -100,6 +100,7 @@ export function scoreCamExplainer(): Explainer<ScoreCamParams> {
     description:
       "Score-CAM: activations weighted by the softmaxed class logit of the input masked by each channel (one forward pass per channel)",
     needsGradients: false,
+    slow: true,
     parseParams: numberOptions("scorecam", OPTIONS),
     async weights(a, _g, ctx, params) {
       const channels = strongestChannels(a, params.topChannels);

@@ -62,6 +62,7 @@ export function smoothGradExplainer(): Explainer<SmoothGradParams> {
     description:
       "SmoothGrad: the saliency map averaged over noisy copies of the input (one backward pass per sample)",
     needsGradients: false,
+    slow: true,
     resolution: "input",
     parseParams: numberOptions("smoothgrad", OPTIONS),
     async explain(ctx, params) {

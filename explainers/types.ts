@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ModelPass, ModelRuntime } from "../models/runtime.ts";
+import type { ModelPass, ModelRuntime } from "../models/mod.ts";
 
 /** What an explainer gets: the shared pass and the means to run more. */
 export interface ExplainContext {
@@ -40,6 +40,12 @@ export interface Explainer<P = unknown> {
   readonly description: string;
   /** Whether the shared pass must include gradients at the layer. */
   readonly needsGradients: boolean;
+  /**
+   * Whether it runs many extra model passes (seconds rather than
+   * milliseconds): clients show progress or run it as a job.
+   * @default false
+   */
+  readonly slow?: boolean;
   /**
    * Where the map lives: on the layer's grid (`"layer"`, the default), or
    * over the model input (`"input"`: pixel attributions at the input's size,

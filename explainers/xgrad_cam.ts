@@ -6,7 +6,7 @@
  */
 import { camExplainer } from "./cam.ts";
 import type { Explainer } from "./types.ts";
-import type { FeatureMap } from "../models/runtime.ts";
+import type { FeatureMap } from "../models/mod.ts";
 
 /**
  * The XGrad-CAM channel weights: w_k = Σ_ij G·A / (Σ_ij A + 1e-7).

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LowerState } from "./execute.ts";
+import type { LowerState } from "./engine.ts";
 
 /**
  * A 64-bit FNV-1a-style hash of the input's bytes, as 16 hex digits plus the

@@ -19,8 +19,11 @@ import { createSchema, createYoga, type YogaLogger } from "graphql-yoga";
 import type { Registry } from "../explainers/registry.ts";
 import type { ArtifactsLoader } from "../explainers/sanity.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../lib/prometheus.ts";
-import { createWorkQueue, type WorkQueue } from "../models/queue.ts";
-import type { ModelRuntime } from "../models/runtime.ts";
+import {
+  createWorkQueue,
+  type ModelRuntime,
+  type WorkQueue,
+} from "../models/mod.ts";
 import { createWebHandler, renderOfflineGraphiQL } from "../web/mod.ts";
 import {
   DEFAULT_LIMITS,

@@ -26,8 +26,7 @@ import { clientError } from "../lib/errors.ts";
 import type { Heatmap } from "../lib/heatmap.ts";
 import type { RgbImage } from "../lib/image.ts";
 import { type RenderedExplanation, renderExplanation } from "../lib/render.ts";
-import type { LayerInfo } from "../models/layers.ts";
-import type { ModelRuntime } from "../models/runtime.ts";
+import { type LayerInfo, type ModelRuntime } from "../models/mod.ts";
 import { resolveClassName } from "./class_name.ts";
 import { type LumenContext, requireRuntime } from "./context.ts";
 import {

@@ -11,8 +11,7 @@ import {
   renderPrometheus,
   type Sample,
 } from "../lib/prometheus.ts";
-import { tensorMemory } from "../models/memory.ts";
-import type { WorkQueue } from "../models/queue.ts";
+import { tensorMemory, type WorkQueue } from "../models/mod.ts";
 import type { ModelState } from "./context.ts";
 
 /**

@@ -8,7 +8,7 @@
  * @module
  */
 import { clientError } from "../lib/errors.ts";
-import { QueueFullError } from "../models/queue.ts";
+import { QueueFullError } from "../models/mod.ts";
 import type { LumenContext, RequestScope } from "./context.ts";
 
 /** The `OVERLOADED` error: HTTP 503 with `Retry-After: 1`. */

@@ -7,12 +7,15 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { decodeImage, type RgbImage } from "../lib/image.ts";
-import { type BackendPreference, selectBackend } from "../models/backend.ts";
 import {
   loadModel,
   type LoadOptions,
   type ModelRuntime,
-} from "../models/runtime.ts";
+} from "../models/mod.ts";
+import {
+  type BackendPreference,
+  selectBackend,
+} from "../models/tfjs/backend.ts";
 
 let resnet: Promise<ModelRuntime> | null = null;
 

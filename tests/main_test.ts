@@ -7,7 +7,7 @@ import {
   parseConfig,
   UsageError,
 } from "../main.ts";
-import { selectBackend } from "../models/backend.ts";
+import { selectBackend } from "../models/tfjs/backend.ts";
 import { DEFAULT_LIMITS } from "../schema/context.ts";
 import { tinyResNet } from "./_shared.ts";
 

@@ -17,8 +17,7 @@ import { createRegistry, GRADIENT_CAMS } from "../explainers/registry.ts";
 import { decodeImage, type RgbImage } from "../lib/image.ts";
 import { encodeBase64 } from "../lib/base64.ts";
 import { encodePng, renderExplanationRgb } from "../lib/render.ts";
-import { shutdownBackend } from "../models/backend.ts";
-import { loadModel, RESNET50_DIR } from "../models/runtime.ts";
+import { loadModel, RESNET50_DIR, shutdownBackend } from "../models/mod.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,

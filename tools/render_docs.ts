@@ -10,8 +10,7 @@ import { analyzeImage } from "../explainers/analysis.ts";
 import { createRegistry } from "../explainers/registry.ts";
 import { decodeImage } from "../lib/image.ts";
 import { encodePng, renderExplanationRgb } from "../lib/render.ts";
-import { loadModel } from "../models/runtime.ts";
-import { shutdownBackend } from "../models/backend.ts";
+import { loadModel, shutdownBackend } from "../models/mod.ts";
 
 const runtime = await loadModel({ backend: "wasm" });
 const registry = createRegistry();

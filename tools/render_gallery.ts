@@ -16,8 +16,7 @@ import { createRegistry } from "../explainers/registry.ts";
 import { decodeImage } from "../lib/image.ts";
 import { encodePng, renderExplanationRgb } from "../lib/render.ts";
 import { resizeRgb } from "../lib/resize.ts";
-import { shutdownBackend } from "../models/backend.ts";
-import { loadModel } from "../models/runtime.ts";
+import { loadModel, shutdownBackend } from "../models/mod.ts";
 import { drawText } from "./_bitmap_font.ts";
 
 /** Model passes beyond the shared one, at the default options. */

@@ -10,6 +10,7 @@ export interface ExplainerInfo {
   name: string;
   description: string;
   needsGradients: boolean;
+  slow: boolean;
 }
 
 /**
@@ -29,5 +30,6 @@ export function explainers(
     name: e.name,
     description: e.description,
     needsGradients: e.needsGradients,
+    slow: e.slow ?? false,
   }));
 }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { LayerInfo } from "../../models/layers.ts";
+import type { LayerInfo } from "../../models/mod.ts";
 import { type LumenContext, requireRuntime } from "../context.ts";
 
 /** The `ModelInfo` GraphQL type. */

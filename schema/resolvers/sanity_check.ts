@@ -14,8 +14,7 @@ import {
   sanityCheck as compareMaps,
 } from "../../explainers/sanity.ts";
 import { clientError } from "../../lib/errors.ts";
-import { ModelLoadError } from "../../models/io.ts";
-import type { ModelRuntime } from "../../models/runtime.ts";
+import { ModelLoadError, type ModelRuntime } from "../../models/mod.ts";
 import type { LumenContext } from "../context.ts";
 import {
   checkRequest,

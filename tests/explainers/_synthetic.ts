@@ -5,11 +5,7 @@
  * @module
  */
 import type { ExplainContext } from "../../explainers/types.ts";
-import type {
-  FeatureMap,
-  ModelPass,
-  ModelRuntime,
-} from "../../models/runtime.ts";
+import type { FeatureMap, ModelPass, ModelRuntime } from "../../models/mod.ts";
 
 /** A deterministic pseudo-random sequence in [0, 1). */
 export function sequence(seed: number): () => number {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ExplainContext } from "../../explainers/types.ts";
-import type { ModelRuntime } from "../../models/runtime.ts";
+import type { ModelRuntime } from "../../models/mod.ts";
 import { tinyRuntime } from "../_shared.ts";
 
 let shared: Promise<ModelRuntime> | null = null;

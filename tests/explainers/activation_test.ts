@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { activationExplainer } from "../../explainers/activation.ts";
 import { gradCamExplainer } from "../../explainers/grad_cam.ts";
-import type { ModelPass } from "../../models/runtime.ts";
-import type { ModelRuntime } from "../../models/runtime.ts";
+import { type ModelPass, type ModelRuntime } from "../../models/mod.ts";
 
 // A 1×2 map with 2 channels: pixel 0 = (1, -3), pixel 1 = (2, 5).
 const activations = {

@@ -4,13 +4,13 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { analyzeImage } from "../../explainers/analysis.ts";
 import { channelMeans } from "../../explainers/grad_cam.ts";
 import { createRegistry } from "../../explainers/registry.ts";
-import { selectBackend } from "../../models/backend.ts";
+import { loadModel, type ModelRuntime } from "../../models/mod.ts";
+import { selectBackend } from "../../models/tfjs/backend.ts";
 import {
   randomizedRuntime,
   resnet50Artifacts,
   sanityCheck,
 } from "../../explainers/sanity.ts";
-import { loadModel, type ModelRuntime } from "../../models/runtime.ts";
 import {
   fixtureImage,
   inMemoryHandler,

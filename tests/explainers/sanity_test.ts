@@ -6,7 +6,7 @@ import {
   spearman,
   topLayers,
 } from "../../explainers/sanity.ts";
-import { RESNET50_DIR } from "../../models/runtime.ts";
+import { RESNET50_DIR } from "../../models/mod.ts";
 import { inMemoryHandler, tinyResNet } from "../_shared.ts";
 import { tiny, tinyInput } from "./_tiny.ts";
 

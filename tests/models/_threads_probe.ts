@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { analyzeImage } from "../../explainers/analysis.ts";
 import { createRegistry } from "../../explainers/registry.ts";
-import { loadModel } from "../../models/runtime.ts";
+import { loadModel } from "../../models/mod.ts";
 import { fixtureImage } from "../_shared.ts";
 
 const runtime = await loadModel({

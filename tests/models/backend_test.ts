@@ -4,7 +4,7 @@ import {
   type BackendDeps,
   type BackendName,
   selectBackend,
-} from "../../models/backend.ts";
+} from "../../models/tfjs/backend.ts";
 
 function fakeDeps(
   adapter: AdapterSummary | null,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { type BackendName, shutdownBackend } from "../../models/backend.ts";
+import { shutdownBackend } from "../../models/mod.ts";
+import { type BackendName } from "../../models/tfjs/backend.ts";
 import { tinyRuntime } from "../_shared.ts";
 
 function assertClose(a: Float32Array, b: Float32Array, tolerance: number) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import type { ModelPass } from "../../models/runtime.ts";
+import type { ModelPass } from "../../models/mod.ts";
 import { tinyRuntime } from "../_shared.ts";
 
 function runtimeWith(batchSize: number) {

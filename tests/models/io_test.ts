@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { fileHandler, ModelLoadError } from "../../models/io.ts";
-import { selectBackend } from "../../models/backend.ts";
+import { fileHandler, ModelLoadError } from "../../models/mod.ts";
+import { selectBackend } from "../../models/tfjs/backend.ts";
 import { tinyResNet } from "../_shared.ts";
 
 /** Writes the tiny network as model.json + 2 shards into a fresh folder. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createWorkQueue, QueueFullError } from "../../models/queue.ts";
+import { createWorkQueue, QueueFullError } from "../../models/mod.ts";
 
 /** A task that runs until `open()` is called, recording that it ran. */
 function gated(log: string[], name: string) {

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { compileGraph, describeModel } from "../../models/graph.ts";
-import { executeGraph } from "../../models/execute.ts";
-import { fileHandler } from "../../models/io.ts";
-import { RESNET50_DIR } from "../../models/runtime.ts";
+import { compileGraph, describeModel } from "../../models/tfjs/graph.ts";
+import { executeGraph } from "../../models/tfjs/execute.ts";
+import { fileHandler, RESNET50_DIR } from "../../models/mod.ts";
 import { topClasses } from "../../explainers/analysis.ts";
 import { fixtureImage, sharedResNet50 } from "../_shared.ts";
 

@@ -36,7 +36,7 @@ Deno.test("threaded and single-threaded WASM give the same maps within 1e-5", as
 });
 
 Deno.test("an error inside a WASM pthread worker is caught and counted, not fatal", async () => {
-  const { prepareWasm } = await import("../../models/wasm_threads.ts");
+  const { prepareWasm } = await import("../../models/tfjs/wasm_threads.ts");
   const logged: string[] = [];
   const info = await prepareWasm({ threads: 2, log: (m) => logged.push(m) });
   const script = URL.createObjectURL(

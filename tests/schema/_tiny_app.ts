@@ -13,7 +13,7 @@ import type { Explainer } from "../../explainers/types.ts";
 import { encodeBase64 } from "../../lib/base64.ts";
 import { encodePng } from "../../lib/render.ts";
 import type { ArtifactsLoader } from "../../explainers/sanity.ts";
-import type { ModelRuntime } from "../../models/runtime.ts";
+import type { ModelRuntime } from "../../models/mod.ts";
 import { type App, type AppOptions, createApp } from "../../schema/app.ts";
 import { inMemoryHandler, tinyResNet, tinyRuntime } from "../_shared.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createRegistry } from "../../explainers/registry.ts";
-import type { ModelRuntime } from "../../models/runtime.ts";
+import type { ModelRuntime } from "../../models/mod.ts";
 import { createApp } from "../../schema/app.ts";
 import { DEFAULT_QUERY } from "../../schema/default_query.ts";
 import { sharedResNet50 } from "../_shared.ts";

@@ -159,7 +159,7 @@ Deno.test("model and explainers describe the server", async () => {
         layers { name shape kind aliases explainable }
         labels
       }
-      explainers { name description needsGradients }
+      explainers { name description needsGradients slow }
     }`),
   );
   assert.equal(body.errors, undefined);
@@ -170,10 +170,21 @@ Deno.test("model and explainers describe the server", async () => {
   assert.equal((model.labels as string[])[285], "Egyptian_cat");
   const layers = model.layers as { name: string; explainable: boolean }[];
   assert.ok(layers.some((l) => l.name === model.defaultLayer && l.explainable));
-  const explainers = body.data!.explainers as { name: string }[];
+  const explainers = body.data!.explainers as { name: string; slow: boolean }[];
   const names = explainers.map((e) => e.name);
   assert.ok(
     names.includes("activation") && names.includes("gradcam"),
     names.join(),
+  );
+  // The methods that run dozens of extra passes say so up front.
+  assert.deepEqual(
+    explainers.filter((e) => e.slow).map((e) => e.name),
+    [
+      "scorecam",
+      "ablationcam",
+      "smoothgrad",
+      "integratedgradients",
+      "occlusion",
+    ],
   );
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { tensorMemory } from "../../models/memory.ts";
+import { tensorMemory } from "../../models/mod.ts";
 import { type GraphQLBody, graphqlRequest, withServer } from "./_helpers.ts";
 import { tinyApp, tinyPng } from "./_tiny_app.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { tensorMemory } from "../../models/memory.ts";
+import { tensorMemory } from "../../models/mod.ts";
 import { jsonLogger } from "../../schema/log.ts";
 import { type GraphQLBody, graphqlRequest, send } from "./_helpers.ts";
 import {

@@ -88,7 +88,7 @@ export async function prepareWasm(
     "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.fesm.js"
   );
   const dist = new URL(
-    "../node_modules/@tensorflow/tfjs-backend-wasm/dist/",
+    "../../node_modules/@tensorflow/tfjs-backend-wasm/dist/",
     import.meta.url,
   );
   wasm.setWasmPaths(dist.href, true);
