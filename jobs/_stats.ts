@@ -1,0 +1,135 @@
+/**
+ * Counters of finished jobs and histograms of their run times, kept in
+ * memory (embedded) or as fields of one Redis hash (the fleet).
+ *
+ * @module
+ */
+import type { DurationHistogram, JobState } from "./types.ts";
+
+/** Upper bounds of the duration histograms, seconds (jobs run 1 s–15 min). */
+export const DURATION_BOUNDS: readonly number[] = [
+  1,
+  2,
+  5,
+  10,
+  20,
+  30,
+  60,
+  120,
+  300,
+  600,
+  900,
+];
+
+/** A final state. */
+export type FinalState = Extract<
+  JobState,
+  "succeeded" | "failed" | "cancelled"
+>;
+
+/** The bucket of a duration in seconds: the first bound not below it. */
+export function bucketOf(seconds: number): number {
+  const index = DURATION_BOUNDS.findIndex((bound) => seconds <= bound);
+  return index === -1 ? DURATION_BOUNDS.length : index;
+}
+
+/** Mutable totals: finished jobs by state, run times by label. */
+export interface Totals {
+  finished: Record<FinalState, number>;
+  durations: Record<string, { counts: number[]; sum: number }>;
+}
+
+/** Empty totals. */
+export function emptyTotals(): Totals {
+  return { finished: { succeeded: 0, failed: 0, cancelled: 0 }, durations: {} };
+}
+
+/**
+ * Counts one finished job; a succeeded one's run time (`seconds`) goes into
+ * the histogram of each of its labels.
+ *
+ * @example
+ * ```ts
+ * const totals = emptyTotals();
+ * addFinished(totals, "succeeded", ["gradcam"], 0.4);
+ * totals.durations.gradcam.counts[0]; // 1
+ * ```
+ */
+export function addFinished(
+  totals: Totals,
+  state: FinalState,
+  labels: readonly string[],
+  seconds: number,
+): void {
+  totals.finished[state]++;
+  if (state !== "succeeded") return;
+  for (const label of new Set(labels)) {
+    const histogram = totals.durations[label] ??= {
+      counts: new Array(DURATION_BOUNDS.length + 1).fill(0),
+      sum: 0,
+    };
+    histogram.counts[bucketOf(seconds)]++;
+    histogram.sum += seconds;
+  }
+}
+
+/** A copy of the histograms in the shape of `JobStats.durations`. */
+export function durationsOf(
+  totals: Totals,
+): Record<string, DurationHistogram> {
+  const out: Record<string, DurationHistogram> = {};
+  for (const [label, { counts, sum }] of Object.entries(totals.durations)) {
+    out[label] = { bounds: DURATION_BOUNDS, counts: [...counts], sum };
+  }
+  return out;
+}
+
+/**
+ * The Redis hash fields for one finished job, to add with HINCRBY (counts)
+ * and HINCRBYFLOAT (`sum:` fields). Field names put the label last so that
+ * labels may contain `:`.
+ */
+export function totalsFields(
+  state: FinalState,
+  labels: readonly string[],
+  seconds: number,
+): { counts: string[]; sums: string[] } {
+  const counts = [`finished:${state}`];
+  const sums: string[] = [];
+  if (state === "succeeded") {
+    for (const label of new Set(labels)) {
+      counts.push(`bucket:${bucketOf(seconds)}:${label}`);
+      sums.push(`sum:${label}`);
+    }
+  }
+  return { counts, sums };
+}
+
+/** Totals read back from the Redis hash written through `totalsFields`. */
+export function totalsFromHash(hash: Record<string, string>): Totals {
+  const totals = emptyTotals();
+  const histogram = (label: string) =>
+    totals.durations[label] ??= {
+      counts: new Array(DURATION_BOUNDS.length + 1).fill(0),
+      sum: 0,
+    };
+  for (const [field, raw] of Object.entries(hash)) {
+    const value = Number(raw);
+    const [kind, rest] = [
+      field.slice(0, field.indexOf(":")),
+      field.slice(field.indexOf(":") + 1),
+    ];
+    if (kind === "finished" && rest in totals.finished) {
+      totals.finished[rest as FinalState] = value;
+    } else if (kind === "sum") {
+      histogram(rest).sum = value;
+    } else if (kind === "bucket") {
+      const index = Number(rest.slice(0, rest.indexOf(":")));
+      const label = rest.slice(rest.indexOf(":") + 1);
+      if (index >= 0 && index <= DURATION_BOUNDS.length) {
+        histogram(label).counts[index] = value;
+      }
+    }
+  }
+  return totals;
+}
