@@ -179,8 +179,14 @@ const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
  * A chain of layers to fold into one fused convolution, starting at a Conv2D:
  * conv, optionally its BatchNorm, optionally a ReLU. Each link must be the
  * only consumer of the previous one and none but the last may be `boundary`.
+ * (Exported for the ONNX export, which fuses exactly the same chains.)
+ *
+ * @example
+ * ```ts
+ * convChain(source, "res4b_branch2a", null); // ["res4b_branch2a", "bn4b_branch2a", "activation_41"]
+ * ```
  */
-function convChain(
+export function convChain(
   source: GraphSource,
   start: string,
   boundary: string | null,

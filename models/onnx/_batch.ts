@@ -1,0 +1,129 @@
+/**
+ * Batches as the ONNX engine feeds them: per-item arrays joined into one
+ * batch-major array, split back, repeated, and run in chunks when a model's
+ * batch size is fixed.
+ *
+ * @module
+ */
+import type * as Ort from "onnxruntime-node";
+import type { OrtModule, RunFn } from "./session.ts";
+
+/** Joins per-item arrays of `size` values each. */
+export function join(
+  items: readonly Float32Array[],
+  size: number,
+): Float32Array {
+  if (items.length === 1 && items[0].length === size) return items[0];
+  const out = new Float32Array(items.length * size);
+  items.forEach((a, i) => {
+    if (a.length !== size) {
+      throw new Error(`Input has ${a.length} values, expected ${size}`);
+    }
+    out.set(a, i * size);
+  });
+  return out;
+}
+
+/** Splits a batch-major array into `n` copies of its items. */
+export function split(data: Float32Array, n: number): Float32Array[] {
+  const size = data.length / n;
+  return Array.from(
+    { length: n },
+    (_, i) => data.slice(i * size, (i + 1) * size),
+  );
+}
+
+/** One batch item's data repeated `n` times. */
+export function repeat(item: Float32Array, n: number): Float32Array {
+  if (n === 1) return item;
+  const out = new Float32Array(item.length * n);
+  for (let i = 0; i < n; i++) out.set(item, i * item.length);
+  return out;
+}
+
+/** A batched float input: `n` items of `dims` each, joined. */
+export interface BatchFeed {
+  name: string;
+  data: Float32Array;
+  /** One item's dims (no batch axis). */
+  dims: readonly number[];
+}
+
+/** Options of {@linkcode runBatch}. */
+export interface RunBatchOptions {
+  /** Items in the batch. */
+  n: number;
+  /** The batch size the model is fixed to, or null (any size). */
+  fixed: number | null;
+  /** Inputs without a batch axis (the class choice). */
+  extra?: Record<string, Ort.Tensor>;
+  fetches: readonly string[];
+}
+
+/**
+ * Runs a session on `n` items, in chunks of the model's fixed batch size if
+ * it has one (the last chunk padded with zeros); returns each fetched output
+ * joined over the `n` items.
+ *
+ * @example
+ * ```ts
+ * const out = await runBatch(ort, run, [{ name: "x", data, dims: [224, 224, 3] }], { n: 2, fixed: null, fetches: ["y"] });
+ * ```
+ */
+export async function runBatch(
+  ort: OrtModule,
+  run: RunFn,
+  feeds: readonly BatchFeed[],
+  options: RunBatchOptions,
+): Promise<Map<string, Float32Array | BigInt64Array>> {
+  const { n, fixed, fetches } = options;
+  const chunk = fixed ?? n;
+  const parts = new Map<string, (Float32Array | BigInt64Array)[]>();
+  for (let start = 0; start < n; start += chunk) {
+    const count = Math.min(chunk, n - start);
+    const inputs: Record<string, Ort.Tensor> = { ...options.extra };
+    for (const f of feeds) {
+      const size = f.data.length / n;
+      let data = chunk === n
+        ? f.data
+        : f.data.subarray(start * size, (start + count) * size);
+      if (count < chunk) {
+        const padded = new Float32Array(chunk * size);
+        padded.set(data);
+        data = padded;
+      }
+      inputs[f.name] = new ort.Tensor("float32", data, [chunk, ...f.dims]);
+    }
+    const out = await run(inputs, fetches);
+    for (const name of fetches) {
+      const t = out[name];
+      const data = t.data as Float32Array | BigInt64Array;
+      const keep = count < chunk
+        ? data.subarray(0, (data.length / chunk) * count)
+        : data;
+      const list = parts.get(name) ?? [];
+      list.push(keep);
+      parts.set(name, list);
+      t.dispose();
+    }
+    for (const t of Object.values(inputs)) t.dispose();
+  }
+  const joined = new Map<string, Float32Array | BigInt64Array>();
+  for (const [name, list] of parts) {
+    if (list.length === 1) {
+      joined.set(name, list[0]);
+      continue;
+    }
+    const total = list.reduce((s, a) => s + a.length, 0);
+    const out = list[0] instanceof BigInt64Array
+      ? new BigInt64Array(total)
+      : new Float32Array(total);
+    let offset = 0;
+    for (const a of list) {
+      (out as Float32Array).set(a as Float32Array, offset);
+      offset += a.length;
+    }
+    joined.set(name, out);
+  }
+  return joined;
+}

@@ -1,0 +1,106 @@
+/**
+ * What gradient rules share: the error for what they cannot do, the context
+ * they build nodes in, and small helpers (masks, broadcast sums, pads).
+ *
+ * @module
+ */
+import type { Builder } from "./ir.ts";
+import type { NodeProto, TensorProto } from "./proto.ts";
+import { getInts, getString, intAttr } from "./tensors.ts";
+
+/** Raised for an operator (or use of one) the builder cannot differentiate. */
+export class UnsupportedOpError extends Error {
+  override name = "UnsupportedOpError";
+  constructor(readonly op: string, readonly node: string, detail = "") {
+    super(
+      `the gradient builder does not support op ${op}${detail} (node "${node}")`,
+    );
+  }
+}
+
+/** What a rule may ask about the forward graph. */
+export interface GradContext {
+  readonly b: Builder;
+  readonly opset: number;
+  /** A forward tensor's full shape (batch -1 when symbolic); throws if unknown. */
+  shape(name: string): readonly number[];
+  /** A static tensor's value, or null. */
+  constant(name: string): TensorProto | null;
+  /** `Shape(name)`, made once per tensor. */
+  shapeOf(name: string): string;
+  /** `ReduceSum` keeping dims, in the form the opset wants. */
+  reduceSum(x: string, axes: readonly number[]): string;
+}
+
+/**
+ * Gradients of a node's inputs from its outputs' gradients (null: none
+ * arrives). `wants[i]` says whether input `i` needs one.
+ */
+export type Rule = (
+  node: NodeProto,
+  dys: readonly (string | null)[],
+  wants: readonly boolean[],
+  ctx: GradContext,
+) => (string | null)[];
+
+const FLOAT = 1;
+
+export function only(node: NodeProto, wants: readonly boolean[], ok: number[]) {
+  wants.forEach((w, i) => {
+    if (w && !ok.includes(i)) {
+      throw new UnsupportedOpError(
+        node.opType,
+        node.name,
+        ` with a computed input ${i + 1}`,
+      );
+    }
+  });
+}
+
+/** Sums `g` over the axes `x` was broadcast along to make `y`. */
+export function unbroadcast(ctx: GradContext, g: string, x: string, y: string) {
+  const sx = ctx.shape(x);
+  const sy = ctx.shape(y);
+  const axes: number[] = [];
+  for (let i = 0; i < sy.length; i++) {
+    const j = i - (sy.length - sx.length);
+    if (j < 0 || (sx[j] === 1 && sy[i] !== 1)) axes.push(i);
+  }
+  if (axes.length === 0) return g;
+  const r = ctx.reduceSum(g, axes);
+  return sx.length === sy.length
+    ? r
+    : ctx.b.node("Reshape", [r, ctx.shapeOf(x)]);
+}
+
+export function mask(ctx: GradContext, condition: string): string {
+  return ctx.b.node("Cast", [condition], [intAttr("to", FLOAT)]);
+}
+
+/** Explicit begin/end pads of a conv or pool, `auto_pad` resolved. */
+export function explicitPads(
+  node: NodeProto,
+  input: readonly number[],
+  kernel: readonly number[],
+  strides: readonly number[],
+  dilations: readonly number[],
+): number[] {
+  const r = kernel.length;
+  const autoPad = getString(node, "auto_pad", "NOTSET");
+  if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") {
+    const begin: number[] = [];
+    const end: number[] = [];
+    for (let i = 0; i < r; i++) {
+      const size = input[i + 2];
+      const out = Math.ceil(size / strides[i]);
+      const extent = (kernel[i] - 1) * dilations[i] + 1;
+      const total = Math.max(0, (out - 1) * strides[i] + extent - size);
+      const small = Math.floor(total / 2);
+      begin.push(autoPad === "SAME_UPPER" ? small : total - small);
+      end.push(total - begin[i]);
+    }
+    return [...begin, ...end];
+  }
+  if (autoPad === "VALID") return new Array(2 * r).fill(0);
+  return getInts(node, "pads", new Array(2 * r).fill(0))!;
+}

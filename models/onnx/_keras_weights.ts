@@ -1,0 +1,196 @@
+/**
+ * A snapshot of a TF.js layers model's weights as plain arrays, laid out
+ * for ONNX (convolution kernels as OIHW), so the TF.js model can be
+ * released once it is taken. BatchNorm is kept as its per-channel affine
+ * `x · scale + shift`, computed in float32 the way TF.js does.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+import { convChain, type GraphSource } from "../tfjs/graph.ts";
+
+/** One layer's weights, ready for ONNX. */
+export interface LayerWeights {
+  /** Conv2D: `[out, in / groups, kh, kw]`; Dense: `[in, out]`. */
+  kernel?: { data: Float32Array; dims: number[] };
+  bias?: Float32Array;
+  /** BatchNormalization as an affine map per channel. */
+  scale?: Float32Array;
+  shift?: Float32Array;
+  /** Conv2D: the BatchNorm already folded into `kernel` and `bias`. */
+  foldedWith?: string;
+  /** Conv2D folded: whether the conv had a bias of its own. */
+  hadBias?: boolean;
+}
+
+// deno-lint-ignore no-explicit-any
+function config(source: GraphSource, name: string): Record<string, any> {
+  return source.records.get(name)!.layer.getConfig() as Record<
+    string,
+    unknown
+  >;
+}
+
+async function read(t: tf.Tensor): Promise<Float32Array> {
+  // `data()`, never `dataSync()`: the active backend may be WebGPU.
+  return new Float32Array(await t.data());
+}
+
+/** HWIO (Keras) to OIHW (ONNX). */
+function toOIHW(data: Float32Array, [kh, kw, ci, co]: number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      for (let i = 0; i < ci; i++) {
+        const from = ((y * kw + x) * ci + i) * co;
+        for (let o = 0; o < co; o++) {
+          out[((o * ci + i) * kh + y) * kw + x] = data[from + o];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+async function batchNorm(
+  source: GraphSource,
+  name: string,
+): Promise<LayerWeights> {
+  const c = config(source, name);
+  const weights = source.records.get(name)!.layer.getWeights();
+  let i = 0;
+  const gamma = c.scale ? await read(weights[i++]) : null;
+  const beta = c.center ? await read(weights[i++]) : null;
+  const mean = await read(weights[i++]);
+  const variance = await read(weights[i++]);
+  const f = Math.fround;
+  const scale = new Float32Array(mean.length);
+  const shift = new Float32Array(mean.length);
+  for (let k = 0; k < mean.length; k++) {
+    const inv = f(1 / Math.sqrt(f(variance[k] + f(c.epsilon as number))));
+    scale[k] = gamma ? f(gamma[k] * inv) : inv;
+    const shifted = -f(mean[k] * scale[k]);
+    shift[k] = beta ? f(beta[k] + shifted) : shifted;
+  }
+  return { scale, shift };
+}
+
+/**
+ * Reads the weights of every Conv2D, Dense and BatchNormalization layer.
+ *
+ * @example
+ * ```ts
+ * const weights = await snapshotWeights(describeModel(model));
+ * model.dispose();
+ * ```
+ */
+export async function snapshotWeights(
+  source: GraphSource,
+): Promise<Map<string, LayerWeights>> {
+  const out = new Map<string, LayerWeights>();
+  for (const name of source.order) {
+    const r = source.records.get(name)!;
+    const weights = r.layer.getWeights();
+    const c = config(source, name);
+    if (r.className === "Conv2D") {
+      const [kernel, bias] = weights;
+      const shape = kernel.shape as number[];
+      out.set(name, {
+        kernel: {
+          data: toOIHW(await read(kernel), shape),
+          dims: [shape[3], shape[2], shape[0], shape[1]],
+        },
+        bias: c.useBias && bias ? await read(bias) : undefined,
+      });
+    } else if (r.className === "Dense") {
+      const [kernel, bias] = weights;
+      out.set(name, {
+        kernel: { data: await read(kernel), dims: kernel.shape as number[] },
+        bias: c.useBias && bias ? await read(bias) : undefined,
+      });
+    } else if (r.className === "BatchNormalization") {
+      out.set(name, await batchNorm(source, name));
+    }
+  }
+  return out;
+}
+
+/**
+ * Folds each BatchNorm into the Conv2D before it (per output channel, in
+ * float32 like TF.js' own folding), where the TF.js engine fuses them, so
+ * only the fused weights are kept. A BatchNorm with a zero scale stays
+ * apart: its conv could not be unfolded again.
+ *
+ * @example
+ * ```ts
+ * foldChains(source, weights); // weights.get("conv1")!.foldedWith === "bn_conv1"
+ * ```
+ */
+export function foldChains(
+  source: GraphSource,
+  weights: Map<string, LayerWeights>,
+): void {
+  for (const name of source.order) {
+    if (source.records.get(name)!.className !== "Conv2D") continue;
+    const chain = convChain(source, name, null);
+    const bn = chain.find((n) =>
+      source.records.get(n)!.className === "BatchNormalization"
+    );
+    const affine = bn ? weights.get(bn) : undefined;
+    if (!bn || !affine || affine.scale!.some((s) => s === 0)) continue;
+    const conv = weights.get(name)!;
+    const { data, dims } = conv.kernel!;
+    const per = data.length / dims[0];
+    const kernel = new Float32Array(data.length);
+    const bias = new Float32Array(dims[0]);
+    for (let o = 0; o < dims[0]; o++) {
+      const s = affine.scale![o];
+      for (let j = o * per; j < (o + 1) * per; j++) {
+        kernel[j] = Math.fround(data[j] * s);
+      }
+      bias[o] = conv.bias
+        ? Math.fround(Math.fround(conv.bias[o] * s) + affine.shift![o])
+        : affine.shift![o];
+    }
+    weights.set(name, {
+      kernel: { data: kernel, dims },
+      bias,
+      foldedWith: bn,
+      hadBias: Boolean(conv.bias),
+    });
+  }
+}
+
+/**
+ * A conv's weights for a graph that does (`withBatchNorm`) or does not fold
+ * its BatchNorm in: the stored weights, or the raw ones recovered from them
+ * (dividing by the scale: within a float32 rounding of the originals).
+ *
+ * @example
+ * ```ts
+ * const raw = convWeights(weights, "res4b_branch2a", false);
+ * ```
+ */
+export function convWeights(
+  weights: ReadonlyMap<string, LayerWeights>,
+  name: string,
+  withBatchNorm: boolean,
+): LayerWeights {
+  const conv = weights.get(name)!;
+  if (withBatchNorm || !conv.foldedWith) return conv;
+  const { scale, shift } = weights.get(conv.foldedWith)!;
+  const { data, dims } = conv.kernel!;
+  const per = data.length / dims[0];
+  const kernel = new Float32Array(data.length);
+  const bias = new Float32Array(dims[0]);
+  for (let o = 0; o < dims[0]; o++) {
+    for (let j = o * per; j < (o + 1) * per; j++) {
+      kernel[j] = data[j] / scale![o];
+    }
+    bias[o] = (conv.bias![o] - shift![o]) / scale![o];
+  }
+  return {
+    kernel: { data: kernel, dims },
+    bias: conv.hadBias ? bias : undefined,
+  };
+}

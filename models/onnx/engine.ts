@@ -1,0 +1,374 @@
+/**
+ * The ONNX Runtime engine: a classifier graph (a TF.js export or a user's
+ * `.onnx` file) run by native ONNX Runtime, split at any layer. Per split
+ * layer, up to three sessions, made on first use and kept for the few most
+ * recent layers: the lower half (input → boundary and skips), the upper
+ * half (→ logits) and the upper half with the backward graph (→ logits,
+ * class, gradient). Whole forwards run the default layer's two halves.
+ *
+ * @module
+ */
+import type {
+  Engine,
+  FeatureMap,
+  GraphLayer,
+  LowerState,
+  UpperResult,
+} from "../engine.ts";
+import { clientError } from "../../lib/errors.ts";
+import { join, repeat, runBatch, split } from "./_batch.ts";
+import { UnsupportedOpError } from "./backward.ts";
+import { itemBytes } from "./ir.ts";
+import { encodeModel } from "./proto.ts";
+import type { OnnxSource } from "./source.ts";
+import {
+  createSession,
+  type OrtModule,
+  type SessionHandle,
+} from "./session.ts";
+import {
+  CLASS_IN,
+  CLASS_OUT,
+  GRADIENT,
+  LOGITS,
+  lowerModel,
+  planSplit,
+  type SplitPlan,
+  upperModel,
+} from "./split.ts";
+
+/** Options of {@linkcode onnxEngine}. */
+export interface OnnxEngineOptions {
+  /** Intra-op threads; @default every core */
+  threads?: number;
+  /** Split layers whose sessions are kept; @default 4 */
+  cachedLayers?: number;
+  /** Why other engines were skipped (reported in `info`); @default [] */
+  skipped?: string[];
+}
+
+type SessionKind = "lower" | "upper" | "gradients";
+
+/** What the engine knows about one split layer. */
+interface Split {
+  readonly layer: string;
+  readonly plan: SplitPlan;
+  /** The graph's (channels-last) input tensor. */
+  readonly input: string;
+  readonly fixedBatch: number | null;
+  /** One item's dims of what crosses the cut, and of each skip. */
+  readonly boundaryDims: number[];
+  readonly skipDims: number[][];
+  readonly bytes: { largest: number; upper: number };
+  readonly sessions: Map<SessionKind, Promise<SessionHandle>>;
+  make(kind: SessionKind): Uint8Array;
+}
+
+/** The state `lower` hands out: plain arrays. */
+interface OnnxLowerState extends LowerState {
+  readonly split: string;
+  boundary: Float32Array | null;
+  skips: Float32Array[];
+  logits: Float32Array[] | null;
+}
+
+function argMax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] > values[best]) best = i;
+  }
+  return best;
+}
+
+function featureMaps(
+  data: Float32Array,
+  n: number,
+  dims: number[],
+): FeatureMap[] {
+  const [height, width, channels] = dims.length === 3
+    ? dims
+    : [1, 1, dims.reduce((p, d) => p * d, 1)];
+  return split(data, n).map((d) => ({ height, width, channels, data: d }));
+}
+
+function gradientError(error: unknown): unknown {
+  if (!(error instanceof UnsupportedOpError)) return error;
+  return clientError(
+    "UNSUPPORTED_MODEL",
+    `Gradients are not available for this model: ${error.message}; ` +
+      "methods without gradients (activation, eigencam, scorecam, occlusion) still work",
+    { op: error.op, node: error.node },
+  );
+}
+
+/**
+ * Wraps an {@linkcode OnnxSource} as an {@linkcode Engine} on ONNX Runtime.
+ *
+ * @example
+ * ```ts
+ * const engine = onnxEngine(await loadOrt(), await exportLayersModel(model), { threads: 2 });
+ * const state = await engine.lower([input], "activation_48");
+ * const { gradients } = await engine.upper(state, { gradients: true });
+ * ```
+ */
+export function onnxEngine(
+  ort: OrtModule,
+  source: OnnxSource,
+  options: OnnxEngineOptions = {},
+): Engine {
+  const threads = Math.max(
+    1,
+    options.threads ?? navigator.hardwareConcurrency ?? 1,
+  );
+  const cachedLayers = Math.max(1, options.cachedLayers ?? 4);
+  const byName = new Map<string, GraphLayer>(
+    source.layers.map((l) => [l.name, l]),
+  );
+  const splits = new Map<string, Split>();
+  let disposed = false;
+  const inputDims = [source.input.height, source.input.width, 3];
+  const inputSize = source.input.height * source.input.width * 3;
+
+  const makeSplit = (layer: string): Split => {
+    if (!byName.has(layer)) throw new Error(`Graph error: no layer "${layer}"`);
+    const { graph, tensor } = source.graphFor(layer);
+    const plan = planSplit(graph, tensor);
+    const dims = (name: string) => (graph.shapes.get(name) ?? []).slice(1);
+    const own = dims(plan.boundary);
+    const boundaryDims = plan.transposed ? [own[1], own[2], own[0]] : own;
+    const size = (name: string) => itemBytes(graph.shapes.get(name));
+    const lowerBytes = plan.lower.flatMap((n) => n.outputs).map(size);
+    const upperBytes = plan.upper.flatMap((n) => n.outputs).map(size);
+    return {
+      layer,
+      plan,
+      input: graph.input,
+      fixedBatch: graph.batch,
+      boundaryDims,
+      skipDims: plan.skips.map(dims),
+      bytes: {
+        largest: Math.max(size(graph.input), ...lowerBytes, ...upperBytes),
+        upper: upperBytes.reduce((s, b) => s + b, 0),
+      },
+      sessions: new Map(),
+      make(kind) {
+        if (kind === "lower") return encodeModel(lowerModel(graph, plan));
+        return encodeModel(
+          upperModel(graph, plan, { gradients: kind === "gradients" }),
+        );
+      },
+    };
+  };
+
+  /** The split for `layer`, kept among the most recently used. */
+  const splitFor = (layer: string): Split => {
+    if (disposed) throw new Error("Engine error: the engine was disposed");
+    let s = splits.get(layer);
+    if (s) splits.delete(layer);
+    else s = makeSplit(layer);
+    splits.set(layer, s);
+    while (splits.size > cachedLayers) {
+      const [oldest, evicted] = splits.entries().next().value!;
+      splits.delete(oldest);
+      releaseSessions(evicted);
+    }
+    return s;
+  };
+
+  const releaseSessions = (s: Split) => {
+    for (const p of s.sessions.values()) p.then((h) => h.release(), () => {});
+    s.sessions.clear();
+  };
+
+  const session = (s: Split, kind: SessionKind): Promise<SessionHandle> => {
+    let p = s.sessions.get(kind);
+    if (!p) {
+      p = (async () => {
+        let bytes: Uint8Array;
+        try {
+          bytes = s.make(kind);
+        } catch (error) {
+          throw gradientError(error);
+        }
+        return await createSession(ort, bytes, { threads });
+      })();
+      s.sessions.set(kind, p);
+    }
+    return p;
+  };
+
+  const lowerHalf = async (s: Split, input: Float32Array, n: number) => {
+    // The state must not alias the caller's arrays (they may change).
+    if (s.plan.lower.length === 0) {
+      return { boundary: n === 1 ? input.slice() : input, skips: [] };
+    }
+    const fetches = [s.plan.exchanged, ...s.plan.skips];
+    const out = await (await session(s, "lower")).use((run) =>
+      runBatch(ort, run, [{ name: s.input, data: input, dims: inputDims }], {
+        n,
+        fixed: s.fixedBatch,
+        fetches,
+      })
+    );
+    return {
+      boundary: out.get(s.plan.exchanged) as Float32Array,
+      skips: s.plan.skips.map((k) => out.get(k) as Float32Array),
+    };
+  };
+
+  const upperHalf = async (
+    s: Split,
+    boundary: Float32Array,
+    skips: Float32Array[],
+    n: number,
+    gradients: boolean,
+    classIndex: number | undefined,
+  ) => {
+    const feeds = [
+      { name: s.plan.exchanged, data: boundary, dims: s.boundaryDims },
+      ...s.plan.skips.map((name, i) => ({
+        name,
+        data: skips[i],
+        dims: s.skipDims[i],
+      })),
+    ];
+    const kind = gradients ? "gradients" : "upper";
+    const out = await (await session(s, kind)).use((run) =>
+      runBatch(ort, run, feeds, {
+        n,
+        fixed: s.fixedBatch,
+        fetches: gradients ? [LOGITS, CLASS_OUT, GRADIENT] : [LOGITS],
+        extra: gradients
+          ? {
+            [CLASS_IN]: new ort.Tensor(
+              "int64",
+              BigInt64Array.from([BigInt(classIndex ?? -1)]),
+              [1],
+            ),
+          }
+          : undefined,
+      })
+    );
+    const logits = split(out.get(LOGITS) as Float32Array, n);
+    return {
+      logits,
+      classIndex: gradients
+        ? Array.from(out.get(CLASS_OUT) as BigInt64Array, Number)
+        : logits.map((l) => classIndex ?? argMax(l)),
+      gradients: gradients ? (out.get(GRADIENT) as Float32Array) : null,
+    };
+  };
+
+  const inputName = source.layers[0].name;
+
+  return {
+    info: {
+      name: "onnxruntime",
+      adapter: null,
+      threads,
+      skipped: options.skipped ?? [],
+    },
+    input: {
+      name: inputName,
+      width: source.input.width,
+      height: source.input.height,
+    },
+    classes: source.classes,
+    layers: source.layers,
+    defaultLayer: source.defaultLayer,
+    weightBytes: source.weightBytes,
+    itemBytes(layer, gradients) {
+      const s = splitFor(layer ?? source.defaultLayer);
+      return 4 * s.bytes.largest +
+        (gradients && layer !== null ? 2 * s.bytes.upper : 0);
+    },
+    async lower(inputs, layer) {
+      const s = splitFor(layer ?? source.defaultLayer);
+      const n = inputs.length;
+      const input = join(inputs, inputSize);
+      const half = await lowerHalf(s, input, n);
+      let logits: Float32Array[] | null = null;
+      if (layer === null) {
+        logits =
+          (await upperHalf(s, half.boundary, half.skips, n, false, undefined))
+            .logits;
+      }
+      const kept = layer === null ? [] : [half.boundary, ...half.skips];
+      const state: OnnxLowerState = {
+        layer,
+        batch: n,
+        split: s.layer,
+        bytes: kept.reduce((sum, a) => sum + a.byteLength, 0) +
+          (logits ? logits.length * source.classes * 4 : 0),
+        boundary: layer === null ? null : half.boundary,
+        skips: layer === null ? [] : half.skips,
+        logits,
+        dispose() {
+          state.boundary = null;
+          state.skips = [];
+          state.logits = null;
+        },
+      };
+      return state;
+    },
+    async upper(lowerState, upperOptions = {}): Promise<UpperResult> {
+      const state = lowerState as OnnxLowerState;
+      if (state.layer === null) {
+        if (!state.logits) {
+          throw new Error("Engine error: the state was disposed");
+        }
+        return {
+          logits: state.logits.map((l) => l.slice()),
+          classIndex: state.logits.map((l) =>
+            upperOptions.classIndex ?? argMax(l)
+          ),
+          activations: null,
+          gradients: null,
+        };
+      }
+      if (!state.boundary) {
+        throw new Error("Engine error: the state was disposed");
+      }
+      const s = splitFor(state.split);
+      const replace = upperOptions.replace;
+      if (replace && state.batch !== 1) {
+        throw new Error(
+          `Engine error: replace needs a state of batch 1, got ${state.batch}`,
+        );
+      }
+      const n = replace ? replace.length : state.batch;
+      if (n === 0) {
+        return { logits: [], classIndex: [], activations: [], gradients: [] };
+      }
+      const itemSize = s.boundaryDims.reduce((p, d) => p * d, 1);
+      const boundary = replace ? join(replace, itemSize) : state.boundary;
+      const skips = replace
+        ? state.skips.map((k) => repeat(k, n))
+        : state.skips;
+      const gradients = Boolean(upperOptions.gradients);
+      const r = await upperHalf(
+        s,
+        boundary,
+        skips,
+        n,
+        gradients,
+        upperOptions.classIndex,
+      );
+      return {
+        logits: r.logits,
+        classIndex: r.classIndex,
+        activations: upperOptions.activations
+          ? featureMaps(boundary, n, s.boundaryDims)
+          : null,
+        gradients: r.gradients
+          ? featureMaps(r.gradients, n, s.boundaryDims)
+          : null,
+      };
+    },
+    dispose() {
+      disposed = true;
+      for (const s of splits.values()) releaseSessions(s);
+      splits.clear();
+    },
+  };
+}

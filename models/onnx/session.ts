@@ -1,0 +1,145 @@
+/**
+ * ONNX Runtime sessions as the engine uses them: the native binding loaded
+ * on first use (so that nothing needs `--allow-ffi` until an ONNX engine is
+ * asked for), one set of session options, and a session handle that is
+ * released only once no run is using it.
+ *
+ * @module
+ */
+import type * as Ort from "onnxruntime-node";
+import { ModelLoadError } from "../tfjs/io.ts";
+
+/** The `onnxruntime-node` module. */
+export type OrtModule = typeof Ort;
+
+let ortModule: Promise<OrtModule> | null = null;
+
+/**
+ * Loads the ONNX Runtime binding once per process. Rejects with a
+ * `ModelLoadError` when it cannot load (no `--allow-ffi`, missing binary).
+ *
+ * @example
+ * ```ts
+ * const ort = await loadOrt();
+ * ort.env.versions.common; // "1.30.0"
+ * ```
+ */
+export function loadOrt(): Promise<OrtModule> {
+  ortModule ??= import("onnxruntime-node").then(
+    (m) => {
+      // Warnings (unused initializers, fallbacks) are not for our users.
+      m.env.logLevel = "error";
+      return m as OrtModule;
+    },
+    (error) => {
+      ortModule = null;
+      throw new ModelLoadError(
+        `ONNX Runtime did not load: ${(error as Error).message}`,
+      );
+    },
+  );
+  return ortModule;
+}
+
+/** Options of {@linkcode sessionOptions}. */
+export interface SessionSettings {
+  /** Threads per operator. */
+  threads: number;
+}
+
+/**
+ * Session options for CPU inference: all graph optimisations, `threads`
+ * intra-op threads that sleep rather than spin between runs (the process
+ * has other work for the cores), no memory arena (so a large batch's
+ * memory is returned), warnings off.
+ *
+ * @example
+ * ```ts
+ * await ort.InferenceSession.create(bytes, sessionOptions({ threads: 2 }));
+ * ```
+ */
+export function sessionOptions(
+  settings: SessionSettings,
+): Ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: settings.threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    enableCpuMemArena: false,
+    enableMemPattern: true,
+    logSeverityLevel: 3,
+    extra: {
+      session: {
+        intra_op: { allow_spinning: "0" },
+        inter_op: { allow_spinning: "0" },
+      },
+    },
+  };
+}
+
+/** Runs a session: feeds in, the named outputs out. */
+export type RunFn = (
+  feeds: Record<string, Ort.Tensor>,
+  fetches: readonly string[],
+) => Promise<Record<string, Ort.Tensor>>;
+
+/** A session shared by concurrent passes; freed when the last one ends. */
+export interface SessionHandle {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Holds the session for the duration of `work`. */
+  use<T>(work: (run: RunFn) => Promise<T>): Promise<T>;
+  /** Frees the session now, or once the work under way is done. */
+  release(): void;
+}
+
+/**
+ * Creates a session from model bytes.
+ *
+ * @example
+ * ```ts
+ * const handle = await createSession(ort, encodeModel(model), { threads: 2 });
+ * const out = await handle.use((run) => run({ x }, ["y"]));
+ * handle.release();
+ * ```
+ */
+export async function createSession(
+  ort: OrtModule,
+  bytes: Uint8Array,
+  settings: SessionSettings,
+): Promise<SessionHandle> {
+  const session = await ort.InferenceSession.create(
+    bytes,
+    sessionOptions(settings),
+  );
+  let using = 0;
+  let released = false;
+  let freed = false;
+  const free = () => {
+    if (freed) return;
+    freed = true;
+    session.release().catch(() => {});
+  };
+  const run: RunFn = async (feeds, fetches) =>
+    await session.run(feeds, fetches) as Record<string, Ort.Tensor>;
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async use(work) {
+      if (freed) throw new Error("Session error: the session was released");
+      using++;
+      try {
+        return await work(run);
+      } finally {
+        using--;
+        if (released && using === 0) free();
+      }
+    },
+    release() {
+      released = true;
+      if (using === 0) free();
+    },
+  };
+}

@@ -1,0 +1,246 @@
+/**
+ * Building and reading ONNX tensors and attributes as plain values.
+ *
+ * @module
+ */
+import {
+  type AttributeProto,
+  AttributeType,
+  DataType,
+  type NodeProto,
+  type TensorProto,
+} from "./proto.ts";
+
+/** Elements of a tensor with these dims. */
+export function elementCount(dims: readonly number[]): number {
+  return dims.reduce((p, d) => p * d, 1);
+}
+
+/**
+ * A float tensor over `data` (not copied).
+ *
+ * @example
+ * ```ts
+ * floatTensor("scale", [3], new Float32Array([1, 2, 3]));
+ * ```
+ */
+export function floatTensor(
+  name: string,
+  dims: readonly number[],
+  data: Float32Array,
+): TensorProto {
+  return {
+    name,
+    dims: [...dims],
+    dataType: DataType.FLOAT,
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+/**
+ * An int64 tensor.
+ *
+ * @example
+ * ```ts
+ * int64Tensor("axes", [2], [2, 3]);
+ * ```
+ */
+export function int64Tensor(
+  name: string,
+  dims: readonly number[],
+  values: readonly number[],
+): TensorProto {
+  const data = new BigInt64Array(values.map((v) => BigInt(Math.trunc(v))));
+  return {
+    name,
+    dims: [...dims],
+    dataType: DataType.INT64,
+    rawData: new Uint8Array(data.buffer),
+  };
+}
+
+function rawView(raw: Uint8Array, bytes: number): DataView {
+  return new DataView(raw.buffer, raw.byteOffset, bytes);
+}
+
+/**
+ * A tensor's values as float32 (float, float16, double and integer types).
+ * Aligned float raw data is returned as a view, not a copy.
+ *
+ * @example
+ * ```ts
+ * readFloats(floatTensor("x", [2], new Float32Array([1, 2]))); // [1, 2]
+ * ```
+ */
+export function readFloats(t: TensorProto): Float32Array {
+  const n = elementCount(t.dims);
+  const raw = t.rawData;
+  if (t.dataType === DataType.FLOAT) {
+    if (!raw) return new Float32Array(t.floatData ?? []);
+    if (raw.byteOffset % 4 === 0) {
+      return new Float32Array(raw.buffer, raw.byteOffset, n);
+    }
+    return new Float32Array(raw.slice(0, n * 4).buffer);
+  }
+  if (t.dataType === DataType.DOUBLE && !raw) {
+    return new Float32Array(t.doubleData ?? []);
+  }
+  if (t.dataType === DataType.FLOAT16 && raw) {
+    const view = rawView(raw, n * 2);
+    return Float32Array.from(
+      { length: n },
+      (_, i) => half(view.getUint16(i * 2, true)),
+    );
+  }
+  if (t.dataType === DataType.DOUBLE && raw) {
+    const view = rawView(raw, n * 8);
+    return Float32Array.from(
+      { length: n },
+      (_, i) => view.getFloat64(i * 8, true),
+    );
+  }
+  return Float32Array.from(readInts(t));
+}
+
+function half(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >> 10) & 0x1f;
+  const frac = bits & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+/**
+ * A tensor's values as numbers (int64, int32, int8, uint8, bool; floats are
+ * truncated). int64 values beyond 2^53 lose precision.
+ *
+ * @example
+ * ```ts
+ * readInts(int64Tensor("axes", [2], [2, 3])); // [2, 3]
+ * ```
+ */
+export function readInts(t: TensorProto): number[] {
+  const n = elementCount(t.dims);
+  const raw = t.rawData;
+  if (!raw) {
+    if (t.int64Data) return t.int64Data;
+    if (t.int32Data) return t.int32Data;
+    return Array.from(readFloats(t), Math.trunc);
+  }
+  switch (t.dataType) {
+    case DataType.INT64: {
+      const view = rawView(raw, n * 8);
+      return Array.from(
+        { length: n },
+        (_, i) => Number(view.getBigInt64(i * 8, true)),
+      );
+    }
+    case DataType.INT32: {
+      const view = rawView(raw, n * 4);
+      return Array.from({ length: n }, (_, i) => view.getInt32(i * 4, true));
+    }
+    case DataType.INT8:
+      return Array.from(new Int8Array(raw.buffer, raw.byteOffset, n));
+    case DataType.UINT8:
+    case DataType.BOOL:
+      return Array.from(raw.subarray(0, n));
+    default:
+      return Array.from(readFloats(t), Math.trunc);
+  }
+}
+
+/** Bytes a tensor's values take. */
+export function tensorBytes(t: TensorProto): number {
+  if (t.rawData) return t.rawData.length;
+  const n = elementCount(t.dims);
+  return n *
+    (t.dataType === DataType.INT64 || t.dataType === DataType.DOUBLE ? 8 : 4);
+}
+
+// ---- attributes ----
+
+/** An int attribute. */
+export function intAttr(name: string, i: number): AttributeProto {
+  return { name, type: AttributeType.INT, i };
+}
+
+/** An ints attribute. */
+export function intsAttr(
+  name: string,
+  ints: readonly number[],
+): AttributeProto {
+  return { name, type: AttributeType.INTS, ints: [...ints] };
+}
+
+/** A float attribute. */
+export function floatAttr(name: string, f: number): AttributeProto {
+  return { name, type: AttributeType.FLOAT, f };
+}
+
+/** A string attribute. */
+export function stringAttr(name: string, s: string): AttributeProto {
+  return { name, type: AttributeType.STRING, s: new TextEncoder().encode(s) };
+}
+
+/** A tensor attribute (`Constant`'s `value`). */
+export function tensorAttr(name: string, t: TensorProto): AttributeProto {
+  return { name, type: AttributeType.TENSOR, t };
+}
+
+function find(node: NodeProto, name: string): AttributeProto | undefined {
+  return node.attributes.find((a) => a.name === name);
+}
+
+/**
+ * An int attribute of `node`, or `fallback`.
+ *
+ * @example
+ * ```ts
+ * getInt(node, "group", 1);
+ * ```
+ */
+export function getInt(
+  node: NodeProto,
+  name: string,
+  fallback: number,
+): number {
+  return find(node, name)?.i ?? fallback;
+}
+
+/** An ints attribute of `node`, or `fallback`. */
+export function getInts(
+  node: NodeProto,
+  name: string,
+  fallback: readonly number[] | null,
+): number[] | null {
+  const a = find(node, name);
+  return a?.ints ? [...a.ints] : fallback ? [...fallback] : null;
+}
+
+/** A float attribute of `node`, or `fallback`. */
+export function getFloat(
+  node: NodeProto,
+  name: string,
+  fallback: number,
+): number {
+  return find(node, name)?.f ?? fallback;
+}
+
+/** A string attribute of `node`, or `fallback`. */
+export function getString(
+  node: NodeProto,
+  name: string,
+  fallback: string,
+): string {
+  const s = find(node, name)?.s;
+  return s ? new TextDecoder().decode(s) : fallback;
+}
+
+/** A tensor attribute of `node`, or undefined. */
+export function getTensor(
+  node: NodeProto,
+  name: string,
+): TensorProto | undefined {
+  return find(node, name)?.t;
+}
