@@ -75,6 +75,17 @@ def small_mobilenet_v3():
     return mobilenetv3.MobileNetV3(setting, last_channel, num_classes=CLASSES)
 
 
+# Modules whose output gradients are stored (aliases the engine derives from
+# the exported node names): the default feature map and an inner one.
+GRADIENT_MODULES = {
+    "resnet18": ["layer4", "layer2"],
+    "mobilenet_v2": ["features", "features.9"],
+    "mobilenet_v3_small": ["features", "features.4"],
+    "efficientnet_b0": ["features", "features.5"],
+    "densenet": ["features", "features.transition2"],
+    "vgg11": ["features.19", "features.11"],
+}
+
 # name, builder, constructor args as written in the provenance, input size,
 # opset, dynamic batch
 MODELS = [
@@ -118,6 +129,43 @@ def fixed_input(batch, size):
     return torch.from_numpy(x.reshape(batch, 3, size, size))
 
 
+def sample(grad_nchw):
+    """A gradient as the engine gives it (channels-last, flat): its norm, and the
+    values at the 16 largest magnitudes and at 16 evenly spaced positions."""
+    g = grad_nchw[0].permute(1, 2, 0).reshape(-1).double().numpy()
+    top = np.argsort(-np.abs(g), kind="stable")[:16]
+    even = np.linspace(0, g.size - 1, 16).round().astype(int)
+    idx = sorted(set(int(i) for i in np.concatenate([top, even])))
+    return {"size": int(g.size), "norm": float(np.linalg.norm(g)), "max": float(np.abs(g).max()),
+            "indices": idx, "values": [float(g[i]) for i in idx]}
+
+
+def gradients(model, x, modules):
+    """d(top-1 logit)/d(input) and d(top-1 logit)/d(module output), by autograd."""
+    found = {}
+    hooks = []
+    for name in modules:
+        module = model.get_submodule(name)
+
+        def keep(_m, _i, out, name=name):
+            out.retain_grad()
+            found[name] = out
+            # A copy flows on, so functional in-place ops after the module
+            # (DenseNet's F.relu(features, inplace=True)) leave `out` alone.
+            return out.clone()
+        hooks.append(module.register_forward_hook(keep))
+    x = x.clone().requires_grad_(True)
+    logits = model(x)
+    c = int(logits[0].argmax())
+    logits[0, c].backward()
+    for h in hooks:
+        h.remove()
+    out = {"class": c, "input": sample(x.grad)}
+    for name in modules:
+        out[name] = sample(found[name].grad)
+    return out
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     only = set(sys.argv[1:])
@@ -138,6 +186,11 @@ def main():
         )
         with torch.no_grad():
             logits = model(x)[0].numpy().astype(np.float64)
+        # In-place ReLUs would overwrite the outputs whose gradients we keep.
+        for m in model.modules():
+            if hasattr(m, "inplace"):
+                m.inplace = False
+        grads = gradients(model, x, GRADIENT_MODULES[name])
         info = {
             "model": name,
             "constructor": args,
@@ -149,6 +202,7 @@ def main():
             "dynamicBatch": dynamic,
             "input": {"shape": [1, 3, size, size], "formula": "float32(sin(0.01 * i + 0.5 * n) * 2), i flat NCHW"},
             "logits": [float(v) for v in logits],
+            "gradients": grads,
             "bytes": os.path.getsize(path),
         }
         with open(os.path.join(OUT, f"{name}.json"), "w") as f:
