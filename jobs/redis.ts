@@ -192,8 +192,11 @@ export function redisJobs<P, R>(
     if (closed) throw closedError();
     if (!isJobId(id)) throw jobNotFound(id);
     const job = await guard.run(async (redis) => {
+      // State first: the job read after it is as new or newer, so a job
+      // seen "active" has its start time, a "completed" one its result.
+      const state = await queue.getJobState(id);
       const found = await queue.getJob(id);
-      const snapshot = found && snapshotOf(found, await found.getState());
+      const snapshot = found && snapshotOf(found, state);
       if (snapshot) return snapshot;
       const record = await redis.get(cancelledKey(id));
       return record ? JSON.parse(record) as Job<R> : undefined;
