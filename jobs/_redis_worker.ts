@@ -4,6 +4,11 @@
  * adds cancellation (a custom event on the queue's event stream), the time
  * limit, progress, failure codes, fleet totals and the TTL clean-up.
  *
+ * Cancelling a running job: the client sets the job's cancel key, then
+ * publishes {@linkcode CANCEL_EVENT}; the worker holding the job aborts it
+ * (`Worker.cancelJob`), and a worker starting a job checks the key first, so
+ * a cancel that raced with the start, or whose worker died, is not lost.
+ *
  * @module
  */
 import type { Logger } from "../lib/log.ts";
@@ -45,6 +50,8 @@ export interface WorkerContext {
   readonly prefix: string;
   /** The Redis hash of fleet totals. */
   readonly totalsKey: string;
+  /** The key that says a job's cancel was asked for. */
+  cancelKey(id: string): string;
   readonly ttlMs: number;
   readonly lockDurationMs: number;
   readonly stalledIntervalMs: number;
@@ -54,9 +61,6 @@ export interface WorkerContext {
   commands(): Promise<RedisCommands>;
   readonly log: Logger;
 }
-
-/** How long a cancel for a job this worker does not hold is remembered. */
-const CANCEL_MEMORY_MS = 60_000;
 
 /**
  * Starts a BullMQ worker on `context.queue` running `options.runner`.
@@ -73,8 +77,15 @@ export function startRedisWorker<P, R>(
 ): JobWorker {
   const { log } = context;
   const timeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
-  /** Cancels that arrived before this worker started tracking the job. */
-  const earlyCancels = new Map<string, number>();
+  const cancelAsked = async (id: string): Promise<boolean> => {
+    try {
+      const redis = await context.commands();
+      return await redis.exists(context.cancelKey(id)) === 1;
+    } catch (error) {
+      log("warn", "job cancel key not read", { jobId: id, error });
+      return false;
+    }
+  };
 
   const processor = async (
     job: BullJob<JobData<P>, R>,
@@ -83,7 +94,7 @@ export function startRedisWorker<P, R>(
   ): Promise<R> => {
     const id = job.id!;
     const stop = signal ?? new AbortController().signal;
-    const cancelled = earlyCancels.delete(id);
+    const cancelled = await cancelAsked(id);
     const floor = typeof job.progress === "number" ? job.progress : 0;
     const progress = progressReporter((p) => job.updateProgress(p), {
       floor,
@@ -173,12 +184,7 @@ export function startRedisWorker<P, R>(
   });
 
   const onCancel = ({ jobId }: { jobId: string }) => {
-    if (worker.cancelJob(jobId, STOP.cancel)) return;
-    const now = Date.now();
-    for (const [id, at] of earlyCancels) {
-      if (at + CANCEL_MEMORY_MS < now) earlyCancels.delete(id);
-    }
-    earlyCancels.set(jobId, now);
+    worker.cancelJob(jobId, STOP.cancel);
   };
   context.events.on<LumenQueueEvents>(CANCEL_EVENT, onCancel);
 

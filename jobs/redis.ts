@@ -15,7 +15,7 @@ import {
   overloaded,
   unavailable,
 } from "./_errors.ts";
-import { followJob } from "./_follow.ts";
+import { type Change, followJob } from "./_follow.ts";
 import { isJobId, newJobId } from "./_ids.ts";
 import {
   blockingConnection,
@@ -183,9 +183,14 @@ export function redisJobs<P, R>(
   events.on("error", throttled(log, "job events error"));
   events.setMaxListeners(0);
   const guard = guardOf(queue, timeoutMs);
+  /** A cancelled queued job, removed from the queue: its last snapshot. */
   const cancelledKey = (id: string) => queue.toKey(`lumen:cancelled:${id}`);
+  /** Set when a running job's cancel was asked for (read by workers). */
+  const cancelKey = (id: string) => queue.toKey(`lumen:cancel:${id}`);
   const totalsKey = queue.toKey("lumen:totals");
   const workers = new Set<JobWorker>();
+  /** Open `updates` iterators, woken on close so that they end at once. */
+  const followers = new Set<(change: Change) => void>();
   let closed = false;
 
   const load = async (id: string): Promise<Job<R>> => {
@@ -217,11 +222,13 @@ export function redisJobs<P, R>(
         const onProgress = ({ data }: { data?: unknown }) =>
           onChange(typeof data === "number" ? { progress: data } : null);
         const onState = () => onChange(null);
+        followers.add(onChange);
         events.on<PerJobEvents>(`progress:${id}`, onProgress);
         for (const event of STATE_EVENTS) {
           events.on<PerJobEvents>(`${event}:${id}`, onState);
         }
         return () => {
+          followers.delete(onChange);
           events.off<PerJobEvents>(`progress:${id}`, onProgress);
           for (const event of STATE_EVENTS) {
             events.off<PerJobEvents>(`${event}:${id}`, onState);
@@ -301,9 +308,13 @@ export function redisJobs<P, R>(
       }
       // Running (or taken by a worker just now): the worker holding it
       // reads the event and aborts its runner.
-      await guard.run(() =>
-        producer.publishEvent({ eventName: CANCEL_EVENT, jobId: id }, 10_000)
-      );
+      await guard.run(async (redis) => {
+        await redis.set(cancelKey(id), "1", "PX", ttlMs);
+        await producer.publishEvent(
+          { eventName: CANCEL_EVENT, jobId: id },
+          10_000,
+        );
+      });
       return await settle(current, options.cancelWaitMs ?? 2_000);
     },
 
@@ -350,6 +361,7 @@ export function redisJobs<P, R>(
         connection: blockingConnection(url),
         prefix,
         totalsKey,
+        cancelKey,
         ttlMs,
         lockDurationMs: options.lockDurationMs ?? 30_000,
         stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
@@ -372,6 +384,8 @@ export function redisJobs<P, R>(
       if (closed) return;
       closed = true;
       await Promise.all([...workers].map((w) => w.close({ graceMs: 0 })));
+      // Their next read answers SHUTTING_DOWN, which ends them.
+      for (const onChange of [...followers]) onChange(null);
       for (const part of [events, producer, queue]) {
         await part.close().catch(() => {});
       }

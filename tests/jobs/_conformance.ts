@@ -146,8 +146,12 @@ export function conformance(name: string, make: MakeBackend): void {
     assert.equal(stats.finished.succeeded, 1);
     assert.equal(stats.queued, 0);
     assert.equal(stats.running, 0);
+    const seconds = (last.finishedAt! - last.startedAt!) / 1000;
     for (const label of ["scorecam", "occlusion"]) {
-      assert.equal(stats.durations[label].counts.reduce((a, b) => a + b), 1);
+      const histogram = stats.durations[label];
+      assert.equal(histogram.counts.reduce((a, b) => a + b), 1);
+      assert.equal(histogram.counts.length, histogram.bounds.length + 1);
+      assert.ok(Math.abs(histogram.sum - seconds) < 0.05, `${histogram.sum} s`);
     }
     assert.ok(stats.workers >= 1);
     await worker.close();
@@ -252,6 +256,18 @@ export function conformance(name: string, make: MakeBackend): void {
     const seen = await follow(jobs, id);
     assert.equal(seen.at(-1)!.state, "succeeded");
     await worker.close();
+  });
+
+  Deno.test(`${name}: close ends open updates() iterators`, async () => {
+    await using backend = await make();
+    const { jobs } = backend;
+    const { id } = await jobs.start({ tag: "open", batches: 1 });
+    const updates = jobs.updates(id);
+    assert.equal((await updates.next()).value?.state, "queued");
+    const ended = updates.next().then(() => null, (error) => error);
+    await jobs.close();
+    const error = await bounded(ended, 10_000, "next() after close");
+    assert.equal(codeOf(error), "SHUTTING_DOWN");
   });
 
   Deno.test(`${name}: client errors keep their code, other errors become INTERNAL`, async () => {

@@ -15,7 +15,8 @@ export interface Child extends AsyncDisposable {
   readonly stderr: () => string;
   /**
    * Resolves with the first line (past or future) that `predicate` accepts;
-   * rejects if the process exits first or after 60 s (a hang, on busy cores).
+   * rejects if the process exits first or after 120 s (generous: a hang, not
+   * a slow start on busy cores).
    */
   waitFor(
     predicate: (line: Record<string, unknown>) => boolean,
@@ -108,8 +109,8 @@ export function spawnScript(script: string, args: string[]): Child {
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`${script}: no ${what} within 60 s:\n${errors}`));
-        }, 60_000);
+          reject(new Error(`${script}: no ${what} within 120 s:\n${errors}`));
+        }, 120_000);
         waiters.add(check);
         check();
       });
