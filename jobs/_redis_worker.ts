@@ -200,6 +200,15 @@ export function startRedisWorker<P, R>(
   let closing: Promise<void> | undefined;
   const close = async (graceMs: number) => {
     clearInterval(cleaner);
+    context.events.off<LumenQueueEvents>(CANCEL_EVENT, onCancel);
+    if (!await context.commands().then(() => true, () => false)) {
+      // Redis is away: nothing can be handed back, and BullMQ's graceful
+      // close would wait for Redis to say goodbye. Jobs left running here
+      // go to another worker through the stalled-job check.
+      worker.cancelAllJobs(STOP.shutdown);
+      await worker.close(true);
+      return;
+    }
     const closed = worker.close();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const grace = new Promise<"grace">((resolve) =>
@@ -210,7 +219,6 @@ export function startRedisWorker<P, R>(
     }
     clearTimeout(timer);
     await closed;
-    context.events.off<LumenQueueEvents>(CANCEL_EVENT, onCancel);
   };
   return {
     close(closeOptions = {}) {

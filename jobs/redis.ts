@@ -21,6 +21,7 @@ import {
   blockingConnection,
   commandConnection,
   guardOf,
+  type RedisCommands,
 } from "./_redis_connection.ts";
 import { type JobData, snapshotOf } from "./_redis_job.ts";
 import {
@@ -386,8 +387,14 @@ export function redisJobs<P, R>(
       await Promise.all([...workers].map((w) => w.close({ graceMs: 0 })));
       // Their next read answers SHUTTING_DOWN, which ends them.
       for (const onChange of [...followers]) onChange(null);
-      for (const part of [events, producer, queue]) {
-        await part.close().catch(() => {});
+      await events.close().catch(() => {});
+      for (const part of [producer, queue]) {
+        // With Redis away, QUIT cannot be sent: drop the socket instead, or
+        // ioredis would go on reconnecting with no one listening.
+        await part.close().catch(async () =>
+          (await (part.client as Promise<unknown> as Promise<RedisCommands>))
+            .disconnect()
+        );
       }
     },
   };

@@ -274,6 +274,9 @@ Deno.test("redis: with Redis away calls answer UNAVAILABLE quickly, nothing cras
       // operationTimeoutMs is 500; 5 s leaves room for two busy cores.
       assert.ok(Date.now() - t0 < 5_000, `${name} took ${Date.now() - t0} ms`);
     }
+    // A replica that starts while Redis is away answers the same way.
+    const late = redisJobs<CpuPayload, CpuResult>(redis.url, FLEET);
+    await assert.rejects(late.ping(), (e) => codeOf(e) === "UNAVAILABLE");
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     assert.ok(!worker.exited(), `the worker exited:\n${worker.stderr()}`);
 
@@ -290,6 +293,9 @@ Deno.test("redis: with Redis away calls answer UNAVAILABLE quickly, nothing cras
     await workersUp(jobs, 1);
     const after = await jobs.start({ tag: "after", batches: 2 });
     assert.equal((await follow(jobs, after.id)).at(-1)!.state, "succeeded");
+    await late.ping();
+    assert.equal((await late.get(after.id)).state, "succeeded");
+    await late.close();
     assert.ok(worker.lines.some(startOf("after")));
     worker.kill("SIGTERM");
     assert.equal((await worker.status).code, 0, worker.stderr());
