@@ -6,7 +6,14 @@
  */
 import { clientError, isClientError } from "../lib/errors.ts";
 
-/** The `JOB_NOT_FOUND` error for `id`. */
+/**
+ * The `JOB_NOT_FOUND` error for `id`.
+ *
+ * @example
+ * ```ts
+ * jobNotFound("x").code; // "JOB_NOT_FOUND"
+ * ```
+ */
 export function jobNotFound(id: string): Error {
   return clientError(
     "JOB_NOT_FOUND",
@@ -14,7 +21,15 @@ export function jobNotFound(id: string): Error {
   );
 }
 
-/** The `UNAVAILABLE` error: the job store cannot be reached. */
+/**
+ * The `UNAVAILABLE` error: the job store cannot be reached; `cause` is kept
+ * for the log.
+ *
+ * @example
+ * ```ts
+ * throw unavailable(new Error("connect ECONNREFUSED"));
+ * ```
+ */
 export function unavailable(cause?: unknown): Error {
   const error = clientError(
     "UNAVAILABLE",
@@ -27,6 +42,11 @@ export function unavailable(cause?: unknown): Error {
 /**
  * The `OVERLOADED` error for a full queue; `details.retryAfterS` says when
  * to come back.
+ *
+ * @example
+ * ```ts
+ * overloaded(100, 10).details; // { limit: 100, retryAfterS: 10 }
+ * ```
  */
 export function overloaded(limit: number, retryAfterS: number): Error {
   return clientError(
@@ -36,7 +56,14 @@ export function overloaded(limit: number, retryAfterS: number): Error {
   );
 }
 
-/** The `SHUTTING_DOWN` error for calls after `close`. */
+/**
+ * The `SHUTTING_DOWN` error for calls after `close`.
+ *
+ * @example
+ * ```ts
+ * closedError().code; // "SHUTTING_DOWN"
+ * ```
+ */
 export function closedError(): Error {
   return clientError("SHUTTING_DOWN", "The job queue is shutting down");
 }

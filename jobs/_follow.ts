@@ -64,11 +64,8 @@ export function followJob<R>(
   };
   const start = () => {
     unwatch = options.watch((change) => {
-      if (change && !stale) {
-        progressOnly = Math.max(progressOnly ?? 0, change.progress);
-      } else {
-        stale = true;
-      }
+      if (change) progressOnly = Math.max(progressOnly ?? 0, change.progress);
+      else stale = true;
       poke();
     });
     if (options.pollMs !== undefined) {
@@ -81,15 +78,19 @@ export function followJob<R>(
   const nextSnapshot = async (): Promise<Job<R> | undefined> => {
     while (!finished) {
       let job: Job<R> | undefined;
-      if (stale || (progressOnly !== undefined && last?.state !== "running")) {
+      // Taken before the read: progress arriving during it waits its turn.
+      const progress = progressOnly;
+      progressOnly = undefined;
+      if (stale || (progress !== undefined && last?.state !== "running")) {
         stale = false;
-        progressOnly = undefined;
         job = await options.load();
-      } else if (progressOnly !== undefined && last) {
-        job = { ...last, progress: progressOnly };
-        progressOnly = undefined;
+      } else if (progress !== undefined) {
+        job = last;
       }
       if (finished) return undefined;
+      if (job && progress !== undefined && job.state === "running") {
+        job = { ...job, progress: Math.max(job.progress, progress) };
+      }
       if (job) {
         if (last && job.progress < last.progress) {
           job = { ...job, progress: last.progress };

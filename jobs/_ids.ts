@@ -25,7 +25,16 @@ export function newJobId(): string {
   );
 }
 
-/** Whether `id` has the shape of a job id (checked before any lookup). */
+/**
+ * Whether `id` has the shape of a job id (checked before any lookup, so
+ * that no other string reaches a Redis key).
+ *
+ * @example
+ * ```ts
+ * isJobId(newJobId()); // true
+ * isJobId("a:b"); // false
+ * ```
+ */
 export function isJobId(id: string): boolean {
   return ID.test(id);
 }

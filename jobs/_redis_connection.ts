@@ -27,6 +27,11 @@ function retryStrategy(times: number): number {
 /**
  * Options of a connection whose commands fail at once while Redis is away
  * (no offline queue) and time out after `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * new Queue("jobs", { connection: commandConnection("redis://127.0.0.1:6379", 1_000) });
+ * ```
  */
 export function commandConnection(
   url: string,
@@ -42,17 +47,33 @@ export function commandConnection(
   };
 }
 
-/** Options of a connection that may block (workers, QueueEvents). */
+/**
+ * Options of a connection that may block (workers, QueueEvents): commands
+ * wait while Redis is away and go out when it is back.
+ *
+ * @example
+ * ```ts
+ * new QueueEvents("jobs", { connection: blockingConnection("redis://127.0.0.1:6379") });
+ * ```
+ */
 export function blockingConnection(url: string): RedisOptions {
   return { url, maxRetriesPerRequest: null, retryStrategy };
 }
 
-/** Whether `error` says Redis could not be reached or answered too late. */
+/**
+ * Whether `error` says Redis could not be reached or answered too late.
+ *
+ * @example
+ * ```ts
+ * isConnectionError(new Error("connect ECONNREFUSED 127.0.0.1:6379")); // true
+ * isConnectionError(new TypeError("x is undefined")); // false
+ * ```
+ */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return error.name === "MaxRetriesPerRequestError" ||
     error.name === "ConnectionClosedError" ||
-    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|Stream isn't writeable|Command timed out|connect/i
+    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|Stream isn't writeable|Command timed out/
       .test(error.message);
 }
 

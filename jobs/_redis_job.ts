@@ -65,7 +65,15 @@ const QUEUED = new Set([
 
 /**
  * The snapshot of a BullMQ job in BullMQ state `bullState` (from
- * `job.getState()`); `undefined` for a state that means "gone".
+ * `queue.getJobState`, read before the job); `undefined` for a state that
+ * means "gone".
+ *
+ * @example
+ * ```ts
+ * const state = await queue.getJobState(id);
+ * const job = await queue.getJob(id);
+ * const snapshot = job && snapshotOf(job, state);
+ * ```
  */
 export function snapshotOf<R>(
   job: BullJob<JobData<unknown>, R>,

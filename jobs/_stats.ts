@@ -27,7 +27,16 @@ export type FinalState = Extract<
   "succeeded" | "failed" | "cancelled"
 >;
 
-/** The bucket of a duration in seconds: the first bound not below it. */
+/**
+ * The bucket of a duration in seconds: the first bound not below it.
+ *
+ * @example
+ * ```ts
+ * bucketOf(0.4); // 0 (≤ 1 s)
+ * bucketOf(3); // 2 (≤ 5 s)
+ * bucketOf(5_000); // DURATION_BOUNDS.length (+Inf)
+ * ```
+ */
 export function bucketOf(seconds: number): number {
   const index = DURATION_BOUNDS.findIndex((bound) => seconds <= bound);
   return index === -1 ? DURATION_BOUNDS.length : index;
@@ -39,7 +48,14 @@ export interface Totals {
   durations: Record<string, { counts: number[]; sum: number }>;
 }
 
-/** Empty totals. */
+/**
+ * Empty totals.
+ *
+ * @example
+ * ```ts
+ * emptyTotals().finished; // { succeeded: 0, failed: 0, cancelled: 0 }
+ * ```
+ */
 export function emptyTotals(): Totals {
   return { finished: { succeeded: 0, failed: 0, cancelled: 0 }, durations: {} };
 }
@@ -73,7 +89,14 @@ export function addFinished(
   }
 }
 
-/** A copy of the histograms in the shape of `JobStats.durations`. */
+/**
+ * A copy of the histograms in the shape of `JobStats.durations`.
+ *
+ * @example
+ * ```ts
+ * durationsOf(totals).gradcam; // { bounds: DURATION_BOUNDS, counts: [1, 0, …], sum: 0.4 }
+ * ```
+ */
 export function durationsOf(
   totals: Totals,
 ): Record<string, DurationHistogram> {
@@ -88,6 +111,12 @@ export function durationsOf(
  * The Redis hash fields for one finished job, to add with HINCRBY (counts)
  * and HINCRBYFLOAT (`sum:` fields). Field names put the label last so that
  * labels may contain `:`.
+ *
+ * @example
+ * ```ts
+ * totalsFields("succeeded", ["gradcam"], 0.4);
+ * // { counts: ["finished:succeeded", "bucket:0:gradcam"], sums: ["sum:gradcam"] }
+ * ```
  */
 export function totalsFields(
   state: FinalState,
@@ -105,7 +134,14 @@ export function totalsFields(
   return { counts, sums };
 }
 
-/** Totals read back from the Redis hash written through `totalsFields`. */
+/**
+ * Totals read back from the Redis hash written through `totalsFields`.
+ *
+ * @example
+ * ```ts
+ * totalsFromHash({ "finished:failed": "2" }).finished.failed; // 2
+ * ```
+ */
 export function totalsFromHash(hash: Record<string, string>): Totals {
   const totals = emptyTotals();
   const histogram = (label: string) =>
