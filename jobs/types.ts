@@ -6,7 +6,11 @@
  * @module
  */
 
-/** Where a job is in its life; the last three are final. */
+/**
+ * Where a job is in its life; the last three are final. A running job goes
+ * back to `queued` only when its worker died or shut down and the job waits
+ * for another.
+ */
 export type JobState =
   | "queued"
   | "running"
@@ -143,7 +147,8 @@ export interface WorkerOptions<P, R> {
    */
   concurrency?: number;
   /**
-   * A job running longer is aborted and fails with `TIMEOUT`.
+   * An attempt running longer is aborted and the job fails with `TIMEOUT`
+   * (a retry after a worker died starts the clock again).
    * @default 900_000 (15 min)
    */
   jobTimeoutMs?: number;

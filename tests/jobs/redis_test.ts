@@ -160,14 +160,17 @@ Deno.test("redis: a worker killed mid-job leaves the job to another; one death t
     const survivor = workers.find((w) => w !== victim)!;
     victim.kill("SIGKILL");
     // Read the stored job (no follower smoothing): progress never drops,
-    // also when the retry starts over.
+    // also when the retry starts over (the state does go back to queued
+    // while the job waits for the other worker).
     const seen = [];
     for (let job = await jobs.get(id);; job = await jobs.get(id)) {
       seen.push(job);
       if (job.state === "succeeded" || job.state === "failed") break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    assertForward(seen);
+    for (let i = 1; i < seen.length; i++) {
+      assert.ok(seen[i].progress >= seen[i - 1].progress, "progress dropped");
+    }
     const last = seen.at(-1)!;
     assert.equal(last.state, "succeeded");
     assert.equal(last.attempts, 2);
