@@ -42,7 +42,7 @@ async function readLines(
 }
 
 /**
- * Runs `tests/jobs/<script>` with net to 127.0.0.1 only.
+ * Runs `tests/jobs/<script>` with net to 127.0.0.1 and env only.
  *
  * @example
  * ```ts
@@ -55,9 +55,9 @@ export function spawnScript(script: string, args: string[]): Child {
     args: [
       "run",
       "--quiet",
+      // All a BullMQ client or worker needs (ioredis reads the environment).
       "--allow-net=127.0.0.1",
       "--allow-env",
-      "--allow-read",
       new URL(`tests/jobs/${script}`, ROOT).pathname,
       ...args,
     ],
