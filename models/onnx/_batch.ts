@@ -82,6 +82,7 @@ export async function runBatch(
   for (let start = 0; start < n; start += chunk) {
     const count = Math.min(chunk, n - start);
     const inputs: Record<string, Ort.Tensor> = { ...options.extra };
+    const made: Ort.Tensor[] = [];
     for (const f of feeds) {
       const size = f.data.length / n;
       let data = chunk === n
@@ -93,6 +94,7 @@ export async function runBatch(
         data = padded;
       }
       inputs[f.name] = new ort.Tensor("float32", data, [chunk, ...f.dims]);
+      made.push(inputs[f.name]);
     }
     const out = await run(inputs, fetches);
     for (const name of fetches) {
@@ -106,7 +108,7 @@ export async function runBatch(
       parts.set(name, list);
       t.dispose();
     }
-    for (const t of Object.values(inputs)) t.dispose();
+    for (const t of made) t.dispose();
   }
   const joined = new Map<string, Float32Array | BigInt64Array>();
   for (const [name, list] of parts) {
