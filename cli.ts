@@ -1,8 +1,8 @@
 /**
- * `deno task explain`: explains images from the command line with the same
- * library code as the server, in-process (no HTTP). Writes overlay PNGs and
- * raw maps, prints each image's top-5, draws a progress bar on stderr, and
- * optionally writes one self-contained HTML report.
+ * `deno task explain`: explains images from the command line through the
+ * same explanation core as the server, in this process (no HTTP). Writes
+ * overlay PNGs and raw maps, prints each image's top-5, draws a progress
+ * bar on stderr, and optionally writes one self-contained HTML report.
  *
  * ```sh
  * deno task explain photos/ cat.jpg --method gradcam,scorecam --out out \
@@ -10,15 +10,16 @@
  * ```
  *
  * Exit status: 0 all written, 1 a file failed (the others were written),
- * 2 bad arguments.
+ * 2 bad arguments, 3 the model could not do the work (`cli/exit.ts`).
  *
  * @module
  */
 import { resolve } from "node:path";
-import { builtinExplainers, createRegistry } from "./explainers/registry.ts";
 import {
   collectImages,
   createProgress,
+  EXIT,
+  EXIT_STATUS,
   explainFiles,
   parseCliArgs,
   type Progress,
@@ -26,8 +27,15 @@ import {
   usage,
   UsageError,
 } from "./cli/mod.ts";
-import { loadModel, type ModelRuntime } from "./models/mod.ts";
-import { resolveClassName } from "./schema/class_name.ts";
+import { checkExplain } from "./explain/mod.ts";
+import { builtinExplainers, createRegistry } from "./explainers/registry.ts";
+import { isClientError } from "./lib/errors.ts";
+import { createModelSet, modelEntries } from "./models/mod.ts";
+import {
+  createLocalService,
+  type ModelDescription,
+  modelView,
+} from "./workers/mod.ts";
 
 const encoder = new TextEncoder();
 
@@ -35,25 +43,29 @@ function writeErr(text: string): void {
   Deno.stderr.writeSync(encoder.encode(text));
 }
 
-/** Turns a client error from the model (bad layer or class) into a usage error. */
-function checked<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+/** `n thing`, `n things`. */
+function count(n: number, thing: string): string {
+  return `${n} ${thing}${n === 1 ? "" : "s"}`;
 }
 
-function resolveClass(
-  runtime: ModelRuntime,
-  choice: { index: number } | { label: string } | null,
-): number | null {
-  if (choice === null) return null;
-  if ("index" in choice) {
-    checked(() => runtime.checkClass(choice.index));
-    return choice.index;
-  }
-  return checked(() => resolveClassName(runtime.labels, choice.label));
+/** The layers, the familiar names first, then every explainable one. */
+function layerLines(model: ModelDescription): string[] {
+  const explainable = model.layers.filter((l) => l.explainable);
+  const named = explainable.filter((l) => l.aliases.length > 0);
+  const line = (l: (typeof explainable)[number]) =>
+    `  ${[...l.aliases, l.name].join(" = ")}  [${l.shape.join("×")}] ${l.kind}${
+      l.name === model.defaultLayer ? "  (default)" : ""
+    }`;
+  return [
+    `${model.name}: ${explainable.length} explainable layers (any name below works with --layer)`,
+    ...named.map(line),
+    ...(named.length < explainable.length
+      ? [
+        "Without other names:",
+        ...explainable.filter((l) => l.aliases.length === 0).map(line),
+      ]
+      : []),
+  ];
 }
 
 /**
@@ -77,89 +89,131 @@ export async function runCli(
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     writeErr(`Error: ${error.message}\n\n${usage(methods)}`);
-    return 2;
+    return EXIT.usage;
   }
   if (options.help) {
     console.log(usage(methods));
-    return 0;
+    return EXIT.ok;
   }
-  const out = resolve(cwd, options.out);
-  const reportPath = options.report === null
-    ? null
-    : resolve(cwd, options.report);
+  if (options.listMethods) {
+    for (const e of registry.list()) {
+      console.log(`${e.name}${e.slow ? " (slow)" : ""}: ${e.description}`);
+    }
+    return EXIT.ok;
+  }
   const start = performance.now();
-  const runtime = await loadModel({ backend: options.backend });
-  let layer: string;
-  let classIndex: number | null;
-  try {
-    layer = checked(() => runtime.catalog.resolve(options.layer)).name;
-    classIndex = resolveClass(runtime, options.classChoice);
-  } catch (error) {
-    runtime.dispose();
-    writeErr(`Error: ${(error as Error).message}\n\n${usage(methods)}`);
-    return 2;
-  }
-  await Deno.mkdir(out, { recursive: true });
-  const collected = await collectImages(
-    options.inputs.map((input) => resolve(cwd, input)),
-  );
-  const showBar = options.progress ?? Deno.stderr.isTerminal();
-  const progress: Progress | null = showBar
-    ? createProgress({
-      write: writeErr,
-      total: collected.files.length * options.methods.length,
-    })
-    : null;
-  console.log(
-    `${runtime.name} on ${runtime.backend.name}, layer ${layer}, ` +
-      `${collected.files.length} images × ${options.methods.length} methods ` +
-      `→ ${out}`,
-  );
-  const result = await explainFiles(runtime, registry, collected.files, {
-    methods: options.methods,
-    layer,
-    classIndex,
-    colormap: options.colormap,
-    alpha: options.alpha,
-    out,
-    npy: options.npy,
-    report: reportPath !== null,
-    print: (line) => console.log(line),
-    progress,
+  const service = createLocalService({
+    models: createModelSet(
+      modelEntries(
+        options.models.map((m) => ({
+          ...m,
+          path: m.path === null ? null : resolve(cwd, m.path),
+          labels: m.labels === null ? null : resolve(cwd, m.labels),
+        })),
+        { backend: options.backend },
+      ),
+    ),
+    registry,
   });
-  runtime.dispose();
-  const failures = [...collected.failures, ...result.failures];
-  if (reportPath !== null) {
-    await Deno.writeTextFile(
-      reportPath,
-      renderReport({
+  try {
+    const model = await service.ready();
+    if (options.listLayers) {
+      for (const line of layerLines(model)) console.log(line);
+      return EXIT.ok;
+    }
+    const { classChoice } = options;
+    const request = checkExplain(
+      modelView(model),
+      registry,
+      {
         methods: options.methods,
-        rows: result.rows,
-        failures,
-        about: {
-          Model: `${runtime.name} on ${runtime.backend.name}`,
-          Layer: layer,
-          Class: classIndex === null
-            ? "each image's top-1"
-            : `${runtime.labels[classIndex]} (${classIndex})`,
-          "Colour map": `${options.colormap}, α ${options.alpha}`,
-          Written: new Date().toISOString(),
-        },
-      }),
+        layer: options.layer,
+        ...(classChoice && "index" in classChoice
+          ? { classIndex: classChoice.index }
+          : {}),
+        ...(classChoice && "label" in classChoice
+          ? { className: classChoice.label }
+          : {}),
+        render: { colormap: options.colormap, alpha: options.alpha },
+        outputs: { maps: true, overlay: true, heatmap: false },
+      },
+      { maxMethods: methods.length },
     );
-    console.log(`Report: ${reportPath}`);
-  }
-  const seconds = ((performance.now() - start) / 1000).toFixed(1);
-  console.log(`${result.written.length} files written in ${seconds} s`);
-  if (failures.length > 0) {
+    const out = resolve(cwd, options.out);
+    const reportPath = options.report === null
+      ? null
+      : resolve(cwd, options.report);
+    await Deno.mkdir(out, { recursive: true });
+    const collected = await collectImages(
+      options.inputs.map((input) => resolve(cwd, input)),
+    );
+    const showBar = options.progress ?? Deno.stderr.isTerminal();
+    const progress: Progress | null = showBar
+      ? createProgress({
+        write: writeErr,
+        total: collected.files.length * request.methods.length,
+      })
+      : null;
+    console.log(
+      `${model.name} on ${model.backend.name}, layer ${request.layer}, ` +
+        `${count(collected.files.length, "image")} × ${
+          count(request.methods.length, "method")
+        } → ${out}`,
+    );
+    const result = await explainFiles(service, collected.files, {
+      request,
+      out,
+      npy: options.npy,
+      report: reportPath !== null,
+      print: (line) => console.log(line),
+      progress,
+    });
+    const failures = [...collected.failures, ...result.failures];
+    if (reportPath !== null) {
+      await Deno.writeTextFile(
+        reportPath,
+        renderReport({
+          methods: request.methods,
+          rows: result.rows,
+          failures,
+          about: {
+            Model: `${model.name} on ${model.backend.name}`,
+            Layer: request.layer,
+            Class: request.classIndex === null
+              ? "each image's top-1"
+              : `${model.labels[request.classIndex]} (${request.classIndex})`,
+            "Colour map": `${options.colormap}, α ${options.alpha}`,
+            Written: new Date().toISOString(),
+          },
+        }),
+      );
+      console.log(`Report: ${reportPath}`);
+    }
+    const seconds = ((performance.now() - start) / 1000).toFixed(1);
+    console.log(
+      `${count(result.written.length, "file")} written in ${seconds} s`,
+    );
+    if (failures.length > 0) {
+      writeErr(
+        `${count(failures.length, "failure")}:\n${
+          failures.map((f) => `  ${f.path}: ${f.message}`).join("\n")
+        }\n`,
+      );
+      return EXIT.someFilesFailed;
+    }
+    return EXIT.ok;
+  } catch (error) {
+    if (!isClientError(error)) throw error;
+    const status = EXIT_STATUS[error.code];
     writeErr(
-      `${failures.length} ${failures.length === 1 ? "failure" : "failures"}:\n${
-        failures.map((f) => `  ${f.path}: ${f.message}`).join("\n")
-      }\n`,
+      `Error: ${error.message}\n${
+        status === EXIT.usage ? `\n${usage(methods)}` : ""
+      }`,
     );
-    return 1;
+    return status;
+  } finally {
+    await service.close();
   }
-  return 0;
 }
 
 if (import.meta.main) {

@@ -5,8 +5,15 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { fraction, oneOf, parseModelSpecs, UsageError } from "../config/mod.ts";
 import { COLORMAPS } from "../lib/colormap.ts";
-import { ENGINE_PREFERENCES, type EnginePreference } from "../models/mod.ts";
+import {
+  ENGINE_PREFERENCES,
+  type EnginePreference,
+  type ModelSpec,
+} from "../models/mod.ts";
+
+export { UsageError };
 
 /** The class to explain: an index, a label, or each image's top-1 (null). */
 export type ClassChoice = { index: number } | { label: string } | null;
@@ -34,12 +41,13 @@ export interface CliOptions {
   backend: EnginePreference;
   /** Draw the progress bar: true, false, or null for "if stderr is a terminal". */
   progress: boolean | null;
+  /** The models (the first explains); the shipped ResNet-50 by default. */
+  models: ModelSpec[];
+  /** Print the methods and exit. */
+  listMethods: boolean;
+  /** Print the model's layers and exit. */
+  listLayers: boolean;
   help: boolean;
-}
-
-/** A command line that cannot be run: the process exits with status 2. */
-export class UsageError extends Error {
-  override name = "UsageError";
 }
 
 /**
@@ -71,6 +79,11 @@ Flags:
   --report FILE        Also write one self-contained HTML page: images x methods
   --npy                Also write each map as <image>_<method>.npy (float32)
   --backend NAME       ${ENGINE_PREFERENCES.join(", ")} (default auto)
+  --model SPEC         [NAME=]PATH[,labels=FILE][,preprocess=MODE][,layer=L]:
+                       an .onnx file or a TF.js model.json (default: the
+                       shipped Keras ResNet-50)
+  --list-methods       Print the methods (slow ones marked) and exit
+  --list-layers        Print the model's layers (familiar names first) and exit
   --progress           Always draw the progress bar on stderr
   --no-progress        Never draw it (default: when stderr is a terminal)
   --help               Show this text
@@ -115,6 +128,9 @@ export function parseCliArgs(
         report: { type: "string" },
         npy: { type: "boolean" },
         backend: { type: "string" },
+        model: { type: "string", multiple: true },
+        "list-methods": { type: "boolean" },
+        "list-layers": { type: "boolean" },
         progress: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -128,8 +144,12 @@ export function parseCliArgs(
     report: values.report ?? null,
     npy: values.npy ?? false,
     progress: values.progress ?? null,
+    backend: oneOf("--backend", values.backend ?? "auto", ENGINE_PREFERENCES),
+    models: parseModelSpecs(values.model ?? []),
+    listMethods: values["list-methods"] ?? false,
+    listLayers: values["list-layers"] ?? false,
   };
-  if (values.help) {
+  if (values.help || base.listMethods || base.listLayers) {
     return {
       ...base,
       inputs: positionals,
@@ -138,8 +158,7 @@ export function parseCliArgs(
       classChoice: null,
       colormap: "jet",
       alpha: 0.3,
-      backend: "auto",
-      help: true,
+      help: values.help ?? false,
     };
   }
   if (positionals.length === 0) {
@@ -162,25 +181,8 @@ export function parseCliArgs(
     );
   }
   if (!values.out) throw new UsageError("Missing --out DIR");
-  const colormap = values.colormap ?? "jet";
-  if (!(COLORMAPS as readonly string[]).includes(colormap)) {
-    throw new UsageError(
-      `Unknown colormap "${colormap}": use ${COLORMAPS.join(", ")}`,
-    );
-  }
-  const alphaText = values.alpha ?? "0.3";
-  const alpha = Number(alphaText);
-  if (alphaText.trim() === "" || !(alpha >= 0 && alpha <= 1)) {
-    throw new UsageError(
-      `Invalid --alpha "${alphaText}": use a number from 0 to 1`,
-    );
-  }
-  const backend = values.backend ?? "auto";
-  if (!(ENGINE_PREFERENCES as readonly string[]).includes(backend)) {
-    throw new UsageError(
-      `Invalid --backend "${backend}": use ${ENGINE_PREFERENCES.join(", ")}`,
-    );
-  }
+  const colormap = oneOf("--colormap", values.colormap ?? "jet", COLORMAPS);
+  const alpha = fraction("--alpha", values.alpha ?? "0.3", 0, 1);
   let classChoice: ClassChoice = null;
   if (values.class !== undefined) {
     const text = values.class.trim();
@@ -197,7 +199,6 @@ export function parseCliArgs(
     classChoice,
     colormap,
     alpha,
-    backend: backend as EnginePreference,
     help: false,
   };
 }

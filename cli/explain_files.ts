@@ -1,25 +1,24 @@
 /**
  * The CLI's work: find the images, explain each with each method through
- * the same library code the server uses (`analyzeImage`, `renderExplanationRgb`,
- * `encodePng`), write overlays and raw maps, and keep going past a file
- * that fails.
+ * the explanation service (the same use case the server runs), write
+ * overlays and raw maps, and keep going past a file that fails.
  *
  * @module
  */
 import { basename, extname, join, resolve } from "node:path";
-import {
-  analyzeImage,
-  type ImageAnalysis,
-  type Prediction,
-} from "../explainers/analysis.ts";
-import type { Registry } from "../explainers/registry.ts";
+import type { Prediction } from "../explainers/analysis.ts";
+import type {
+  AnalysisSummary,
+  CheckedExplain,
+  MethodMap,
+  MethodRendering,
+} from "../explain/mod.ts";
 import { encodeBase64 } from "../lib/base64.ts";
-import { decodeImage, readImageHeader, type RgbImage } from "../lib/image.ts";
+import { readImageHeader } from "../lib/image.ts";
 import { encodeNpy } from "../lib/npy.ts";
-import { encodePng, renderExplanationRgb } from "../lib/render.ts";
-import type { ModelRuntime } from "../models/mod.ts";
+import type { ExplainService } from "../workers/mod.ts";
 import type { Progress } from "./progress.ts";
-import type { ReportCell, ReportRow } from "./report.ts";
+import { displayLabel, type ReportCell, type ReportRow } from "./report.ts";
 
 /** Extensions picked up from folders (any file named explicitly is tried). */
 export const IMAGE_EXTENSIONS: readonly string[] = [".png", ".jpg", ".jpeg"];
@@ -101,13 +100,8 @@ export function outputStem(path: string, used: Set<string>): string {
 
 /** Settings of {@linkcode explainFiles}. */
 export interface ExplainFilesOptions {
-  methods: readonly string[];
-  /** Resolved layer name. */
-  layer: string;
-  /** The class to explain; null for each image's top-1. */
-  classIndex: number | null;
-  colormap: string;
-  alpha: number;
+  /** The checked request every file is explained with. */
+  request: CheckedExplain;
   /** Output folder (must exist). */
   out: string;
   npy: boolean;
@@ -133,47 +127,37 @@ function percent(p: number): string {
 
 function topLines(top: Prediction[]): string[] {
   return top.map((p, i) =>
-    `  ${i + 1}. ${percent(p.probability)}  ${p.label} (${p.classIndex})`
+    `  ${i + 1}. ${percent(p.probability)}  ${
+      displayLabel(p.label)
+    } (${p.classIndex})`
   );
 }
 
-/** Renders and writes one method's outputs; returns its report cell. */
-async function explainOne(
-  analysis: ImageAnalysis,
-  method: string,
-  context: ExplainFilesOptions & {
-    image: RgbImage;
-    labels: readonly string[];
+/** Writes one method's outputs; returns its report cell. */
+async function writeMethod(
+  analysis: AnalysisSummary,
+  map: MethodMap,
+  rendering: MethodRendering,
+  context: {
     path: string;
     base: string;
+    npy: boolean;
+    report: boolean;
     write: (path: string, data: Uint8Array | string) => Promise<void>;
     print: (line: string) => void;
-    onProgress: (fraction: number) => void;
   },
 ): Promise<ReportCell> {
-  const { image, base, write } = context;
-  const result = await analysis.explain(method, {
-    onProgress: context.onProgress,
-  });
-  const { heatmap } = result;
-  const classIndex = analysis.classIndex;
-  const label = context.labels[classIndex];
-  const probability = analysis.pass.probabilities[classIndex];
-  const rgb = renderExplanationRgb(
-    image,
-    heatmap.values,
-    heatmap.width,
-    heatmap.height,
-    { colormap: context.colormap, alpha: context.alpha },
-  );
-  const png = await encodePng(image.width, image.height, rgb.overlay);
+  const { base, write } = context;
+  const { heatmap, method } = map;
+  const { classIndex, label, probability, layer } = analysis;
+  const png = rendering.overlay!;
   await write(`${base}.png`, png);
   await write(
     `${base}.json`,
     JSON.stringify({
       image: context.path,
       method,
-      layer: analysis.layer.name,
+      layer,
       classIndex,
       label,
       probability,
@@ -182,7 +166,7 @@ async function explainOne(
       rawMin: heatmap.rawMin,
       rawMax: heatmap.rawMax,
       values: Array.from(heatmap.values),
-      ...(result.details ? { details: result.details } : {}),
+      ...(map.details ? { details: map.details } : {}),
     }) + "\n",
   );
   if (context.npy) {
@@ -193,7 +177,7 @@ async function explainOne(
   }
   context.print(
     `  ${method}: ${base}.png (map ${heatmap.width}×${heatmap.height}, ` +
-      `${Math.round(result.explainMs)} ms)`,
+      `${Math.round(map.explainMs)} ms)`,
   );
   return context.report
     ? {
@@ -201,29 +185,28 @@ async function explainOne(
       label,
       classIndex,
       probability,
-      layer: analysis.layer.name,
-      explainMs: result.explainMs,
+      layer,
+      explainMs: map.explainMs,
     }
     : { error: "" };
 }
 
 /**
- * Explains every file with every method. A file that fails (unreadable, not
- * an image, a method error) is recorded and the next one goes on; files
- * already written stay.
+ * Explains every file with every method of the checked request, through
+ * the explanation service. A file that fails (unreadable, not an image, a
+ * method error) is recorded and the next one goes on; files already
+ * written stay.
  *
  * @example
  * ```ts
- * const result = await explainFiles(runtime, registry, files, {
- *   methods: ["gradcam"], layer: "activation_48", classIndex: null,
- *   colormap: "jet", alpha: 0.3, out: "out", npy: false, report: false,
- *   print: console.log, progress: null,
+ * const result = await explainFiles(service, files, {
+ *   request: checkExplain(model, registry, { methods: ["gradcam"], outputs: { heatmap: false } }, limits),
+ *   out: "out", npy: false, report: false, print: console.log, progress: null,
  * });
  * ```
  */
 export async function explainFiles(
-  runtime: ModelRuntime,
-  registry: Registry,
+  service: ExplainService,
   files: readonly string[],
   options: ExplainFilesOptions,
 ): Promise<ExplainFilesResult> {
@@ -231,7 +214,8 @@ export async function explainFiles(
   const failures: Failure[] = [];
   const rows: ReportRow[] = [];
   const used = new Set<string>();
-  const total = files.length * options.methods.length;
+  const { methods } = options.request;
+  const total = files.length * methods.length;
   let done = 0;
   const print = (line: string) => {
     options.progress?.clear();
@@ -246,63 +230,67 @@ export async function explainFiles(
     const name = basename(path);
     const stem = outputStem(path, used);
     options.progress?.update(done, `${name} · reading`);
+    const cells = new Map<string, Promise<ReportCell>>();
     try {
       const bytes = await Deno.readFile(path);
-      const image = await decodeImage(bytes);
-      const analysis = await analyzeImage(runtime, registry, image, {
-        methods: options.methods,
-        layer: options.layer,
-        classIndex: options.classIndex,
-      });
-      const top = analysis.top(5);
-      print(
-        `${name} (${image.width}×${image.height}), ${i + 1}/${files.length}: ` +
-          `forward ${Math.round(analysis.forwardMs)} ms`,
+      const outcome = await service.explain(
+        { ...options.request, image: bytes },
+        {
+          onAnalysis(analysis) {
+            const { width, height } = analysis.image;
+            print(
+              `${name} (${width}×${height}), ${i + 1}/${files.length}: ` +
+                `forward ${Math.round(analysis.forwardMs)} ms`,
+            );
+            for (const line of topLines(analysis.predictions)) print(line);
+            options.progress?.update(done, `${name} · ${methods[0]}`);
+          },
+          onProgress: (method, fraction) =>
+            options.progress?.update(done, `${name} · ${method}`, fraction),
+          onMethodError(method, error) {
+            const message = (error as Error).message ?? String(error);
+            failures.push({ path, message: `${method}: ${message}` });
+            print(`  ${method}: failed: ${message}`);
+            cells.set(method, Promise.resolve({ error: message }));
+            options.progress?.update(++done, name);
+          },
+        },
       );
-      for (const line of topLines(top)) print(line);
-      const cells: ReportCell[] = [];
-      for (const method of options.methods) {
-        const step = `${name} · ${method}`;
-        options.progress?.update(done, step);
-        try {
-          cells.push(
-            await explainOne(analysis, method, {
-              ...options,
-              image,
-              labels: runtime.labels,
-              path,
-              base: join(options.out, `${stem}_${method}`),
-              write,
-              print,
-              onProgress: (f) => options.progress?.update(done, step, f),
-            }),
-          );
-        } catch (error) {
-          const message = error instanceof Error
-            ? error.message
-            : String(error);
-          failures.push({ path, message: `${method}: ${message}` });
-          print(`  ${method}: failed: ${message}`);
-          cells.push({ error: message });
-        }
-        done++;
+      for (const result of outcome.methods) {
+        if (!result.map || !result.rendering) continue;
+        cells.set(
+          result.method,
+          writeMethod(outcome.analysis, result.map, result.rendering, {
+            path,
+            base: join(options.out, `${stem}_${result.method}`),
+            npy: options.npy,
+            report: options.report,
+            write,
+            print,
+          }),
+        );
+        options.progress?.update(++done, name);
       }
+      const reportCells = await Promise.all(
+        methods.map((m) => cells.get(m) ?? Promise.resolve({ error: "" })),
+      );
       if (options.report) {
+        const { width, height } = outcome.analysis.image;
         const format = readImageHeader(bytes).format;
         rows.push({
           name,
           image: `data:image/${format};base64,${encodeBase64(bytes)}`,
-          width: image.width,
-          height: image.height,
-          top,
-          cells,
+          width,
+          height,
+          top: outcome.analysis.predictions,
+          cells: reportCells,
         });
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       failures.push({ path, message });
       print(`${name}: failed: ${message}`);
-      done = (i + 1) * options.methods.length;
+      done = (i + 1) * methods.length;
     }
   }
   options.progress?.update(total, "done");

@@ -8,3 +8,4 @@ export * from "./args.ts";
 export * from "./explain_files.ts";
 export * from "./progress.ts";
 export * from "./report.ts";
+export * from "./exit.ts";

@@ -35,7 +35,7 @@ export interface ReportRow {
 /** What {@linkcode renderReport} shows. */
 export interface Report {
   /** Method names: the columns. */
-  methods: string[];
+  methods: readonly string[];
   rows: ReportRow[];
   /** Files that could not be explained at all. */
   failures: { path: string; message: string }[];
@@ -53,6 +53,19 @@ export interface Report {
  */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ENTITIES[c]);
+}
+
+/**
+ * A label as people read it: underscores as spaces (the report and the
+ * console agree).
+ *
+ * @example
+ * ```ts
+ * displayLabel("military_uniform"); // "military uniform"
+ * ```
+ */
+export function displayLabel(label: string): string {
+  return label.replaceAll("_", " ");
 }
 
 const ENTITIES: Record<string, string> = {
@@ -90,7 +103,7 @@ function cellHtml(cell: ReportCell, method: string, row: ReportRow): string {
   if ("error" in cell) {
     return `<td class="error">${escapeHtml(cell.error)}</td>`;
   }
-  const label = cell.label.replaceAll("_", " ");
+  const label = displayLabel(cell.label);
   const alt = `${method} heatmap over ${row.name}, explaining ${label}`;
   return `<td><figure><img src="${cell.overlay}" width="${row.width}" ` +
     `height="${row.height}" alt="${escapeHtml(alt)}"><figcaption>` +
@@ -117,9 +130,7 @@ export function renderReport(report: Report): string {
   }</tr>`;
   const rows = report.rows.map((row) => {
     const top = row.top.map((p) =>
-      `<li>${escapeHtml(p.label.replaceAll("_", " "))} ${
-        percent(p.probability)
-      }</li>`
+      `<li>${escapeHtml(displayLabel(p.label))} ${percent(p.probability)}</li>`
     ).join("");
     return `<tr><th scope="row"><figure><img src="${row.image}" ` +
       `width="${row.width}" height="${row.height}" alt="${

@@ -10,6 +10,7 @@
 import { inBatches } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import { camExplainer, strongestChannels } from "./cam.ts";
+import { channelCount } from "./score_cam.ts";
 import type { Explainer } from "./types.ts";
 
 const OPTIONS = {
@@ -38,6 +39,8 @@ export function ablationCamExplainer(): Explainer<AblationCamParams> {
     needsGradients: false,
     slow: true,
     parseParams: numberOptions("ablationcam", OPTIONS),
+    // Continued passes run only above the layer; counted as whole ones.
+    cost: (params, { layerShape }) => channelCount(params, layerShape),
     async weights(a, _g, ctx, params) {
       const layer = ctx.pass.layer;
       if (!layer) throw new Error("ablationcam: the pass has no layer");

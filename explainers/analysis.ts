@@ -87,40 +87,74 @@ export function topClasses(
 }
 
 /**
- * Validates the request (methods, options, layer, class) before any work,
- * then runs the one model pass all methods share.
+ * A checked analysis: every method's options parsed, the layer and the class
+ * resolved. Plain data (it may cross a process boundary): explainers are
+ * named, not embedded.
+ */
+export interface AnalysisPlan {
+  /** Methods in order, without duplicates. */
+  methods: readonly string[];
+  /** Each method's parsed options (`Explainer.parseParams`), by name. */
+  params: Readonly<Record<string, unknown>>;
+  /** The layer's own name (aliases resolved). */
+  layer: string;
+  /** null: each image's top-1 class. */
+  classIndex: number | null;
+}
+
+/**
+ * Validates methods, options, layer and class once, before any work;
+ * throws the client error of the first problem (`UNKNOWN_METHOD`,
+ * `BAD_USER_INPUT`, `UNKNOWN_LAYER`, …).
  *
  * @example
  * ```ts
- * const analysis = await analyzeImage(runtime, registry, image, {
- *   methods: ["activation", "gradcam"], layer: "layer4",
- * });
+ * const plan = planAnalysis(runtime, registry, { methods: ["gradcam"], layer: "layer4" });
+ * plan.layer; // "activation_48" on the shipped ResNet-50
+ * ```
+ */
+export function planAnalysis(
+  model: Pick<ModelRuntime, "catalog" | "checkClass">,
+  registry: Registry,
+  options: AnalysisOptions,
+): AnalysisPlan {
+  const methods = [...new Set(options.methods)];
+  const params: Record<string, unknown> = {};
+  for (const method of methods) {
+    params[method] = registry.get(method).parseParams(options.params?.[method]);
+  }
+  const layer = model.catalog.resolve(options.layer).name;
+  const classIndex = options.classIndex ?? null;
+  if (classIndex !== null) model.checkClass(classIndex);
+  return { methods, params, layer, classIndex };
+}
+
+/**
+ * Runs the one model pass a checked plan's methods share (with gradients
+ * if any method needs them); maps are computed on demand, once.
+ *
+ * @example
+ * ```ts
+ * const analysis = await runAnalysis(runtime, registry, image, plan);
  * const { heatmap } = await analysis.explain("gradcam");
  * ```
  */
-export async function analyzeImage(
+export async function runAnalysis(
   runtime: ModelRuntime,
   registry: Registry,
   image: RgbImage | Float32Array,
-  options: AnalysisOptions,
+  plan: AnalysisPlan,
 ): Promise<ImageAnalysis> {
-  const explainers = new Map<string, { e: Explainer; params: unknown }>();
-  for (const method of options.methods) {
-    const e = registry.get(method);
-    explainers.set(method, {
-      e,
-      params: e.parseParams(options.params?.[method]),
-    });
-  }
-  const layer = runtime.catalog.resolve(options.layer);
-  const classIndex = options.classIndex ?? undefined;
-  if (classIndex !== undefined) runtime.checkClass(classIndex);
+  const explainers = new Map<string, Explainer>(
+    plan.methods.map((m) => [m, registry.get(m)]),
+  );
+  const layer = runtime.catalog.resolve(plan.layer);
   const input = image instanceof Float32Array ? image : runtime.prepare(image);
   const start = performance.now();
   const pass = await runtime.run(input, {
     layer: layer.name,
-    gradients: [...explainers.values()].some(({ e }) => e.needsGradients),
-    classIndex,
+    gradients: [...explainers.values()].some((e) => e.needsGradients),
+    classIndex: plan.classIndex ?? undefined,
   });
   const forwardMs = performance.now() - start;
   const results = new Map<string, Promise<MethodResult>>();
@@ -133,15 +167,15 @@ export async function analyzeImage(
     explain(method, hooks = {}) {
       let result = results.get(method);
       if (!result) {
-        const entry = explainers.get(method);
-        if (!entry) {
+        const explainer = explainers.get(method);
+        if (!explainer) {
           throw new Error(`Method "${method}" was not part of this analysis`);
         }
         result = (async () => {
           const t = performance.now();
-          const raw = await entry.e.explain(
+          const raw = await explainer.explain(
             { runtime, pass, input, ...hooks },
-            entry.params,
+            plan.params[method],
           );
           return {
             method,
@@ -159,4 +193,30 @@ export async function analyzeImage(
       return result;
     },
   };
+}
+
+/**
+ * {@linkcode planAnalysis} then {@linkcode runAnalysis}: validates the
+ * request before any work, then runs the one model pass all methods share.
+ *
+ * @example
+ * ```ts
+ * const analysis = await analyzeImage(runtime, registry, image, {
+ *   methods: ["activation", "gradcam"], layer: "layer4",
+ * });
+ * const { heatmap } = await analysis.explain("gradcam");
+ * ```
+ */
+export function analyzeImage(
+  runtime: ModelRuntime,
+  registry: Registry,
+  image: RgbImage | Float32Array,
+  options: AnalysisOptions,
+): Promise<ImageAnalysis> {
+  try {
+    const plan = planAnalysis(runtime, registry, options);
+    return runAnalysis(runtime, registry, image, plan);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

@@ -14,7 +14,12 @@
  */
 import { clientError } from "../lib/errors.ts";
 import type { FeatureMap } from "../models/mod.ts";
-import type { ExplainContext, Explainer, RawMap } from "./types.ts";
+import type {
+  CostContext,
+  ExplainContext,
+  Explainer,
+  RawMap,
+} from "./types.ts";
 
 /** What every CAM variant declares. */
 interface CamBase<P> {
@@ -25,6 +30,8 @@ interface CamBase<P> {
   slow?: boolean;
   /** Validates the variant's options; @default no options accepted */
   parseParams?: (raw: unknown) => P;
+  /** See `Explainer.cost`; @default 0 */
+  cost?: (params: P, context: CostContext) => number;
 }
 
 /** A CAM variant that weighs whole channels. */
@@ -191,6 +198,7 @@ export function camExplainer<P = Record<never, never>>(
     slow: spec.slow ?? false,
     resolution: "layer",
     parseParams,
+    ...(spec.cost ? { cost: spec.cost } : {}),
     explain(ctx, params) {
       const { activations, gradients } = ctx.pass;
       if (!activations) {

@@ -9,7 +9,7 @@
  */
 import { inBatches } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
-import type { Explainer } from "./types.ts";
+import { type Explainer, INPUT_GRADIENT_COST } from "./types.ts";
 
 const OPTIONS = {
   steps: { integer: true, min: 1, max: 1024, default: 32 },
@@ -49,6 +49,8 @@ export function integratedGradientsExplainer(): Explainer<
     slow: true,
     resolution: "input",
     parseParams: numberOptions("integratedgradients", OPTIONS),
+    // The baseline's forward, then one backward pass per step.
+    cost: (params) => 1 + params.steps * INPUT_GRADIENT_COST,
     async explain(ctx, { steps, batchSize }) {
       const { runtime, input, pass } = ctx;
       const { width, height } = runtime.inputSize;

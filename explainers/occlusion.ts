@@ -86,6 +86,10 @@ export function occlusionExplainer(): Explainer<OcclusionParams> {
     slow: true,
     resolution: "input",
     parseParams: numberOptions("occlusion", OPTIONS),
+    cost: (params, { inputSize }) => {
+      const grid = occlusionGrid(inputSize.width, inputSize.height, params);
+      return grid.rows * grid.columns;
+    },
     async explain(ctx, params) {
       const { runtime, input, pass } = ctx;
       const { width, height } = runtime.inputSize;

@@ -6,7 +6,7 @@
  * @module
  */
 import { noParams } from "./cam.ts";
-import type { Explainer } from "./types.ts";
+import { type Explainer, INPUT_GRADIENT_COST } from "./types.ts";
 
 /**
  * max_c |v_c| per pixel of an HWC array with 3 colour values per pixel.
@@ -45,6 +45,7 @@ export function saliencyExplainer(): Explainer<Record<never, never>> {
     needsGradients: false,
     resolution: "input",
     parseParams: noParams("saliency"),
+    cost: () => INPUT_GRADIENT_COST,
     async explain({ runtime, input, pass }) {
       const { gradients } = await runtime.inputGradients(
         [input],

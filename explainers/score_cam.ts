@@ -30,6 +30,25 @@ const OPTIONS = {
 export type ScoreCamParams = ParsedOptions<typeof OPTIONS>;
 
 /**
+ * How many channels `topChannels` selects at a layer of shape
+ * `[height, width, channels]` (0: all).
+ *
+ * @example
+ * ```ts
+ * channelCount({ topChannels: 0 }, [7, 7, 2048]); // 2048
+ * ```
+ */
+export function channelCount(
+  params: { topChannels: number },
+  layerShape: readonly number[],
+): number {
+  const channels = layerShape[2] ?? 1;
+  return params.topChannels > 0
+    ? Math.min(params.topChannels, channels)
+    : channels;
+}
+
+/**
  * The Score-CAM mask of channel `k`: its map upsampled bilinearly (as
  * OpenCV) to `width`×`height`, then scaled as (m − min) / (max − min + 1e-8).
  *
@@ -102,6 +121,7 @@ export function scoreCamExplainer(): Explainer<ScoreCamParams> {
     needsGradients: false,
     slow: true,
     parseParams: numberOptions("scorecam", OPTIONS),
+    cost: (params, { layerShape }) => channelCount(params, layerShape),
     async weights(a, _g, ctx, params) {
       const channels = strongestChannels(a, params.topChannels);
       const { width, height } = ctx.runtime.inputSize;

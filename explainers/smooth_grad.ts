@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { gaussianSource } from "./_random.ts";
+import { gaussianSource } from "../lib/random.ts";
 import { inBatches } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import { maxAbsOverColours } from "./saliency.ts";
-import type { Explainer } from "./types.ts";
+import { type Explainer, INPUT_GRADIENT_COST } from "./types.ts";
 
 const OPTIONS = {
   samples: { integer: true, min: 1, max: 1024, default: 16 },
@@ -65,6 +65,7 @@ export function smoothGradExplainer(): Explainer<SmoothGradParams> {
     slow: true,
     resolution: "input",
     parseParams: numberOptions("smoothgrad", OPTIONS),
+    cost: (params) => params.samples * INPUT_GRADIENT_COST,
     async explain(ctx, params) {
       const { runtime, input, pass } = ctx;
       const sigma = params.sigma ?? defaultSigma(input);

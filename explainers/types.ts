@@ -32,6 +32,20 @@ export interface RawMap {
   details?: Record<string, number>;
 }
 
+/**
+ * The cost of one forward pass with a backward pass to the input, in
+ * forward passes (the backward costs about twice the forward).
+ */
+export const INPUT_GRADIENT_COST = 3;
+
+/** What a method's cost depends on besides its options. */
+export interface CostContext {
+  /** The model's input size. */
+  inputSize: { width: number; height: number };
+  /** The layer's output shape, `[height, width, channels]`. */
+  layerShape: readonly number[];
+}
+
 /** An explanation method. */
 export interface Explainer<P = unknown> {
   /** Lowercase id, as in pytorch-grad-cam (`gradcam`). */
@@ -54,5 +68,11 @@ export interface Explainer<P = unknown> {
   readonly resolution?: "layer" | "input";
   /** Validates user options; throws a `BAD_USER_INPUT` client error. */
   parseParams(raw: unknown): P;
+  /**
+   * Model work beyond the shared pass, in passes: a whole forward counts
+   * 1, a forward with a backward to the input 3. For the request cost cap
+   * and the queue's lanes. @default 0 (nothing beyond the shared pass)
+   */
+  cost?(params: P, context: CostContext): number;
   explain(ctx: ExplainContext, params: P): RawMap | Promise<RawMap>;
 }

@@ -14,8 +14,8 @@
  */
 import pngWasm from "imagescript/wasm/node/png.js";
 import jpegWasm from "imagescript/wasm/node/jpeg.js";
-import { GraphQLError } from "graphql";
-import { clientError } from "./errors.ts";
+
+import { ClientError, clientError } from "./errors.ts";
 
 /** imagescript's WebAssembly PNG decoder (untyped CommonJS module). */
 interface PngDecoder {
@@ -384,7 +384,7 @@ export async function decodeImage(
   try {
     decoded = await decodePixels(format, bytes);
   } catch (error) {
-    if (error instanceof GraphQLError) throw error;
+    if (error instanceof ClientError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     return invalid(`corrupt ${format.toUpperCase()} data (${reason})`);
   }

@@ -12,9 +12,11 @@ import type { RgbImage } from "./image.ts";
  *   `[103.939, 116.779, 123.68]` (ResNet50, VGG);
  * - `tf`: scale to `[-1, 1]` as `x / 127.5 - 1` (MobileNet, Inception);
  * - `torch`: `(x / 255 - mean) / std` per RGB channel with ImageNet
- *   mean `[0.485, 0.456, 0.406]` and std `[0.229, 0.224, 0.225]`.
+ *   mean `[0.485, 0.456, 0.406]` and std `[0.229, 0.224, 0.225]`;
+ * - `none`: the RGB values as they are, 0 to 255 (for models that
+ *   normalise their input themselves).
  */
-export type PreprocessMode = "caffe" | "tf" | "torch";
+export type PreprocessMode = "caffe" | "tf" | "torch" | "none";
 
 /**
  * Every {@link PreprocessMode}, in declaration order.
@@ -28,6 +30,7 @@ export const PREPROCESS_MODES: readonly PreprocessMode[] = Object.freeze([
   "caffe",
   "tf",
   "torch",
+  "none",
 ]);
 
 const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68];
@@ -74,6 +77,9 @@ export function preprocess(
         const c = i % 3;
         out[i] = (data[i] / 255 - TORCH_MEAN[c]) / TORCH_STD[c];
       }
+      return out;
+    case "none":
+      for (let i = 0; i < data.length; i++) out[i] = data[i];
       return out;
     default:
       throw new RangeError(`Unknown preprocess mode "${mode as string}"`);

@@ -54,6 +54,82 @@ export type MetricFamily =
     samples: readonly HistogramSample[];
   };
 
+/**
+ * Histogram bounds for request and work latencies, in seconds.
+ *
+ * @example
+ * ```ts
+ * LATENCY_BOUNDS.at(-1); // 120: slower lands in the +Inf bucket
+ * ```
+ */
+export const LATENCY_BOUNDS: readonly number[] = [
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+  120,
+];
+
+/** Histogram series by labels, accumulated as observations come. */
+export class Histograms {
+  readonly #series = new Map<
+    string,
+    { labels: Labels; counts: number[]; sum: number }
+  >();
+  constructor(readonly bounds: readonly number[]) {}
+
+  /** Counts one observation. */
+  observe(labels: Labels, value: number): void {
+    const key = JSON.stringify(labels);
+    let s = this.#series.get(key);
+    if (!s) {
+      s = { labels, counts: new Array(this.bounds.length + 1).fill(0), sum: 0 };
+      this.#series.set(key, s);
+    }
+    let i = this.bounds.findIndex((b) => value <= b);
+    if (i < 0) i = this.bounds.length;
+    s.counts[i]++;
+    s.sum += value;
+  }
+
+  /** The series, for rendering. */
+  samples(): HistogramSample[] {
+    return [...this.#series.values()].map((s) => ({
+      labels: s.labels,
+      bounds: this.bounds,
+      counts: s.counts,
+      sum: s.sum,
+    }));
+  }
+}
+
+/** Counter series by labels. */
+export class Counters {
+  readonly #values = new Map<string, { labels: Labels; value: number }>();
+
+  /** Adds `by` to the series of `labels`. */
+  add(labels: Labels, by = 1): void {
+    const key = JSON.stringify(labels);
+    const entry = this.#values.get(key);
+    if (entry) entry.value += by;
+    else this.#values.set(key, { labels, value: by });
+  }
+
+  /** The series, for rendering. */
+  samples(): Sample[] {
+    return [...this.#values.values()].map((v) => ({ ...v }));
+  }
+}
+
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 

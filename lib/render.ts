@@ -151,6 +151,49 @@ export function renderExplanationRgb(
   return { overlay: blend(image, heatmap, alpha), heatmap };
 }
 
+/** Which PNGs {@linkcode renderPngs} encodes. */
+export interface PngChoice {
+  /** The coloured map blended over the image. */
+  overlay: boolean;
+  /** The coloured map alone. */
+  heatmap: boolean;
+}
+
+/** PNG bytes of an explanation; only those asked for. */
+export interface RenderedPngs {
+  overlay?: Uint8Array;
+  heatmap?: Uint8Array;
+}
+
+/**
+ * Renders a map over its image (see {@link renderExplanationRgb}) and
+ * encodes only the PNGs asked for.
+ *
+ * @example
+ * ```ts
+ * const { overlay } = await renderPngs(image, map, 7, 7, {
+ *   colormap: "jet", alpha: 0.3, overlay: true, heatmap: false,
+ * });
+ * ```
+ */
+export async function renderPngs(
+  image: RgbImage,
+  map: Float32Array,
+  mapWidth: number,
+  mapHeight: number,
+  options: RenderOptions & PngChoice,
+): Promise<RenderedPngs> {
+  const rgb = renderExplanationRgb(image, map, mapWidth, mapHeight, options);
+  const [overlay, heatmap] = await Promise.all([
+    options.overlay ? encodePng(image.width, image.height, rgb.overlay) : null,
+    options.heatmap ? encodePng(image.width, image.height, rgb.heatmap) : null,
+  ]);
+  return {
+    ...(overlay ? { overlay } : {}),
+    ...(heatmap ? { heatmap } : {}),
+  };
+}
+
 /**
  * Renders an explanation map over its image as two PNG data URLs: the
  * overlay (coloured map blended over the image with `alpha`) and the

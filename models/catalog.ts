@@ -62,7 +62,10 @@ function editDistance(a: string, b: string): number {
  * ```
  */
 export function layerCatalog(
-  graph: readonly GraphLayer[],
+  graph: readonly Pick<
+    GraphLayer,
+    "name" | "kind" | "shape" | "aliases" | "spatial"
+  >[],
   defaultLayer: string,
 ): LayerCatalog {
   const layers: LayerInfo[] = graph.map((l) => ({

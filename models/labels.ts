@@ -1,5 +1,6 @@
 /**
- * Class labels to indices, forgiving about case and `_` versus space.
+ * Class labels: reading them from JSON, and class names to indices,
+ * forgiving about case and `_` versus space.
  *
  * @module
  */
@@ -50,6 +51,32 @@ export function closestLabels(
 }
 
 /**
+ * Checks a class index against the labels: an integer from 0 to the number
+ * of classes − 1; throws `BAD_USER_INPUT` saying the range.
+ *
+ * @example
+ * ```ts
+ * checkClassIndex(["cat", "dog"], 2); // throws: classIndex must be an integer from 0 to 1, got 2
+ * ```
+ */
+export function checkClassIndex(
+  labels: readonly string[],
+  classIndex: number,
+): void {
+  if (
+    !Number.isInteger(classIndex) || classIndex < 0 ||
+    classIndex >= labels.length
+  ) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      `classIndex must be an integer from 0 to ${
+        labels.length - 1
+      }, got ${classIndex}`,
+    );
+  }
+}
+
+/**
  * The class index of a label. Case, and underscores versus spaces, do not
  * matter (`"egyptian cat"` finds `Egyptian_cat`); when several labels match
  * (`crane` the bird and the machine), only an exact match decides. Throws
@@ -89,4 +116,42 @@ export function resolveClassName(
     }`,
     { closest },
   );
+}
+
+/**
+ * Reads class labels: JSON (an array, or an object keyed by index) or
+ * plain text, one label per line (blank lines at the end ignored).
+ *
+ * @example
+ * ```ts
+ * readLabels("tench\ngoldfish\n"); // ["tench", "goldfish"]
+ * ```
+ */
+export function readLabels(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
+    return parseLabels(trimmed);
+  }
+  return text.replace(/\s+$/, "").split(/\r?\n/).map((l) => l.trim());
+}
+
+/**
+ * Reads class labels from JSON: an array, or an object keyed by index.
+ *
+ * @example
+ * ```ts
+ * parseLabels('{"0": "tench", "1": "goldfish"}'); // ["tench", "goldfish"]
+ * ```
+ */
+export function parseLabels(text: string): string[] {
+  const json = JSON.parse(text);
+  if (Array.isArray(json)) return json.map(String);
+  if (typeof json === "object" && json !== null) {
+    const labels: string[] = [];
+    for (const [key, value] of Object.entries(json)) {
+      labels[Number(key)] = String(value);
+    }
+    return Array.from(labels, (l, i) => l ?? `class_${i}`);
+  }
+  throw new Error("Labels must be a JSON array or an object keyed by index");
 }

@@ -11,6 +11,7 @@ import type { EnginePreference } from "./engine.ts";
 import type { BackendDeps } from "./tfjs/backend.ts";
 import { loadTfjsEngine } from "./tfjs/engine.ts";
 import { ModelLoadError } from "./tfjs/io.ts";
+import { parseLabels } from "./labels.ts";
 import { createRuntime, type ModelRuntime, warmUp } from "./runtime.ts";
 
 /** Where the shipped ResNet-50 weights live once `deno install` has run. */
@@ -20,6 +21,29 @@ export const RESNET50_DIR = fileURLToPath(
 
 /** The shipped ResNet-50's `model.json`. */
 export const RESNET50_MODEL = `${RESNET50_DIR}ResNet50/model.json`;
+
+/** One model to serve. */
+export interface ModelSpec {
+  /** The name clients ask for (`model: "..."`). */
+  name: string;
+  /** A TF.js `model.json` or an `.onnx` file; null: the shipped ResNet-50. */
+  path: string | null;
+  /** Labels file: one per line, or a JSON array / object keyed by index. */
+  labels: string | null;
+  /** Input normalisation; null: the format's default (caffe for the shipped model). */
+  preprocess: PreprocessMode | null;
+  /** Default layer; null: the last 4-D feature map. */
+  layer: string | null;
+}
+
+/** The shipped Keras ResNet-50. */
+export const SHIPPED_MODEL: Readonly<ModelSpec> = Object.freeze({
+  name: "resnet50",
+  path: null,
+  labels: null,
+  preprocess: null,
+  layer: null,
+});
 
 /** Options of {@linkcode loadModel}. */
 export interface LoadOptions {
@@ -44,30 +68,11 @@ export interface LoadOptions {
   cacheEntries?: number;
   /** Working memory of one batched pass, bytes; see `RuntimeOptions.batchBytes` */
   batchBytes?: number;
+  /** The default layer (name or alias); @default the last 4-D feature map */
+  defaultLayer?: string | null;
   /** Run one pass (and one gradient pass) before resolving; @default true */
   warmUp?: boolean;
   log?: (message: string) => void;
-}
-
-/**
- * Reads class labels from JSON: an array, or an object keyed by index.
- *
- * @example
- * ```ts
- * parseLabels('{"0": "tench", "1": "goldfish"}'); // ["tench", "goldfish"]
- * ```
- */
-export function parseLabels(text: string): string[] {
-  const json = JSON.parse(text);
-  if (Array.isArray(json)) return json.map(String);
-  if (typeof json === "object" && json !== null) {
-    const labels: string[] = [];
-    for (const [key, value] of Object.entries(json)) {
-      labels[Number(key)] = String(value);
-    }
-    return Array.from(labels, (l, i) => l ?? `class_${i}`);
-  }
-  throw new Error("Labels must be a JSON array or an object keyed by index");
 }
 
 /** The shipped ImageNet labels. */
@@ -128,6 +133,7 @@ export async function loadModel(
       batchWindowMs: options.batchWindowMs,
       cacheEntries: options.cacheEntries,
       batchBytes: options.batchBytes,
+      defaultLayer: options.defaultLayer,
     });
   } catch (error) {
     engine.dispose();

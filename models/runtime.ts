@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { clientError } from "../lib/errors.ts";
 import type { RgbImage } from "../lib/image.ts";
 import { preprocess, type PreprocessMode } from "../lib/preprocess.ts";
 import { resizeRgbLinear } from "../lib/resize.ts";
@@ -20,6 +19,7 @@ import type {
   LowerState,
   UpperResult,
 } from "./engine.ts";
+import { checkClassIndex } from "./labels.ts";
 import { createPassCache, hashInput, type PassCache } from "./pass_cache.ts";
 
 /** Everything one forward (and optional backward) pass yields. */
@@ -127,6 +127,8 @@ export interface RuntimeOptions {
   cacheEntries?: number;
   /** Bytes the pass cache may hold; @default 128 MiB */
   cacheBytes?: number;
+  /** The default layer (a name or alias); @default the engine's */
+  defaultLayer?: string | null;
   /**
    * Working memory one batched pass may use, in bytes: batches of extra
    * passes are split to fit (at least one item each). @default 512 MiB
@@ -197,7 +199,13 @@ export function createRuntime(
       `Labels do not match the model: ${labels.length} labels for ${numClasses} classes`,
     );
   }
-  const catalog = layerCatalog(engine.layers, engine.defaultLayer);
+  let catalog = layerCatalog(engine.layers, engine.defaultLayer);
+  if (options.defaultLayer) {
+    catalog = layerCatalog(
+      engine.layers,
+      catalog.resolve(options.defaultLayer).name,
+    );
+  }
   const preprocessing = options.preprocessing ?? "caffe";
   const counters: RuntimeCounters = {
     forward: 0,
@@ -366,19 +374,7 @@ export function createRuntime(
         state.dispose();
       }
     },
-    checkClass(classIndex) {
-      if (
-        !Number.isInteger(classIndex) || classIndex < 0 ||
-        classIndex >= numClasses
-      ) {
-        throw clientError(
-          "BAD_USER_INPUT",
-          `classIndex must be an integer from 0 to ${
-            numClasses - 1
-          }, got ${classIndex}`,
-        );
-      }
-    },
+    checkClass: (classIndex) => checkClassIndex(labels, classIndex),
     run(input, runOptions = {}) {
       try {
         checkInput(input);

@@ -1,22 +1,21 @@
 /**
- * What every resolver gets: the model (once loaded), the explainer registry,
- * the request limits and the logger.
+ * What every resolver gets: the explanation service, the method registry,
+ * the limits, metrics and the logger (`Services`, built once by the
+ * server), and the request's scope (its id, its signal, the answer for
+ * abandoned work).
  *
  * @module
  */
 import type { YogaInitialContext } from "graphql-yoga";
 import type { Registry } from "../explainers/registry.ts";
-import type { ArtifactsLoader } from "../explainers/sanity.ts";
-import { clientError } from "../lib/errors.ts";
 import { DEFAULT_MAX_PIXELS } from "../lib/image.ts";
-import { type ModelRuntime, type WorkQueue } from "../models/mod.ts";
-import type { Logger } from "./log.ts";
-import type { Metrics } from "./metrics.ts";
+import type { Logger } from "../lib/log.ts";
+import type { ExplainService } from "../workers/mod.ts";
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./query_limits.ts";
 
 /**
- * Limits on requests and on the work they cause. `main.ts` sets each from a
- * flag; RELIABILITY.md lists them with the tests that prove them.
+ * Limits on requests and on the work they cause. The server sets each from
+ * a flag; RELIABILITY.md lists them with the tests that prove them.
  */
 export interface Limits extends QueryLimits {
   /** Largest uploaded, base64 or fetched image, in bytes. @default 20 MiB */
@@ -40,10 +39,14 @@ export interface Limits extends QueryLimits {
    * then abandoned (`TIMEOUT`). @default 60_000
    */
   requestTimeoutMs: number;
-  /** Model jobs running at once. @default 1 */
+  /** Time to read a request body; a slower upload is refused. @default 30_000 */
+  bodyTimeoutMs: number;
+  /** Model jobs (worker processes) running at once. @default 1 */
   concurrency: number;
-  /** Model jobs waiting for a slot; one more is refused (`OVERLOADED`). @default 16 */
+  /** Model jobs waiting in each lane; one more is refused (`OVERLOADED`). @default 16 */
   maxQueued: number;
+  /** Most model passes one request may cost (see `explain/cost.ts`). @default 2500 */
+  maxRequestPasses: number;
   /** Time limit for fetching a URL input, in milliseconds. @default 10_000 */
   urlTimeoutMs: number;
   /** Most redirects followed for a URL input. @default 3 */
@@ -55,7 +58,7 @@ export interface Limits extends QueryLimits {
  *
  * @example
  * ```ts
- * createApp({ runtime, registry, limits: { ...DEFAULT_LIMITS, maxQueued: 64 } });
+ * createApp({ service, registry, limits: { ...DEFAULT_LIMITS, maxQueued: 64 } });
  * ```
  */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -66,48 +69,40 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMethods: 16,
   maxRequestBytes: 32 * 1024 * 1024,
   requestTimeoutMs: 60_000,
+  bodyTimeoutMs: 30_000,
   concurrency: 1,
   maxQueued: 16,
+  maxRequestPasses: 2500,
   urlTimeoutMs: 10_000,
   urlMaxRedirects: 3,
 });
 
-/** When set, `ImageInput.url` is accepted for these hosts. */
-export interface UrlInputOptions {
-  /** Host names (or IP literals) images may be fetched from. */
-  allowHosts: readonly string[];
-  /** Allow loopback, private and link-local addresses. @default false */
-  allowPrivate?: boolean;
-  /** Resolves a host to its addresses; @default `Deno.resolveDns` A + AAAA */
-  resolveHost?: (host: string) => Promise<string[]>;
-  /** Makes the checked requests (a seam for tests); @default globalThis.fetch */
-  fetch?: typeof fetch;
-}
+/** Fetches an `ImageInput.url` under the server's checks and limits. */
+export type UrlFetcher = (
+  url: string,
+  options: { maxBytes: number; signal: AbortSignal },
+) => Promise<Uint8Array>;
 
-/** Where the model stands: loading, loaded, or failed to load. */
-export type ModelState =
-  | { state: "loading" }
-  | { state: "ready"; runtime: ModelRuntime }
-  | { state: "failed"; error: string };
+/** What resolvers record for `/metrics`. */
+export interface ResolverMetrics {
+  /** A model job (`field`: explain, predict, …) ended with `outcome`. */
+  job(field: string, outcome: string, seconds: number): void;
+  /** A method's map was computed in `seconds`. */
+  explained(method: string, seconds: number): void;
+  /** One GraphQL error sent, by `extensions.code` (`NONE` without one). */
+  error(code: string): void;
+}
 
 /** The app-wide services resolvers use. */
 export interface Services {
-  /** The current model state. */
-  model(): ModelState;
+  /** Where model work runs. */
+  service: ExplainService;
   registry: Registry;
-  /**
-   * Reads the served model's topology and weights again, for
-   * `sanityCheck`'s randomized copy; null: `sanityCheck` is unavailable.
-   */
-  modelArtifacts: ArtifactsLoader | null;
   limits: Readonly<Limits>;
-  urlInputs: UrlInputOptions | null;
+  /** Fetches URL inputs; null: `ImageInput.url` is refused. */
+  fetchUrl: UrlFetcher | null;
+  metrics: ResolverMetrics;
   log: Logger;
-  /** The one queue all model work runs through. */
-  queue: WorkQueue;
-  metrics: Metrics;
-  /** Whether the server is shutting down (new model work is refused). */
-  stopping(): boolean;
 }
 
 /** Why a request's work was abandoned. */
@@ -143,27 +138,3 @@ export interface LumenUserContext {
 
 /** The GraphQL context: yoga's (with the `request`) plus the services. */
 export type LumenContext = YogaInitialContext & LumenUserContext;
-
-/**
- * The loaded model, or a `MODEL_NOT_READY` (still loading) or
- * `MODEL_LOAD_FAILED` client error.
- *
- * @example
- * ```ts
- * const runtime = requireRuntime(context.lumen);
- * ```
- */
-export function requireRuntime(services: Services): ModelRuntime {
-  const model = services.model();
-  if (model.state === "ready") return model.runtime;
-  if (model.state === "failed") {
-    throw clientError(
-      "MODEL_LOAD_FAILED",
-      `The model failed to load: ${model.error}`,
-    );
-  }
-  throw clientError(
-    "MODEL_NOT_READY",
-    "The model is still loading: retry in a few seconds (GET /ready answers 200 when it is ready)",
-  );
-}

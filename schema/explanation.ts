@@ -1,52 +1,45 @@
 /**
- * The pipeline behind `explain`, `explainMany` and `explainProgress`:
- * validate every argument, read the image, then run one model job through
- * the queue that decodes it, runs the one shared analysis, and computes
- * every map and rendering the query selects (in `@defer` fragments too), in
- * method order, reporting each method's progress. The resolver answers as
- * soon as the analysis is ready; `Explanation` fields wait for their part
- * of the job, so `@defer` and `@stream` still deliver early parts early.
- * `Explanation.faithfulness`, opt-in, is one more model job per selection.
+ * The `Explanation` objects behind `explain`, `explainMany` and
+ * `explainProgress`: arguments are checked by the core (`explain/`) before
+ * any work, the image is read, then one call to the explanation service
+ * computes what the query selects (in `@defer` fragments too) and reports
+ * each part as it is ready. The resolver answers once the shared pass is
+ * done; `Explanation` fields wait for their part, so `@defer` and `@stream`
+ * deliver early parts early. `Explanation.faithfulness`, opt-in, is one
+ * more service call per selection.
  *
  * @module
  */
 import type { GraphQLResolveInfo } from "graphql";
+import type { Prediction } from "../explainers/analysis.ts";
 import {
-  analyzeImage,
-  type ImageAnalysis,
-  type MethodResult,
-  type Prediction,
-} from "../explainers/analysis.ts";
-import {
-  faithfulness,
-  type FaithfulnessScores,
-} from "../explainers/faithfulness.ts";
-import { colormapLut } from "../lib/colormap.ts";
-import { clientError } from "../lib/errors.ts";
+  type AnalysisSummary,
+  type CheckedExplain,
+  checkExplain,
+  checkFaithfulness,
+  type ExplainArgs,
+  explainCost,
+  type FaithfulnessSettings,
+  type MethodMap,
+  type MethodRendering,
+} from "../explain/mod.ts";
 import type { Heatmap } from "../lib/heatmap.ts";
-import type { RgbImage } from "../lib/image.ts";
-import { type RenderedExplanation, renderExplanation } from "../lib/render.ts";
-import { type LayerInfo, type ModelRuntime } from "../models/mod.ts";
-import { resolveClassName } from "./class_name.ts";
-import { type LumenContext, requireRuntime } from "./context.ts";
+import { toDataUrl } from "../lib/render.ts";
+import { modelView, overloaded } from "../workers/mod.ts";
+import type { LumenContext } from "./context.ts";
 import {
   checkImageInput,
-  decodeImageBytes,
   type ImageInputArg,
   type ImageSource,
   readImageBytes,
 } from "./image_input.ts";
-import { modelJob, refuseEarly } from "./model_job.ts";
+import { modelJob, untilScopeEnds } from "./model_job.ts";
 import { selectsAnywhere, selectsEagerly } from "./selection.ts";
 
-/** Arguments `explain` and `explainMany` share. */
-export interface ExplainArgs {
+/** Arguments `explain`, `explainMany` and `explainProgress` share. */
+export interface ExplainFieldArgs
+  extends Omit<ExplainArgs, "methods" | "outputs"> {
   image: ImageInputArg;
-  layer?: string | null;
-  classIndex?: number | null;
-  className?: string | null;
-  options?: unknown;
-  render?: { colormap?: string | null; alpha?: number | null } | null;
 }
 
 /** The `Heatmap` GraphQL type. */
@@ -63,7 +56,7 @@ export interface HeatmapResult {
  *
  * @example
  * ```ts
- * heatmapResult(result.heatmap).values.length; // width * height
+ * heatmapResult(map.heatmap).values.length; // width * height
  * ```
  */
 export function heatmapResult(heatmap: Heatmap): HeatmapResult {
@@ -76,12 +69,6 @@ export function heatmapResult(heatmap: Heatmap): HeatmapResult {
   };
 }
 
-/** The `Detail` GraphQL type: one of a method's diagnostic values. */
-export interface DetailResult {
-  name: string;
-  value: number;
-}
-
 /** Arguments of `Explanation.faithfulness`. */
 export interface FaithfulnessArgs {
   baseline?: string | null;
@@ -89,74 +76,13 @@ export interface FaithfulnessArgs {
 }
 
 /** The `Faithfulness` GraphQL type. */
-export interface FaithfulnessResult {
+export interface FaithfulnessResult extends FaithfulnessSettings {
   deletionAuc: number;
   insertionAuc: number;
   keepTopDrop: number;
   keepTopProbability: number;
   deletion: number[];
   insertion: number[];
-  baseline: string;
-  steps: number;
-}
-
-/**
- * The baselines `Explanation.faithfulness` accepts.
- *
- * @example
- * ```ts
- * FAITHFULNESS_BASELINES.includes("mean"); // true
- * ```
- */
-export const FAITHFULNESS_BASELINES: readonly ("blur" | "mean")[] = [
-  "blur",
-  "mean",
-];
-
-/**
- * The most steps `Explanation.faithfulness` accepts (2·steps + 1 passes).
- *
- * @example
- * ```ts
- * checkFaithfulness({ steps: MAX_FAITHFULNESS_STEPS + 1 }); // throws BAD_USER_INPUT
- * ```
- */
-export const MAX_FAITHFULNESS_STEPS = 100;
-
-/**
- * Validates the arguments of `Explanation.faithfulness`, filling in the
- * defaults; throws `BAD_USER_INPUT` listing what is valid.
- *
- * @example
- * ```ts
- * checkFaithfulness({}); // { baseline: "blur", steps: 20 }
- * checkFaithfulness({ baseline: "grey" }); // throws: valid baselines are "blur", "mean"
- * ```
- */
-export function checkFaithfulness(
-  args: FaithfulnessArgs,
-): { baseline: "blur" | "mean"; steps: number } {
-  const baseline = args.baseline ?? "blur";
-  const steps = args.steps ?? 20;
-  const valid = FAITHFULNESS_BASELINES.find((b) => b === baseline);
-  if (valid === undefined) {
-    throw clientError(
-      "BAD_USER_INPUT",
-      `Unknown baseline "${baseline}": valid baselines are ${
-        FAITHFULNESS_BASELINES.map((b) => `"${b}"`).join(", ")
-      }`,
-    );
-  }
-  if (
-    !Number.isInteger(steps) || steps < 1 || steps > MAX_FAITHFULNESS_STEPS
-  ) {
-    throw clientError(
-      "BAD_USER_INPUT",
-      `steps must be an integer from 1 to ${MAX_FAITHFULNESS_STEPS}, got ${steps}`,
-      { limit: MAX_FAITHFULNESS_STEPS },
-    );
-  }
-  return { baseline: valid, steps };
 }
 
 /** The `Timings` GraphQL type; lazy fields are functions. */
@@ -179,21 +105,19 @@ export interface ExplanationResult {
   overlay: () => Promise<string>;
   heatmap: () => Promise<string>;
   timings: () => TimingsResult;
-  details: () => Promise<DetailResult[]>;
-  /** Validates its arguments, then scores the map in a model job of its own. */
+  details: () => Promise<{ name: string; value: number }[]>;
   faithfulness: (args: FaithfulnessArgs) => Promise<FaithfulnessResult>;
 }
 
 /** One analysed image, ready to hand out explanations. */
 export interface AnalyzedRequest {
-  readonly runtime: ModelRuntime;
-  readonly analysis: ImageAnalysis;
+  readonly analysis: AnalysisSummary;
   /** Methods in request order, without duplicates. */
   readonly methods: readonly string[];
   /** Builds the `Explanation` of one of `methods`. */
   explanation(method: string): ExplanationResult;
   /**
-   * Resolves once the job has done `method`'s part (its map, and its
+   * Resolves once the call has done `method`'s part (its map, and its
    * rendering if selected); at once if the query selects neither.
    */
   settled(method: string): Promise<void>;
@@ -208,87 +132,21 @@ const MAP_FIELDS = [
   "details",
   "faithfulness",
 ];
-/** Fields that need a method's rendering. */
-const RENDER_FIELDS = ["overlay", "heatmap"];
 
-/**
- * Checks per-method options: null, or an object keyed by requested methods
- * (`BAD_USER_INPUT` otherwise). Each method's own options are checked by
- * its `parseParams`.
- *
- * @example
- * ```ts
- * checkOptions({ scorecam: { topChannels: 8 } }, ["scorecam"]); // as given
- * ```
- */
-export function checkOptions(
-  options: unknown,
-  methods: readonly string[],
-): Record<string, unknown> {
-  if (options === undefined || options === null) return {};
-  if (typeof options !== "object" || Array.isArray(options)) {
-    throw clientError(
-      "BAD_USER_INPUT",
-      `options must be an object keyed by method, e.g. {"${methods[0]}": {}}`,
-    );
-  }
-  const params = options as Record<string, unknown>;
-  const extra = Object.keys(params).filter((k) => !methods.includes(k));
-  if (extra.length > 0) {
-    throw clientError(
-      "BAD_USER_INPUT",
-      `options has keys for methods not requested: ${
-        extra.map((k) => `"${k}"`).join(", ")
-      } (requested: ${methods.map((m) => `"${m}"`).join(", ")})`,
-    );
-  }
-  return params;
+/** Options of {@linkcode analyzeRequest}. */
+export interface AnalyzeOptions {
+  /**
+   * Field names from the field being resolved to its `Explanation`
+   * selection, e.g. `["explanation"]`; @default [] (the field itself)
+   */
+  path?: readonly string[];
+  /** Compute every method's map even when nothing selected needs it; @default false */
+  computeMaps?: boolean;
+  /** Each method's progress, as its map is computed. */
+  onProgress?: (method: string, fraction: number) => void;
 }
 
-function checkRender(
-  render: ExplainArgs["render"],
-): { colormap: string; alpha: number } {
-  const colormap = render?.colormap ?? "jet";
-  const alpha = render?.alpha ?? 0.3;
-  colormapLut(colormap); // throws UNKNOWN_COLORMAP listing the valid names
-  if (!(alpha >= 0 && alpha <= 1)) {
-    throw clientError(
-      "BAD_USER_INPUT",
-      `alpha must be between 0 and 1, got ${alpha}`,
-    );
-  }
-  return { colormap, alpha };
-}
-
-/**
- * The class asked for by `classIndex` or `className` (not both), checked;
- * null for the top-1 class.
- *
- * @example
- * ```ts
- * checkClass(runtime, { image, className: "tabby" }); // 281
- * ```
- */
-export function checkClass(
-  runtime: ModelRuntime,
-  args: Pick<ExplainArgs, "classIndex" | "className">,
-): number | null {
-  const hasIndex = args.classIndex !== undefined && args.classIndex !== null;
-  const hasName = args.className !== undefined && args.className !== null;
-  if (hasIndex && hasName) {
-    throw clientError(
-      "BAD_USER_INPUT",
-      "Give classIndex or className, not both",
-    );
-  }
-  if (hasIndex) {
-    runtime.checkClass(args.classIndex!);
-    return args.classIndex!;
-  }
-  return hasName ? resolveClassName(runtime.labels, args.className!) : null;
-}
-
-/** Promises a job fills in, keyed by method; unhandled rejections muted. */
+/** Promises the call fills in, keyed by method; unhandled rejections muted. */
 function pending<T>(
   keys: readonly string[],
 ): Map<string, PromiseWithResolvers<T>> {
@@ -301,96 +159,66 @@ function pending<T>(
   return map;
 }
 
-/** Lets the server write what is ready before more CPU-bound work. */
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-interface Prepared {
-  image: RgbImage;
-  decodeMs: number;
-  analysis: ImageAnalysis;
-}
-
-/** A request whose every argument was checked; nothing read or run yet. */
-export interface CheckedRequest {
-  runtime: ModelRuntime;
-  source: ImageSource;
-  /** Methods in request order, without duplicates. */
-  methods: readonly string[];
-  /** Per-method options, keyed by method (each checked by its explainer). */
-  params: Record<string, unknown>;
-  layer: LayerInfo;
-  /** null: the top-1 class. */
-  classIndex: number | null;
-  render: { colormap: string; alpha: number };
-}
-
-/**
- * Checks a request before any work: model ready, image source, methods
- * (at most `maxMethods`), options, layer, class and render options. Throws
- * the client error of the first problem.
- *
- * @example
- * ```ts
- * const checked = checkRequest(context, args, ["gradcam"]);
- * checked.layer.name; // e.g. "activation_49"
- * ```
- */
-export function checkRequest(
-  context: LumenContext,
-  args: ExplainArgs,
-  methods: readonly string[],
-): CheckedRequest {
-  const { lumen } = context;
-  const runtime = requireRuntime(lumen);
-  const source = checkImageInput(args.image);
-  const unique = [...new Set(methods)];
-  if (unique.length === 0) {
-    throw clientError("BAD_USER_INPUT", "methods must not be empty");
-  }
-  if (unique.length > lumen.limits.maxMethods) {
-    throw clientError(
-      "BAD_USER_INPUT",
-      `Too many methods: ${unique.length}, the limit is ${lumen.limits.maxMethods}`,
-      { limit: lumen.limits.maxMethods },
-    );
-  }
-  const params = checkOptions(args.options, unique);
-  for (const method of unique) {
-    lumen.registry.get(method).parseParams(params[method]);
-  }
+/** The outputs a query selects under `path`. */
+function selectedOutputs(
+  info: GraphQLResolveInfo,
+  path: readonly string[],
+  computeMaps: boolean,
+) {
+  const at = { path };
+  const overlay = selectsAnywhere(info, ["overlay"], at);
+  const heatmap = selectsAnywhere(info, ["heatmap"], at);
   return {
-    runtime,
-    source,
-    methods: unique,
-    params,
-    layer: runtime.catalog.resolve(args.layer),
-    classIndex: checkClass(runtime, args),
-    render: checkRender(args.render),
+    maps: computeMaps || selectsAnywhere(info, MAP_FIELDS, at),
+    overlay,
+    heatmap,
   };
 }
 
-/** Options of {@linkcode analyzeRequest}. */
-export interface AnalyzeOptions {
-  /**
-   * Field names from the field being resolved to its `Explanation`
-   * selection, e.g. `["explanation"]`; @default [] (the field itself)
-   */
-  path?: readonly string[];
-  /**
-   * Compute every method's map in the job even when the query selects
-   * nothing that needs it; @default false
-   */
-  computeMaps?: boolean;
-  /** Each method's progress, as the job computes its map. */
-  onProgress?: (method: string, fraction: number) => void;
+/** A request whose every argument was checked; the image not read yet. */
+export interface CheckedRequest {
+  source: ImageSource;
+  checked: CheckedExplain;
+  /** Whether overlay/heatmap are selected outside @defer. */
+  renderEager: boolean;
 }
 
 /**
- * Validates the request ({@linkcode checkRequest}) before any work, reads
- * the image, then runs the model job (see the module doc); resolves once
- * the shared analysis is ready.
+ * Checks the arguments through the core (`checkExplain`, against the
+ * model's description) before any work: the first problem's client error.
+ *
+ * @example
+ * ```ts
+ * const request = await checkRequest(context, args, ["gradcam"], info);
+ * ```
+ */
+export async function checkRequest(
+  context: LumenContext,
+  args: ExplainFieldArgs,
+  methods: readonly string[],
+  info: GraphQLResolveInfo,
+  options: Pick<AnalyzeOptions, "path" | "computeMaps"> = {},
+): Promise<CheckedRequest> {
+  const { lumen } = context;
+  const source = checkImageInput(args.image);
+  const path = options.path ?? [];
+  const outputs = selectedOutputs(info, path, options.computeMaps ?? false);
+  const model = await untilScopeEnds(
+    lumen.service.describe(args.model, { signal: context.scope.signal }),
+    context,
+  );
+  const checked = checkExplain(
+    modelView(model),
+    lumen.registry,
+    { ...args, methods, outputs },
+    lumen.limits,
+  );
+  const renderEager = selectsEagerly(info, ["overlay", "heatmap"], { path });
+  return { source, checked, renderEager };
+}
+
+/**
+ * {@linkcode checkRequest}, then {@linkcode startRequest}.
  *
  * @example
  * ```ts
@@ -400,155 +228,85 @@ export interface AnalyzeOptions {
  */
 export async function analyzeRequest(
   context: LumenContext,
-  args: ExplainArgs,
+  args: ExplainFieldArgs,
   methods: readonly string[],
   info: GraphQLResolveInfo,
   field: string,
   options: AnalyzeOptions = {},
 ): Promise<AnalyzedRequest> {
+  const request = await checkRequest(context, args, methods, info, options);
+  return await startRequest(context, request, field, options);
+}
+
+/**
+ * Reads the image of a checked request, then starts one call to the
+ * explanation service; resolves once the shared pass is done.
+ *
+ * @example
+ * ```ts
+ * const analyzed = await startRequest(context, await checkRequest(context, args, methods, info), "explain");
+ * ```
+ */
+export async function startRequest(
+  context: LumenContext,
+  request: CheckedRequest,
+  field: string,
+  options: Pick<AnalyzeOptions, "onProgress"> = {},
+): Promise<AnalyzedRequest> {
   const { lumen } = context;
-  const {
-    runtime,
-    source,
-    methods: unique,
-    params,
-    layer,
-    classIndex,
-    render: renderOptions,
-  } = checkRequest(context, args, methods);
-
-  // Downloading is slow: not for a request the queue would refuse anyway.
-  if (source.kind === "url") refuseEarly(context, field);
-  const bytes = await readImageBytes(source, context);
-  const at = { path: options.path ?? [] };
-  const renderEager = selectsEagerly(info, RENDER_FIELDS, at);
-  const maps = pending<MethodResult>(
-    options.computeMaps || selectsAnywhere(info, MAP_FIELDS, at) ? unique : [],
-  );
-  const renders = pending<RenderedExplanation>(
-    selectsAnywhere(info, RENDER_FIELDS, at) ? unique : [],
-  );
-  const { onProgress } = options;
-  const renderMs = new Map<string, number>();
-  const ready = Promise.withResolvers<Prepared>();
-  ready.promise.catch(() => {});
-
-  const job = modelJob(context, field, async (signal) => {
-    const { image, decodeMs } = await decodeImageBytes(bytes, lumen.limits);
-    signal.throwIfAborted();
-    const analysis = await analyzeImage(runtime, lumen.registry, image, {
-      methods: unique,
-      layer: layer.name,
-      classIndex,
-      params,
-    });
-    ready.resolve({ image, decodeMs, analysis });
-    for (const [method, map] of maps) {
-      await nextMacrotask();
-      signal.throwIfAborted();
-      const rendering = renders.get(method);
-      let result: MethodResult;
-      try {
-        result = await analysis.explain(method, {
-          signal,
-          onProgress: onProgress &&
-            ((fraction) => onProgress(method, fraction)),
-        });
-      } catch (error) {
-        if (signal.aborted) throw error;
-        map.reject(error);
-        rendering?.reject(error);
-        continue;
-      }
-      lumen.metrics.explained(method, result.explainMs / 1000);
-      map.resolve(result);
-      if (!rendering) continue;
-      signal.throwIfAborted();
-      const start = performance.now();
-      try {
-        const { heatmap } = result;
-        rendering.resolve(
-          await renderExplanation(
-            image,
-            heatmap.values,
-            heatmap.width,
-            heatmap.height,
-            renderOptions,
-          ),
-        );
-        renderMs.set(method, performance.now() - start);
-      } catch (error) {
-        if (signal.aborted) throw error;
-        rendering.reject(error);
-      }
+  const { source, checked, renderEager } = request;
+  const { outputs } = checked;
+  if (source.kind === "url") {
+    // Downloading is slow: not for a request the queue would refuse anyway.
+    const model = await lumen.service.describe(checked.model);
+    const cost = explainCost(modelView(model), lumen.registry, checked);
+    if (lumen.service.full(cost)) {
+      throw overloaded(lumen.service.stats().queue.maxQueued);
     }
-  });
-  // A failed, refused or abandoned job fails everything still waiting on it.
-  job.catch((error) => {
+  }
+  const bytes = await readImageBytes(source, context);
+  const unique = checked.methods;
+  const maps = pending<MethodMap>(outputs.maps ? unique : []);
+  const renders = pending<MethodRendering>(
+    outputs.overlay || outputs.heatmap ? unique : [],
+  );
+  const ready = Promise.withResolvers<AnalysisSummary>();
+  ready.promise.catch(() => {});
+  const call = modelJob(
+    context,
+    field,
+    (signal) =>
+      lumen.service.explain({ ...checked, image: bytes }, {
+        signal,
+        onAnalysis: (analysis) => ready.resolve(analysis),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        onMap(map) {
+          lumen.metrics.explained(map.method, map.explainMs / 1000);
+          maps.get(map.method)?.resolve(map);
+        },
+        onRendering: (rendering) =>
+          renders.get(rendering.method)?.resolve(rendering),
+        onMethodError(method, error) {
+          maps.get(method)?.reject(error);
+          renders.get(method)?.reject(error);
+        },
+      }),
+  );
+  // A failed, refused or abandoned call fails everything still waiting on it.
+  call.catch((error) => {
     ready.reject(error);
     for (const p of [...maps.values(), ...renders.values()]) p.reject(error);
   });
-  const { image, decodeMs, analysis } = await ready.promise;
-
-  // Parts the query did not select up front (none, normally): their own job.
-  const extraResults = new Map<string, Promise<MethodResult>>();
-  const resultOf = (method: string): Promise<MethodResult> => {
-    const planned = maps.get(method)?.promise ?? extraResults.get(method);
-    if (planned) return planned;
-    const extra = modelJob(
-      context,
-      field,
-      (signal) => analysis.explain(method, { signal }),
-    );
-    extraResults.set(method, extra);
-    return extra;
-  };
-  const extraRenders = new Map<string, Promise<RenderedExplanation>>();
-  const renderOf = (method: string): Promise<RenderedExplanation> => {
-    const planned = renders.get(method)?.promise ?? extraRenders.get(method);
-    if (planned) return planned;
-    const extra = resultOf(method).then(({ heatmap }) =>
-      modelJob(context, field, () =>
-        renderExplanation(
-          image,
-          heatmap.values,
-          heatmap.width,
-          heatmap.height,
-          renderOptions,
-        ))
-    );
-    extraRenders.set(method, extra);
-    return extra;
-  };
-  const scoreMap = async (
-    method: string,
-    scoring: { baseline: "blur" | "mean"; steps: number },
-  ): Promise<FaithfulnessScores> => {
-    const { heatmap } = await resultOf(method);
-    return modelJob(context, "faithfulness", (signal) =>
-      faithfulness(runtime, {
-        input: runtime.prepare(image),
-        classIndex: analysis.classIndex,
-        map: heatmap,
-        ...scoring,
-        signal,
-      }));
-  };
+  const analysis = await ready.promise;
+  const parts = { context, analysis, checked, bytes, renderEager };
   return {
-    runtime,
     analysis,
     methods: unique,
     explanation: (method) =>
-      explanationObject({
-        runtime,
-        analysis,
-        method,
-        decodeMs,
-        renderEager,
-        result: () => resultOf(method),
-        render: () => renderOf(method),
-        renderMs: () => renderMs.get(method) ?? 0,
-        faithfulness: (scoring) => scoreMap(method, scoring),
+      explanationObject(method, {
+        ...parts,
+        map: () => need(maps.get(method), method, "map"),
+        rendering: () => need(renders.get(method), method, "rendering"),
       }),
     async settled(method) {
       await maps.get(method)?.promise;
@@ -557,54 +315,73 @@ export async function analyzeRequest(
   };
 }
 
-interface ExplanationParts {
-  runtime: ModelRuntime;
-  analysis: ImageAnalysis;
-  method: string;
-  decodeMs: number;
-  /** Whether overlay/heatmap are selected outside @defer. */
-  renderEager: boolean;
-  result: () => Promise<MethodResult>;
-  render: () => Promise<RenderedExplanation>;
-  /** Milliseconds the rendering took; 0 before it is done. */
-  renderMs: () => number;
-  /** Scores the map, as a model job of its own. */
-  faithfulness: (
-    scoring: { baseline: "blur" | "mean"; steps: number },
-  ) => Promise<FaithfulnessScores>;
+/** A part the query did not select up front (never, for a valid query). */
+function need<T>(
+  planned: PromiseWithResolvers<T> | undefined,
+  method: string,
+  part: string,
+): Promise<T> {
+  return planned?.promise ??
+    Promise.reject(new Error(`The ${part} of "${method}" was not computed`));
 }
 
-function explanationObject(parts: ExplanationParts): ExplanationResult {
-  const { analysis, result, render } = parts;
-  const classIndex = analysis.classIndex;
+interface ExplanationParts {
+  context: LumenContext;
+  analysis: AnalysisSummary;
+  checked: CheckedExplain;
+  bytes: Uint8Array;
+  /** Whether overlay/heatmap are selected outside @defer. */
+  renderEager: boolean;
+  map: () => Promise<MethodMap>;
+  rendering: () => Promise<MethodRendering>;
+}
+
+function png(bytes: Uint8Array | undefined, what: string): string {
+  if (!bytes) throw new Error(`The ${what} was not rendered`);
+  return toDataUrl(bytes);
+}
+
+function explanationObject(
+  method: string,
+  parts: ExplanationParts,
+): ExplanationResult {
+  const { analysis, map, rendering, context } = parts;
   return {
-    method: parts.method,
-    layer: analysis.layer.name,
-    classIndex,
-    label: parts.runtime.labels[classIndex],
-    probability: analysis.pass.probabilities[classIndex],
-    predictions: () => analysis.top(5),
-    map: async () => heatmapResult((await result()).heatmap),
-    overlay: async () => (await render()).overlay,
-    heatmap: async () => (await render()).heatmap,
+    method,
+    layer: analysis.layer,
+    classIndex: analysis.classIndex,
+    label: analysis.label,
+    probability: analysis.probability,
+    predictions: () => analysis.predictions,
+    map: async () => heatmapResult((await map()).heatmap),
+    overlay: async () => png((await rendering()).overlay, "overlay"),
+    heatmap: async () => png((await rendering()).heatmap, "heatmap"),
     timings: () => ({
-      decode: parts.decodeMs,
+      decode: analysis.decodeMs,
       forward: analysis.forwardMs,
-      explain: async () => (await result()).explainMs,
-      render: async () => {
-        if (!parts.renderEager) return 0;
-        await render();
-        return parts.renderMs();
-      },
+      explain: async () => (await map()).explainMs,
+      render: async () => parts.renderEager ? (await rendering()).renderMs : 0,
     }),
     details: async () =>
-      Object.entries((await result()).details ?? {}).map(([name, value]) => ({
+      Object.entries((await map()).details ?? {}).map(([name, value]) => ({
         name,
         value,
       })),
-    faithfulness: async (args) => {
+    async faithfulness(args) {
       const scoring = checkFaithfulness(args);
-      const scores = await parts.faithfulness(scoring);
+      const { heatmap } = await map();
+      const scores = await modelJob(
+        context,
+        "faithfulness",
+        (signal) =>
+          context.lumen.service.faithfulness({
+            model: parts.checked.model,
+            image: parts.bytes,
+            classIndex: analysis.classIndex,
+            map: heatmap,
+            ...scoring,
+          }, { signal }),
+      );
       return {
         deletionAuc: scores.deletionAuc,
         insertionAuc: scores.insertionAuc,

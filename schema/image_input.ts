@@ -6,9 +6,7 @@
  */
 import { decodeBase64Image } from "../lib/base64.ts";
 import { clientError } from "../lib/errors.ts";
-import { decodeImage, type RgbImage } from "../lib/image.ts";
-import type { Limits, LumenContext, UrlInputOptions } from "./context.ts";
-import { fetchImageUrl } from "./url_input.ts";
+import type { LumenContext, UrlFetcher } from "./context.ts";
 
 /** The `ImageInput` GraphQL input as resolvers receive it. */
 export interface ImageInputArg {
@@ -29,12 +27,8 @@ export interface ReadImageOptions {
   maxBytes: number;
   /** Longest base64 text, in characters. @default no limit but `maxBytes` */
   maxBase64Chars?: number;
-  /** URL inputs are refused when null. */
-  urlInputs: UrlInputOptions | null;
-  /** Time limit for a URL fetch, ms. @default 10_000 */
-  urlTimeoutMs?: number;
-  /** @default 3 */
-  urlMaxRedirects?: number;
+  /** Fetches URL inputs; null: they are refused. */
+  fetchUrl: UrlFetcher | null;
   /** Aborts a URL fetch (e.g. when the client goes away). */
   signal?: AbortSignal;
 }
@@ -88,13 +82,13 @@ function tooLarge(bytes: number, maxBytes: number): never {
 /**
  * Reads a checked image source into bytes: an upload (size checked before
  * reading), base64 (`decodeBase64Image`) or, when enabled, a URL
- * (`fetchImageUrl`). Oversized images throw `IMAGE_TOO_LARGE`; a URL while
- * URL inputs are off throws `BAD_USER_INPUT`.
+ * (the server's fetcher). Oversized images throw `IMAGE_TOO_LARGE`; a URL
+ * while URL inputs are off throws `BAD_USER_INPUT`.
  *
  * @example
  * ```ts
  * const bytes = await readImageSource(checkImageInput(args.image), {
- *   maxBytes: 20_000_000, urlInputs: null,
+ *   maxBytes: 20_000_000, fetchUrl: null,
  * });
  * ```
  */
@@ -121,18 +115,15 @@ export async function readImageSource(
       return decodeBase64Image(source.text, options.maxBytes);
     }
     case "url":
-      if (!options.urlInputs) {
+      if (!options.fetchUrl) {
         throw clientError(
           "BAD_USER_INPUT",
           "URL inputs are disabled; start the server with --allow-url-host HOST",
         );
       }
-      return await fetchImageUrl(source.url, {
-        ...options.urlInputs,
+      return await options.fetchUrl(source.url, {
         maxBytes: options.maxBytes,
-        timeoutMs: options.urlTimeoutMs,
-        maxRedirects: options.urlMaxRedirects,
-        signal: options.signal,
+        signal: options.signal ?? new AbortController().signal,
       });
   }
 }
@@ -150,31 +141,11 @@ export function readImageBytes(
   source: ImageSource,
   context: LumenContext,
 ): Promise<Uint8Array> {
-  const { limits, urlInputs } = context.lumen;
+  const { limits, fetchUrl } = context.lumen;
   return readImageSource(source, {
     maxBytes: limits.maxImageBytes,
     maxBase64Chars: limits.maxBase64Chars,
-    urlInputs,
-    urlTimeoutMs: limits.urlTimeoutMs,
-    urlMaxRedirects: limits.urlMaxRedirects,
+    fetchUrl,
     signal: context.scope.signal,
   });
-}
-
-/**
- * Decodes image bytes under the pixel limit (checked from the header before
- * decoding), timing the decoding.
- *
- * @example
- * ```ts
- * const { image, decodeMs } = await decodeImageBytes(bytes, context.lumen.limits);
- * ```
- */
-export async function decodeImageBytes(
-  bytes: Uint8Array,
-  limits: Pick<Limits, "maxPixels">,
-): Promise<{ image: RgbImage; decodeMs: number }> {
-  const start = performance.now();
-  const image = await decodeImage(bytes, { maxPixels: limits.maxPixels });
-  return { image, decodeMs: performance.now() - start };
 }

@@ -6,8 +6,7 @@
  */
 import { type GraphQLError, NoSchemaIntrospectionCustomRule } from "graphql";
 import { isAsyncIterable, mapAsyncIterator, type Plugin } from "graphql-yoga";
-import type { RequestScope } from "./context.ts";
-import type { Metrics } from "./metrics.ts";
+import type { RequestScope, ResolverMetrics } from "./context.ts";
 
 interface Payload {
   errors?: readonly GraphQLError[];
@@ -41,7 +40,7 @@ export function errorCode(error: GraphQLError): string {
  * createYoga({ schema, plugins: [useErrorCounting(metrics)] });
  * ```
  */
-export function useErrorCounting(metrics: Metrics): Plugin {
+export function useErrorCounting(metrics: ResolverMetrics): Plugin {
   return {
     onResultProcess({ result, setResult, serverContext }) {
       const scope = (serverContext as { scope?: RequestScope }).scope;

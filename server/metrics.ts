@@ -1,111 +1,181 @@
 /**
  * What `/metrics` reports: counters and histograms the app updates as it
- * serves, and gauges read when scraped (queue, model, TF.js memory, RSS).
+ * serves, and gauges read when scraped from the explanation service
+ * (queue lanes, model work, worker processes) and the process.
  *
  * @module
  */
 import {
-  type HistogramSample,
-  type Labels,
+  Counters,
+  Histograms,
+  LATENCY_BOUNDS,
   type MetricFamily,
   renderPrometheus,
-  type Sample,
 } from "../lib/prometheus.ts";
-import { tensorMemory, type WorkQueue } from "../models/mod.ts";
-import type { ModelState } from "./context.ts";
-
-/**
- * Histogram bounds for request and work latencies, in seconds.
- *
- * @example
- * ```ts
- * LATENCY_BOUNDS.at(-1); // 120: slower lands in the +Inf bucket
- * ```
- */
-export const LATENCY_BOUNDS: readonly number[] = [
-  0.005,
-  0.01,
-  0.025,
-  0.05,
-  0.1,
-  0.25,
-  0.5,
-  1,
-  2.5,
-  5,
-  10,
-  30,
-  60,
-  120,
-];
-
-class Histograms {
-  readonly #series = new Map<
-    string,
-    { labels: Labels; counts: number[]; sum: number }
-  >();
-  constructor(readonly bounds: readonly number[]) {}
-
-  observe(labels: Labels, value: number): void {
-    const key = JSON.stringify(labels);
-    let s = this.#series.get(key);
-    if (!s) {
-      s = { labels, counts: new Array(this.bounds.length + 1).fill(0), sum: 0 };
-      this.#series.set(key, s);
-    }
-    let i = this.bounds.findIndex((b) => value <= b);
-    if (i < 0) i = this.bounds.length;
-    s.counts[i]++;
-    s.sum += value;
-  }
-
-  samples(): HistogramSample[] {
-    return [...this.#series.values()].map((s) => ({
-      labels: s.labels,
-      bounds: this.bounds,
-      counts: s.counts,
-      sum: s.sum,
-    }));
-  }
-}
-
-class Counters {
-  readonly #values = new Map<string, { labels: Labels; value: number }>();
-
-  add(labels: Labels, by = 1): void {
-    const key = JSON.stringify(labels);
-    const entry = this.#values.get(key);
-    if (entry) entry.value += by;
-    else this.#values.set(key, { labels, value: by });
-  }
-
-  samples(): Sample[] {
-    return [...this.#values.values()].map((v) => ({ ...v }));
-  }
-}
+import type { ResolverMetrics } from "../schema/mod.ts";
+import type { ServiceState, ServiceStats } from "../workers/mod.ts";
 
 /** Live values read at scrape time. */
 export interface MetricsSources {
-  queue: WorkQueue;
-  model: () => ModelState;
+  /** The explanation service's counts. */
+  stats: () => ServiceStats;
+  /** The default model's state. */
+  state: () => ServiceState;
   /** HTTP requests being answered now. */
   inFlight: () => number;
+  /** More families (e.g. the job queue's). */
+  extra?: () => MetricFamily[];
 }
 
 /** The app's metrics: record as you go, render when scraped. */
-export interface Metrics {
+export interface Metrics extends ResolverMetrics {
   /** One HTTP request answered (`route` is a fixed name, not the raw path). */
   request(route: string, status: number, seconds: number): void;
-  /** One GraphQL error sent, by `extensions.code` (`NONE` without one). */
-  error(code: string): void;
-  /** A model job (`field`: explain, explainMany, predict, sanityCheck, explainProgress, faithfulness) ended with `outcome`. */
-  job(field: string, outcome: string, seconds: number): void;
-  /** A method's map was computed in `seconds`. */
-  explained(method: string, seconds: number): void;
-  /** A queued task started after waiting `seconds`. */
-  waited(seconds: number): void;
   /** The Prometheus text of everything. */
   render(sources: MetricsSources): string;
+}
+
+function gauge(name: string, help: string, value: number): MetricFamily {
+  return { name, help, type: "gauge", samples: [{ value }] };
+}
+
+function counter(name: string, help: string, value: number): MetricFamily {
+  return { name, help, type: "counter", samples: [{ value }] };
+}
+
+/** Families read from the explanation service at scrape time. */
+function serviceFamilies(
+  stats: ServiceStats,
+  state: ServiceState,
+): MetricFamily[] {
+  const { queue, work, workers } = stats;
+  const model = state.state === "ready" ? state.model : null;
+  return [
+    gauge(
+      "lumen_queue_length",
+      "Model jobs waiting for a slot.",
+      queue.queued.light + queue.queued.heavy,
+    ),
+    {
+      name: "lumen_queue_lane_length",
+      help:
+        "Model jobs waiting, by lane (light: at most --light-cost passes; heavy: more).",
+      type: "gauge",
+      samples: (["light", "heavy"] as const).map((lane) => ({
+        labels: { lane },
+        value: queue.queued[lane],
+      })),
+    },
+    gauge(
+      "lumen_queue_running",
+      "Model jobs running.",
+      queue.running.light + queue.running.heavy,
+    ),
+    gauge(
+      "lumen_queue_capacity",
+      "Most model jobs that may wait in each lane (--max-queue).",
+      queue.maxQueued,
+    ),
+    gauge(
+      "lumen_queue_concurrency",
+      "Model worker slots (--concurrency); each runs one heavy and one light job at a time.",
+      queue.slots,
+    ),
+    {
+      name: "lumen_queue_wait_seconds",
+      help: "Time model jobs waited for a slot.",
+      type: "histogram",
+      samples: queue.waitSeconds,
+    },
+    counter(
+      "lumen_queue_rejected_total",
+      "Model jobs refused because the queue was full (OVERLOADED).",
+      queue.rejected,
+    ),
+    counter(
+      "lumen_queue_dropped_total",
+      "Model jobs that left the queue unstarted (client gone, time limit, shutdown).",
+      queue.dropped,
+    ),
+    gauge("lumen_model_ready", "1 once the model is loaded.", model ? 1 : 0),
+    {
+      name: "lumen_backend_info",
+      help: "The engine the default model runs on.",
+      type: "gauge",
+      samples: model
+        ? [{
+          labels: {
+            backend: model.backend.name,
+            adapter: model.backend.adapter ?? "",
+            threads: String(model.backend.threads),
+          },
+          value: 1,
+        }]
+        : [],
+    },
+    gauge("lumen_tensors", "Live TF.js tensors (all workers).", work.tensors),
+    gauge(
+      "lumen_tensor_bytes",
+      "Bytes held by live TF.js tensors (all workers).",
+      work.tensorBytes,
+    ),
+    counter(
+      "lumen_model_forward_passes_total",
+      "Shared forward passes run (pass-cache hits excluded).",
+      work.forward,
+    ),
+    counter(
+      "lumen_model_backward_passes_total",
+      "Shared backward passes run.",
+      work.backward,
+    ),
+    counter(
+      "lumen_model_batch_items_total",
+      "Extra inputs run in batches by methods.",
+      work.batchItems,
+    ),
+    counter(
+      "lumen_model_batches_total",
+      "Batched passes of concurrent requests (--batch).",
+      work.batches,
+    ),
+    counter("lumen_pass_cache_hits_total", "Pass-cache hits.", work.cacheHits),
+    counter(
+      "lumen_pass_cache_misses_total",
+      "Pass-cache misses.",
+      work.cacheMisses,
+    ),
+    gauge(
+      "lumen_pass_cache_entries",
+      "Lower-pass states in the pass cache.",
+      work.cacheEntries,
+    ),
+    gauge(
+      "lumen_pass_cache_bytes",
+      "Bytes held by the pass cache.",
+      work.cacheBytes,
+    ),
+    gauge(
+      "lumen_workers",
+      "Model worker processes alive (0: the model runs in this process).",
+      workers.alive,
+    ),
+    {
+      name: "lumen_worker_restarts_total",
+      help:
+        "Model worker processes replaced, by reason (crash, timeout, memory).",
+      type: "counter",
+      samples: Object.entries(workers.restarts).map(([reason, value]) => ({
+        labels: { reason },
+        value,
+      })),
+    },
+    gauge(
+      "lumen_worker_resident_memory_bytes",
+      "Resident set size of the model worker processes together.",
+      workers.residentBytes,
+    ),
+  ];
 }
 
 /**
@@ -115,7 +185,7 @@ export interface Metrics {
  * ```ts
  * const metrics = createMetrics();
  * metrics.request("graphql", 200, 0.12);
- * const text = metrics.render({ queue, model: () => state, inFlight: () => 0 });
+ * const text = metrics.render({ stats: service.stats, state: service.state, inFlight: () => 0 });
  * ```
  */
 export function createMetrics(): Metrics {
@@ -125,7 +195,6 @@ export function createMetrics(): Metrics {
   const jobs = new Counters();
   const jobSeconds = new Histograms(LATENCY_BOUNDS);
   const explainSeconds = new Histograms(LATENCY_BOUNDS);
-  const waitSeconds = new Histograms(LATENCY_BOUNDS);
   return {
     request(route, status, seconds) {
       requests.add({ route, status: String(status) });
@@ -141,25 +210,7 @@ export function createMetrics(): Metrics {
     explained(method, seconds) {
       explainSeconds.observe({ method }, seconds);
     },
-    waited(seconds) {
-      waitSeconds.observe({}, seconds);
-    },
-    render({ queue, model, inFlight }) {
-      const state = model();
-      const runtime = state.state === "ready" ? state.runtime : null;
-      const memory = tensorMemory();
-      const gauge = (name: string, help: string, value: number) => ({
-        name,
-        help,
-        type: "gauge" as const,
-        samples: [{ value }],
-      });
-      const counter = (name: string, help: string, value: number) => ({
-        name,
-        help,
-        type: "counter" as const,
-        samples: [{ value }],
-      });
+    render({ stats, state, inFlight, extra }) {
       const families: MetricFamily[] = [
         {
           name: "lumen_http_requests_total",
@@ -205,104 +256,8 @@ export function createMetrics(): Metrics {
           type: "histogram",
           samples: explainSeconds.samples(),
         },
-        gauge(
-          "lumen_queue_length",
-          "Model jobs waiting for a slot.",
-          queue.queued,
-        ),
-        gauge("lumen_queue_running", "Model jobs running.", queue.running),
-        gauge(
-          "lumen_queue_capacity",
-          "Most model jobs that may wait (--max-queue).",
-          queue.maxQueued,
-        ),
-        gauge(
-          "lumen_queue_concurrency",
-          "Most model jobs that may run at once (--concurrency).",
-          queue.concurrency,
-        ),
-        {
-          name: "lumen_queue_wait_seconds",
-          help: "Time model jobs waited for a slot.",
-          type: "histogram",
-          samples: waitSeconds.samples(),
-        },
-        counter(
-          "lumen_queue_rejected_total",
-          "Model jobs refused because the queue was full (OVERLOADED).",
-          queue.stats.rejected,
-        ),
-        counter(
-          "lumen_queue_dropped_total",
-          "Model jobs that left the queue unstarted (client gone, time limit, shutdown).",
-          queue.stats.dropped,
-        ),
-        gauge(
-          "lumen_model_ready",
-          "1 once the model is loaded.",
-          runtime ? 1 : 0,
-        ),
-        {
-          name: "lumen_backend_info",
-          help: "The TF.js backend the model runs on.",
-          type: "gauge",
-          samples: runtime
-            ? [{
-              labels: {
-                backend: runtime.backend.name,
-                adapter: runtime.backend.adapter ?? "",
-                threads: String(runtime.backend.threads),
-              },
-              value: 1,
-            }]
-            : [],
-        },
-        gauge("lumen_tensors", "Live TF.js tensors.", memory.tensors),
-        gauge(
-          "lumen_tensor_bytes",
-          "Bytes held by live TF.js tensors.",
-          memory.bytes,
-        ),
-        counter(
-          "lumen_model_forward_passes_total",
-          "Shared forward passes run (pass-cache hits excluded).",
-          runtime?.counters.forward ?? 0,
-        ),
-        counter(
-          "lumen_model_backward_passes_total",
-          "Shared backward passes run.",
-          runtime?.counters.backward ?? 0,
-        ),
-        counter(
-          "lumen_model_batch_items_total",
-          "Extra inputs run in batches by methods.",
-          runtime?.counters.batchItems ?? 0,
-        ),
-        counter(
-          "lumen_model_batches_total",
-          "Batched passes of concurrent requests (--batch).",
-          runtime?.counters.batches ?? 0,
-        ),
-        counter(
-          "lumen_pass_cache_hits_total",
-          "Pass-cache hits.",
-          runtime?.cache.stats.hits ?? 0,
-        ),
-        counter(
-          "lumen_pass_cache_misses_total",
-          "Pass-cache misses.",
-          runtime?.cache.stats.misses ?? 0,
-        ),
-        gauge(
-          "lumen_pass_cache_entries",
-          "Lower-pass states in the pass cache.",
-          runtime?.cache.size ?? 0,
-        ),
-        gauge(
-          "lumen_pass_cache_bytes",
-          "Device bytes held by the pass cache.",
-          runtime?.cache.bytes ?? 0,
-        ),
+        ...serviceFamilies(stats(), state()),
+        ...(extra?.() ?? []),
         gauge(
           "process_resident_memory_bytes",
           "Resident set size of the process.",

@@ -7,7 +7,7 @@
  * @module
  */
 import { clientError } from "../lib/errors.ts";
-import type { AbortCause, RequestScope } from "./context.ts";
+import type { AbortCause, RequestScope } from "../schema/mod.ts";
 
 /** Options of {@linkcode createRequestScope}. */
 export interface RequestScopeOptions {
@@ -59,7 +59,6 @@ function causeError(cause: AbortCause, timeoutMs: number): Error {
       return clientError(
         "SHUTTING_DOWN",
         "The server is shutting down: retry in a moment",
-        { http: { status: 503, headers: { "Retry-After": "1" } } },
       );
     case "disconnected":
       return new DOMException("The client disconnected", "AbortError");

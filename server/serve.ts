@@ -11,9 +11,13 @@
  *
  * Also: request bodies are read only as the handler pulls them (so a body
  * limit can refuse a body before it is all read, and the connection is
- * closed after such a refusal), responses stream with backpressure, and
- * `shutdown()` stops accepting, closes idle connections at once and each
- * busy one as soon as its response is sent.
+ * closed after such a refusal); a body that takes longer than
+ * `bodyTimeoutMs` to arrive is answered 408 and its connection closed; an
+ * answer given before the body was read (e.g. a missing CSRF header) waits
+ * until the rest of the body is read and discarded, so a client still
+ * sending sees the answer rather than a broken pipe; responses stream with
+ * backpressure; `shutdown()` stops accepting, closes idle connections at
+ * once and each busy one as soon as its response is sent.
  *
  * @module
  */
@@ -32,6 +36,13 @@ export interface ServeOptions {
   port?: number;
   /** Called once listening, with the address actually bound. */
   onListen?: (addr: { hostname: string; port: number }) => void;
+  /** Time a request body may take to arrive, ms. @default 30_000 */
+  bodyTimeoutMs?: number;
+  /**
+   * Largest body read and discarded to deliver an early answer; a longer
+   * one closes the connection instead. @default 32 MiB
+   */
+  maxRequestBytes?: number;
 }
 
 /** A running server. */
@@ -77,9 +88,9 @@ function requestUrl(req: IncomingMessage): URL {
 function bodyStream(
   req: IncomingMessage,
   res: ServerResponse,
-): ReadableStream<Uint8Array> {
+): { stream: ReadableStream<Uint8Array>; abandon(): void } {
   let done = false;
-  return new ReadableStream<Uint8Array>({
+  const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       req.pause();
       req.on("data", (chunk: Uint8Array) => {
@@ -109,6 +120,65 @@ function bodyStream(
       if (!res.headersSent) res.setHeader("connection", "close");
     },
   }, { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength });
+  return {
+    stream,
+    /** The handler is done with the body: stop queueing it. */
+    abandon() {
+      done = true;
+    },
+  };
+}
+
+/** Answers 408 (a GraphQL error coded TIMEOUT) and closes the connection. */
+function bodyTimeout(res: ServerResponse, timeoutMs: number): void {
+  if (!res.headersSent) {
+    res.writeHead(408, {
+      "content-type": "application/json; charset=utf-8",
+      connection: "close",
+    });
+    res.end(JSON.stringify({
+      errors: [{
+        message: `The request body took longer than ${
+          timeoutMs / 1000
+        } s to arrive`,
+        extensions: { code: "TIMEOUT", limit: timeoutMs },
+      }],
+    }));
+  }
+  res.once("finish", () => res.destroy());
+}
+
+/**
+ * Reads and drops what is left of a request body, unless its declared
+ * length is over `maxBytes` (or it grows past it). Resolves true once it
+ * was all read, false when it is too long or the connection ended.
+ */
+function discardBody(req: IncomingMessage, maxBytes: number): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true);
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (declared > maxBytes) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = (all: boolean) => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("close", onClose);
+      resolve(all);
+    };
+    const onData = (chunk: Uint8Array) => {
+      seen += chunk.byteLength;
+      if (seen > maxBytes) {
+        req.pause();
+        finish(false);
+      }
+    };
+    const onEnd = () => finish(true);
+    const onClose = () => finish(req.complete);
+    req.on("data", onData);
+    req.once("end", onEnd);
+    req.once("close", onClose);
+    req.resume();
+  });
 }
 
 async function writeResponse(
@@ -164,6 +234,8 @@ export async function serveHttp(
   handler: (request: Request) => Promise<Response>,
   options: ServeOptions = {},
 ): Promise<HttpServer> {
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
+  const maxBytes = options.maxRequestBytes ?? 32 * 1024 * 1024;
   /** Open connections and how many responses each still owes. */
   const busy = new Map<Socket, number>();
   let stopping = false;
@@ -184,23 +256,46 @@ export async function serveHttp(
       if (stopping && left === 0) socket.destroy();
     });
     const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    let timedOut = false;
+    const bodyTimer = hasBody && !req.complete
+      ? setTimeout(() => {
+        if (req.complete) return;
+        timedOut = true;
+        controller.abort(
+          new DOMException("The request body took too long", "TimeoutError"),
+        );
+        bodyTimeout(res, bodyTimeoutMs);
+      }, bodyTimeoutMs)
+      : undefined;
+    const stopBodyTimer = () => clearTimeout(bodyTimer);
+    req.once("end", stopBodyTimer);
+    res.once("close", stopBodyTimer);
+    const body = hasBody ? bodyStream(req, res) : null;
     const request = new Request(requestUrl(req), {
       method: req.method,
       headers: toHeaders(req),
-      body: hasBody ? bodyStream(req, res) : null,
+      body: body?.stream ?? null,
       signal: controller.signal,
       duplex: "half",
     } as RequestInit);
     handler(request).then(
-      (response) => {
-        // Shutting down, or answered before the body was all read (e.g. too
-        // large): the connection is not reused, and the rest is not read.
-        if (stopping || (hasBody && !req.complete)) {
-          res.setHeader("connection", "close");
+      async (response) => {
+        if (timedOut) return;
+        if (body && !req.complete) {
+          body.abandon();
+          // Answered before the body was all read: read the rest if it is
+          // not too large (so the client, still sending, gets the answer),
+          // else close the connection after answering.
+          if (response.status === 413 || !await discardBody(req, maxBytes)) {
+            res.setHeader("connection", "close");
+          }
+          if (timedOut) return;
         }
+        if (stopping) res.setHeader("connection", "close");
         return writeResponse(response, res);
       },
       () => {
+        if (timedOut) return;
         if (!res.headersSent) res.writeHead(500);
         res.end();
       },

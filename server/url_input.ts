@@ -16,9 +16,19 @@ import {
   classifyAddress,
   isIpAddress,
 } from "../lib/address.ts";
-import { GraphQLError } from "graphql";
-import { clientError } from "../lib/errors.ts";
-import type { UrlInputOptions } from "./context.ts";
+import { clientError, isClientError } from "../lib/errors.ts";
+
+/** When set, `ImageInput.url` is accepted for these hosts. */
+export interface UrlInputOptions {
+  /** Host names (or IP literals) images may be fetched from. */
+  allowHosts: readonly string[];
+  /** Allow loopback, private and link-local addresses. @default false */
+  allowPrivate?: boolean;
+  /** Resolves a host to its addresses; @default `Deno.resolveDns` A + AAAA */
+  resolveHost?: (host: string) => Promise<string[]>;
+  /** Makes the checked requests (a seam for tests); @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
 
 /** Options of {@linkcode fetchImageUrl}. */
 export interface FetchImageUrlOptions extends UrlInputOptions {
@@ -245,7 +255,7 @@ export async function fetchImageUrl(
     if (timeout.aborted) {
       refuse(`Fetching the image URL timed out after ${timeoutMs / 1000} s`);
     }
-    if (error instanceof GraphQLError) throw error;
+    if (isClientError(error)) throw error;
     return refuse(
       `Cannot fetch the image URL: ${(error as Error).message ?? error}`,
     );

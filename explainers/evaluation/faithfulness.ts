@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { upsampleBilinear } from "../lib/resize.ts";
-import type { ModelRuntime } from "../models/mod.ts";
-import { inBatches, softmax } from "./_batch.ts";
+import { upsampleBilinear } from "../../lib/resize.ts";
+import type { ModelRuntime } from "../../models/mod.ts";
+import { inBatches, softmax } from "../_batch.ts";
 
 /** What to score and how. */
 export interface FaithfulnessRequest {

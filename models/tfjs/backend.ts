@@ -56,9 +56,24 @@ interface GpuAdapterInfoLike {
   isFallbackAdapter?: boolean;
 }
 
+/**
+ * Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid or not set" on
+ * every adapter request without it; any directory silences them.
+ */
+function quietMesa(): void {
+  try {
+    if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+      Deno.env.set("XDG_RUNTIME_DIR", "/tmp");
+    }
+  } catch {
+    // No environment access: the warning stays, nothing else changes.
+  }
+}
+
 async function requestAdapter(): Promise<AdapterSummary | null> {
   const gpu = (navigator as { gpu?: GPU }).gpu;
   if (!gpu) return null;
+  quietMesa();
   const adapter = await gpu.requestAdapter();
   if (!adapter) return null;
   // Deno reports the flag on `info`; browsers used to put it on the adapter.

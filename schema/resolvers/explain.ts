@@ -7,12 +7,12 @@ import type { GraphQLResolveInfo } from "graphql";
 import type { LumenContext } from "../context.ts";
 import {
   analyzeRequest,
-  type ExplainArgs,
+  type ExplainFieldArgs,
   type ExplanationResult,
 } from "../explanation.ts";
 
 /** Arguments of `Query.explain`. */
-export interface ExplainFieldArgs extends ExplainArgs {
+export interface ExplainArgs extends ExplainFieldArgs {
   method: string;
 }
 
@@ -27,7 +27,7 @@ export interface ExplainFieldArgs extends ExplainArgs {
  */
 export async function explain(
   _root: unknown,
-  args: ExplainFieldArgs,
+  args: ExplainArgs,
   context: LumenContext,
   info: GraphQLResolveInfo,
 ): Promise<ExplanationResult> {

@@ -1,6 +1,6 @@
 /**
  * `Query.explainMany`: several methods on one image, one shared model pass,
- * one model job. Methods are computed one at a time, in the order given
+ * one call to the explanation service. Methods are computed one at a time, in the order given
  * (running several at once would only compete for the same CPU or GPU, and
  * multiply memory); with `@stream`, each explanation is sent as soon as it
  * is computed.
@@ -12,12 +12,12 @@ import type { LumenContext } from "../context.ts";
 import {
   type AnalyzedRequest,
   analyzeRequest,
-  type ExplainArgs,
+  type ExplainFieldArgs,
   type ExplanationResult,
 } from "../explanation.ts";
 
 /** Arguments of `Query.explainMany`. */
-export interface ExplainManyFieldArgs extends ExplainArgs {
+export interface ExplainManyArgs extends ExplainFieldArgs {
   methods: string[];
 }
 
@@ -43,7 +43,7 @@ async function* oneByOne(
  */
 export async function explainMany(
   _root: unknown,
-  args: ExplainManyFieldArgs,
+  args: ExplainManyArgs,
   context: LumenContext,
   info: GraphQLResolveInfo,
 ): Promise<AsyncGenerator<ExplanationResult>> {

@@ -14,14 +14,15 @@ import type { GraphQLResolveInfo } from "graphql";
 import type { LumenContext } from "../context.ts";
 import {
   type AnalyzedRequest,
-  analyzeRequest,
+  type CheckedRequest,
   checkRequest,
-  type ExplainArgs,
+  type ExplainFieldArgs,
   type ExplanationResult,
+  startRequest,
 } from "../explanation.ts";
 
 /** Arguments of `Subscription.explainProgress`. */
-export interface ExplainProgressArgs extends ExplainArgs {
+export interface ExplainProgressArgs extends ExplainFieldArgs {
   method: string;
 }
 
@@ -40,8 +41,8 @@ export type ProgressPayload =
 
 async function* progressEvents(
   context: LumenContext,
-  args: ExplainProgressArgs,
-  info: GraphQLResolveInfo,
+  checked: CheckedRequest,
+  method: string,
 ): AsyncGenerator<ProgressPayload> {
   let reported = 0;
   let wake = Promise.withResolvers<void>();
@@ -54,20 +55,15 @@ async function* progressEvents(
   };
   let request: AnalyzedRequest;
   try {
-    request = await analyzeRequest(
-      context,
-      args,
-      [args.method],
-      info,
-      "explainProgress",
-      { path: ["explanation"], computeMaps: true, onProgress },
-    );
+    request = await startRequest(context, checked, "explainProgress", {
+      onProgress,
+    });
   } catch (error) {
     yield { error };
     return;
   }
   yield { event: { fraction: 0, explanation: null } };
-  const settled = request.settled(args.method).then(
+  const settled = request.settled(method).then(
     () => ({ error: null }),
     (error: unknown) => ({ error }),
   );
@@ -88,7 +84,7 @@ async function* progressEvents(
     }
   }
   yield {
-    event: { fraction: 1, explanation: request.explanation(args.method) },
+    event: { fraction: 1, explanation: request.explanation(method) },
   };
 }
 
@@ -104,14 +100,17 @@ async function* progressEvents(
  * ```
  */
 export const explainProgress = {
-  subscribe(
+  async subscribe(
     _root: unknown,
     args: ExplainProgressArgs,
     context: LumenContext,
     info: GraphQLResolveInfo,
-  ): AsyncGenerator<ProgressPayload> {
-    checkRequest(context, args, [args.method]);
-    return progressEvents(context, args, info);
+  ): Promise<AsyncGenerator<ProgressPayload>> {
+    const checked = await checkRequest(context, args, [args.method], info, {
+      path: ["explanation"],
+      computeMaps: true,
+    });
+    return progressEvents(context, checked, args.method);
   },
   resolve(payload: ProgressPayload): ProgressEventResult {
     if ("error" in payload) throw payload.error;

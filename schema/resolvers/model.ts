@@ -1,16 +1,20 @@
 /**
- * `Query.model`: the loaded model and the backend it runs on.
+ * `Query.model` and `Query.models`: the models served and the engine each
+ * runs on.
  *
  * @module
  */
 import type { LayerInfo } from "../../models/mod.ts";
-import { type LumenContext, requireRuntime } from "../context.ts";
+import type { ModelDescription } from "../../workers/mod.ts";
+import type { LumenContext } from "../context.ts";
+import { untilScopeEnds } from "../model_job.ts";
 
 /** The `ModelInfo` GraphQL type. */
 export interface ModelInfo {
   name: string;
   backend: string;
   adapter: string | null;
+  threads: number;
   inputSize: number;
   classes: number;
   preprocessing: string;
@@ -20,28 +24,72 @@ export interface ModelInfo {
 }
 
 /**
- * Resolves `model`; `MODEL_NOT_READY` while the model loads.
+ * The `ModelInfo` of a description.
+ *
+ * @example
+ * ```ts
+ * modelInfo(await service.describe()).backend; // "onnxruntime"
+ * ```
+ */
+export function modelInfo(model: ModelDescription): ModelInfo {
+  return {
+    name: model.name,
+    backend: model.backend.name,
+    adapter: model.backend.adapter,
+    threads: model.backend.threads,
+    inputSize: model.inputSize.width,
+    classes: model.labels.length,
+    preprocessing: model.preprocessing,
+    defaultLayer: model.defaultLayer,
+    layers: model.layers,
+    labels: model.labels,
+  };
+}
+
+/**
+ * Resolves `model(name)`: the default model without a name, loading a
+ * named one on first use; `MODEL_NOT_READY` while the server starts,
+ * `UNKNOWN_MODEL` for a name not served.
  *
  * @example
  * ```ts
  * const resolvers = { Query: { model } };
  * ```
  */
-export function model(
+export async function model(
+  _root: unknown,
+  args: { name?: string | null },
+  context: LumenContext,
+): Promise<ModelInfo> {
+  const description = await untilScopeEnds(
+    context.lumen.service.describe(args.name, { signal: context.scope.signal }),
+    context,
+  );
+  return modelInfo(description);
+}
+
+/** The `ModelSummary` GraphQL type. */
+export interface ModelSummary {
+  name: string;
+  isDefault: boolean;
+}
+
+/**
+ * Resolves `models`: every model served, the default first (nothing is
+ * loaded to answer).
+ *
+ * @example
+ * ```ts
+ * const resolvers = { Query: { models } };
+ * ```
+ */
+export function models(
   _root: unknown,
   _args: unknown,
   context: LumenContext,
-): ModelInfo {
-  const runtime = requireRuntime(context.lumen);
-  return {
-    name: runtime.name,
-    backend: runtime.backend.name,
-    adapter: runtime.backend.adapter,
-    inputSize: runtime.inputSize.width,
-    classes: runtime.labels.length,
-    preprocessing: runtime.preprocessing,
-    defaultLayer: runtime.catalog.defaultLayer,
-    layers: runtime.catalog.layers,
-    labels: runtime.labels,
-  };
+): ModelSummary[] {
+  return context.lumen.service.modelNames.map((name, i) => ({
+    name,
+    isDefault: i === 0,
+  }));
 }

@@ -3,26 +3,27 @@
  *
  * @module
  */
-import { type Prediction, topClasses } from "../../explainers/analysis.ts";
-import { clientError } from "../../lib/errors.ts";
-import { type LumenContext, requireRuntime } from "../context.ts";
+import type { Prediction } from "../../explainers/analysis.ts";
+import { checkTop } from "../../explain/mod.ts";
+import { overloaded } from "../../workers/mod.ts";
+import type { LumenContext } from "../context.ts";
 import {
   checkImageInput,
-  decodeImageBytes,
   type ImageInputArg,
   readImageBytes,
 } from "../image_input.ts";
-import { modelJob, refuseEarly } from "../model_job.ts";
+import { modelJob, untilScopeEnds } from "../model_job.ts";
 
 /** Arguments of `Query.predict`. */
 export interface PredictArgs {
   image: ImageInputArg;
   top?: number | null;
+  model?: string | null;
 }
 
 /**
- * Resolves `predict(image, top)`: one forward pass, the `top` classes, as a
- * model job (decoding included).
+ * Resolves `predict(image, top, model)`: one forward pass, the `top`
+ * classes.
  *
  * @example
  * ```ts
@@ -34,24 +35,21 @@ export async function predict(
   args: PredictArgs,
   context: LumenContext,
 ): Promise<Prediction[]> {
-  const { lumen } = context;
-  const runtime = requireRuntime(lumen);
+  const { service } = context.lumen;
   const source = checkImageInput(args.image);
-  const top = args.top ?? 5;
-  const classes = runtime.labels.length;
-  if (!Number.isInteger(top) || top < 1 || top > classes) {
-    throw clientError(
-      "BAD_USER_INPUT",
-      `top must be from 1 to ${classes}, got ${top}`,
-    );
-  }
+  const model = await untilScopeEnds(
+    service.describe(args.model, { signal: context.scope.signal }),
+    context,
+  );
+  const top = checkTop(model.labels, args.top ?? 5);
   // Downloading is slow: not for a request the queue would refuse anyway.
-  if (source.kind === "url") refuseEarly(context, "predict");
-  const bytes = await readImageBytes(source, context);
-  return await modelJob(context, "predict", async (signal) => {
-    const { image } = await decodeImageBytes(bytes, lumen.limits);
-    signal.throwIfAborted();
-    const pass = await runtime.run(runtime.prepare(image), { layer: null });
-    return topClasses(pass.probabilities, runtime.labels, top);
-  });
+  if (source.kind === "url" && service.full(1)) {
+    throw overloaded(service.stats().queue.maxQueued);
+  }
+  const image = await readImageBytes(source, context);
+  return await modelJob(
+    context,
+    "predict",
+    (signal) => service.predict({ model: model.name, image, top }, { signal }),
+  );
 }

@@ -1,32 +1,25 @@
 /**
  * `Query.sanityCheck`: the model-randomization sanity check of one method
- * on one image (`explainers/sanity.ts`), as one model job. The randomized
- * copy of the served model is read from `Services.modelArtifacts` and
- * loaded on first use, inside the job (1–2 s for ResNet-50), then kept for
- * the process.
+ * on one image (`explain/evaluate.ts`), as one call to the explanation
+ * service. The randomized copy of the model is loaded on first use by the
+ * process that runs the call (1–2 s for ResNet-50), then kept.
  *
  * @module
  */
-import type { GraphQLError } from "graphql";
-import {
-  type ArtifactsLoader,
-  randomizedRuntime,
-  sanityCheck as compareMaps,
-} from "../../explainers/sanity.ts";
+import { checkExplain } from "../../explain/mod.ts";
 import { clientError } from "../../lib/errors.ts";
-import { ModelLoadError, type ModelRuntime } from "../../models/mod.ts";
+import { modelView } from "../../workers/mod.ts";
 import type { LumenContext } from "../context.ts";
 import {
-  checkRequest,
-  type ExplainArgs,
+  type ExplainFieldArgs,
   type HeatmapResult,
   heatmapResult,
 } from "../explanation.ts";
-import { decodeImageBytes, readImageBytes } from "../image_input.ts";
-import { modelJob, refuseEarly } from "../model_job.ts";
+import { checkImageInput, readImageBytes } from "../image_input.ts";
+import { modelJob, untilScopeEnds } from "../model_job.ts";
 
 /** Arguments of `Query.sanityCheck`. */
-export interface SanityCheckArgs extends Omit<ExplainArgs, "render"> {
+export interface SanityCheckArgs extends Omit<ExplainFieldArgs, "render"> {
   /** @default "gradcam" */
   method?: string | null;
 }
@@ -42,45 +35,10 @@ export interface SanityCheckResult {
   randomizedMap: HeatmapResult;
 }
 
-function unsupported(runtime: ModelRuntime, why: string): GraphQLError {
-  return clientError(
-    "UNSUPPORTED_MODEL",
-    `sanityCheck is not available for the model "${runtime.name}": ${why}`,
-  );
-}
-
-/** The randomized copy of `runtime`, loaded once per process. */
-async function randomizedCopy(
-  runtime: ModelRuntime,
-  load: ArtifactsLoader,
-): Promise<ModelRuntime> {
-  let randomized: ModelRuntime;
-  try {
-    randomized = await randomizedRuntime(load, {
-      labels: runtime.labels,
-      preprocessing: runtime.preprocessing,
-      backend: runtime.backend.name,
-    });
-  } catch (error) {
-    if (error instanceof ModelLoadError) {
-      throw unsupported(runtime, error.message);
-    }
-    throw error;
-  }
-  const [a, b] = [randomized.inputSize, runtime.inputSize];
-  if (a.width !== b.width || a.height !== b.height) {
-    throw unsupported(
-      runtime,
-      `its weights describe a ${a.width}×${a.height} input, the model takes ${b.width}×${b.height}`,
-    );
-  }
-  return randomized;
-}
-
 /**
  * Resolves `sanityCheck(image, method, layer, classIndex, className,
- * options)`: every argument is checked before any work; `UNSUPPORTED_MODEL`
- * when the app has no `modelArtifacts` or the model cannot be randomized.
+ * options, model)`: every argument is checked before any work;
+ * `UNSUPPORTED_MODEL` when the model cannot be randomized.
  *
  * @example
  * ```ts
@@ -94,40 +52,42 @@ export async function sanityCheck(
 ): Promise<SanityCheckResult> {
   const { lumen } = context;
   const method = args.method ?? "gradcam";
-  const checked = checkRequest(context, args, [method]);
-  const { runtime } = checked;
-  const load = lumen.modelArtifacts;
-  if (!load) {
-    throw unsupported(
-      runtime,
-      "the server was not given the model's weights to randomize",
+  const source = checkImageInput(args.image);
+  const model = await untilScopeEnds(
+    lumen.service.describe(args.model, { signal: context.scope.signal }),
+    context,
+  );
+  if (!model.randomizable) {
+    throw clientError(
+      "UNSUPPORTED_MODEL",
+      `sanityCheck is not available for the model "${model.name}": the server has no randomizable copy of its weights`,
     );
   }
-  // Downloading is slow: not for a request the queue would refuse anyway.
-  if (checked.source.kind === "url") refuseEarly(context, "sanityCheck");
-  const bytes = await readImageBytes(checked.source, context);
-  const result = await modelJob(context, "sanityCheck", async (signal) => {
-    const { image } = await decodeImageBytes(bytes, lumen.limits);
-    signal.throwIfAborted();
-    const randomized = await randomizedCopy(runtime, load);
-    signal.throwIfAborted();
-    return compareMaps(
-      { trained: runtime, randomized, registry: lumen.registry },
-      {
+  const checked = checkExplain(
+    modelView(model),
+    lumen.registry,
+    { ...args, methods: [method] },
+    lumen.limits,
+  );
+  const image = await readImageBytes(source, context);
+  const result = await modelJob(
+    context,
+    "sanityCheck",
+    (signal) =>
+      lumen.service.sanityCheck({
+        model: model.name,
         image,
         method,
-        layer: checked.layer.name,
+        layer: checked.layer,
         classIndex: checked.classIndex,
         params: checked.params[method],
-        signal,
-      },
-    );
-  });
+      }, { signal }),
+  );
   return {
     method,
-    layer: checked.layer.name,
+    layer: checked.layer,
     classIndex: result.classIndex,
-    label: runtime.labels[result.classIndex],
+    label: model.labels[result.classIndex],
     spearman: result.spearman,
     trainedMap: heatmapResult(result.trained.heatmap),
     randomizedMap: heatmapResult(result.randomized.heatmap),

@@ -77,7 +77,7 @@ Deno.test("parseCliArgs: bad arguments are usage errors that say what is wrong",
     ],
     [
       ["a.png", "--method", "gradcam", "--out", "o", "--colormap", "nope"],
-      /Unknown colormap "nope"/,
+      /Invalid --colormap "nope": use jet, viridis/,
     ],
     [
       ["a.png", "--method", "gradcam", "--out", "o", "--alpha", "2"],

@@ -98,7 +98,9 @@ Deno.test("cli: a folder of two images → two overlays, maps and a report", asy
     assert.equal(map.values.length, map.width * map.height);
     assert.ok(map.values.every((v: number) => v >= 0 && v <= 1));
     // The top-5 of each image on stdout.
-    assert.match(run.stdout, /1\. +\d+\.\d+% +Egyptian_cat \(285\)/);
+    // Labels read as in the report: "Egyptian cat", not "Egyptian_cat".
+    assert.match(run.stdout, /1\. +\d+\.\d+% +Egyptian cat \(285\)/);
+    assert.match(run.stdout, /2 images × 1 method →/);
     assert.match(run.stdout, /1\. +\d+\.\d+% +espresso \(967\)/);
     assert.equal(run.stdout.match(/^ +5\. /gm)?.length, 2);
     // The bar on stderr reaches the end.
@@ -190,5 +192,44 @@ Deno.test("cli: a layer the model lacks exits with 2", async () => {
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [
       "chelsea.png",
     ]);
+  });
+});
+
+Deno.test("cli: --list-methods and --list-layers answer without images, familiar layer names first", async () => {
+  const methods = await explain(["--list-methods"]);
+  assert.equal(methods.code, 0, methods.stderr);
+  assert.match(methods.stdout, /^gradcam: /m);
+  assert.match(methods.stdout, /^occlusion \(slow\): /m);
+  const layers = await explain(["--list-layers", "--backend", "wasm"]);
+  assert.equal(layers.code, 0, layers.stderr);
+  const lines = layers.stdout.split("\n");
+  // The torchvision and modern Keras names come before the raw ones.
+  const layer4 = lines.findIndex((l) => /\blayer4\b/.test(l));
+  const raw = lines.findIndex((l) => /^Without other names/.test(l));
+  assert.ok(layer4 > 0 && (raw < 0 || layer4 < raw), layers.stdout);
+  assert.match(lines[layer4], /activation_48.*\(default\)/);
+  assert.match(layers.stdout, /conv4_block6_out/);
+  // The WebGPU probe stays quiet about Mesa's runtime directory.
+  assert.doesNotMatch(layers.stderr, /XDG_RUNTIME_DIR/);
+});
+
+Deno.test("cli: a model that cannot load exits with 3, saying why", async () => {
+  await withTemp(async (dir) => {
+    const image = join(dir, "chelsea.png");
+    await Deno.writeFile(image, await fixtureBytes("chelsea.png"));
+    const run = await explain([
+      image,
+      "--method",
+      "gradcam",
+      "--out",
+      dir,
+      "--model",
+      join(dir, "missing/model.json"),
+    ]);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(
+      run.stderr,
+      /The model failed to load: .*missing\/model\.json/,
+    );
   });
 });

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import type { GraphQLError } from "graphql";
+import type { ClientError } from "../../lib/errors.ts";
 import { analyzeImage } from "../../explainers/analysis.ts";
 import centerBias from "../../explainers/examples/center_bias.ts";
 import {
@@ -12,7 +12,8 @@ import {
   createRegistry,
   GRADIENT_CAMS,
 } from "../../explainers/registry.ts";
-import { randomizedRuntime, sanityCheck } from "../../explainers/sanity.ts";
+import { sanityCheck } from "../../explainers/evaluation/sanity.ts";
+import { randomizedRuntime } from "../../models/mod.ts";
 import { inMemoryHandler, tinyResNet, tinyRuntime } from "../_shared.ts";
 
 const registry = createRegistry([...builtinExplainers(), centerBias]);
@@ -96,7 +97,7 @@ for (const explainer of registry.list()) {
   });
 
   Deno.test(`${name}: bad layer and class give clear errors`, async () => {
-    const code = (e: unknown) => (e as GraphQLError).extensions?.code;
+    const code = (e: unknown) => (e as ClientError).code;
     await assert.rejects(
       () => explain("nope"),
       (e) => code(e) === "UNKNOWN_LAYER",
@@ -120,8 +121,8 @@ for (const explainer of registry.list()) {
 }
 
 Deno.test("an unknown method lists the valid ones", () => {
-  assert.throws(() => registry.get("guidedgradcam"), (e: GraphQLError) => {
-    assert.equal(e.extensions.code, "UNKNOWN_METHOD");
+  assert.throws(() => registry.get("guidedgradcam"), (e: ClientError) => {
+    assert.equal(e.code, "UNKNOWN_METHOD");
     assert.equal(
       e.message,
       'Unknown method "guidedgradcam": valid methods are "activation", "gradcam", "gradcam++", ' +

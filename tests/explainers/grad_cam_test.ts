@@ -4,13 +4,14 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { analyzeImage } from "../../explainers/analysis.ts";
 import { channelMeans } from "../../explainers/grad_cam.ts";
 import { createRegistry } from "../../explainers/registry.ts";
-import { loadModel, type ModelRuntime } from "../../models/mod.ts";
-import { selectBackend } from "../../models/tfjs/backend.ts";
+import { sanityCheck } from "../../explainers/evaluation/sanity.ts";
 import {
+  loadModel,
+  type ModelRuntime,
   randomizedRuntime,
   resnet50Artifacts,
-  sanityCheck,
-} from "../../explainers/sanity.ts";
+} from "../../models/mod.ts";
+import { selectBackend } from "../../models/tfjs/backend.ts";
 import {
   fixtureImage,
   inMemoryHandler,
@@ -95,10 +96,10 @@ async function checkAgainstFiniteDifferences(layer: string) {
     );
     const up = ref.logitOf(tf.add(a, bump));
     const down = ref.logitOf(tf.sub(a, bump));
-    const fd = (up - down) / (2 * eps) / (h! * w!);
+    const fd: number = (up - down) / (2 * eps) / (h! * w!);
     // Relative to the largest weight: float32 differences cannot resolve
     // a tiny weight to 1e-3 of itself.
-    const error = Math.abs(fd - weights[c]) / largest;
+    const error: number = Math.abs(fd - weights[c]) / largest;
     assert.ok(
       error <= 1e-3,
       `${layer} channel ${c}: analytic ${

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { analyzeImage } from "../../explainers/analysis.ts";
-import { faithfulness } from "../../explainers/faithfulness.ts";
+import { faithfulness } from "../../explainers/evaluation/faithfulness.ts";
 import { createRegistry, GRADIENT_CAMS } from "../../explainers/registry.ts";
 import type { Heatmap } from "../../lib/heatmap.ts";
 import { fixtureImage, sharedResNet50 } from "../_shared.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { gaussianSource } from "../../explainers/_random.ts";
+import { gaussianSource } from "../../lib/random.ts";
 import { smoothGradExplainer } from "../../explainers/smooth_grad.ts";
 import { assertClose } from "./_synthetic.ts";
 import { tinyContext } from "./_tiny.ts";

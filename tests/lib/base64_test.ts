@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { GraphQLError } from "graphql";
+import { ClientError } from "../../lib/errors.ts";
 import { decodeBase64Image, encodeBase64 } from "../../lib/base64.ts";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 function isClientError(code: string, pattern: RegExp) {
   return (error: unknown) => {
-    assert.ok(error instanceof GraphQLError, `not a GraphQLError: ${error}`);
-    assert.equal(error.extensions.code, code);
+    assert.ok(error instanceof ClientError, `not a ClientError: ${error}`);
+    assert.equal(error.code, code);
     assert.match(error.message, pattern);
     return true;
   };

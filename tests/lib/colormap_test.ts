@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GraphQLError } from "graphql";
+import { ClientError } from "../../lib/errors.ts";
 import { applyColormap, colormapLut, COLORMAPS } from "../../lib/colormap.ts";
 
 function rgbAt(name: string, index: number): number[] {
@@ -72,8 +72,8 @@ Deno.test("unknown colormaps are client errors listing the valid ones", () => {
     ]
   ) {
     assert.throws(call, (error: unknown) => {
-      assert.ok(error instanceof GraphQLError);
-      assert.equal(error.extensions.code, "UNKNOWN_COLORMAP");
+      assert.ok(error instanceof ClientError);
+      assert.equal(error.code, "UNKNOWN_COLORMAP");
       assert.equal(
         error.message,
         'Unknown colormap "hot": valid colormaps are "jet", "viridis", ' +

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GraphQLError } from "graphql";
+import { ClientError } from "../../lib/errors.ts";
 import { decodeImage, readImageHeader } from "../../lib/image.ts";
 
 // chelsea.jpg: PIL `Image.open("chelsea.png").save("chelsea.jpg", quality=90)`.
@@ -11,8 +11,8 @@ const fixture = (name: string) =>
 
 function isClientError(code: string, pattern?: RegExp) {
   return (error: unknown) => {
-    assert.ok(error instanceof GraphQLError, `not a GraphQLError: ${error}`);
-    assert.equal(error.extensions.code, code);
+    assert.ok(error instanceof ClientError, `not a ClientError: ${error}`);
+    assert.equal(error.code, code);
     if (pattern) assert.match(error.message, pattern);
     return true;
   };
@@ -179,7 +179,7 @@ Deno.test("decodeImage refuses oversized images from the header alone", async ()
     decodeImage(pngHeader(100_000, 100_000)),
     (error: unknown) => {
       isClientError("IMAGE_TOO_LARGE", /10000000000 pixels/)(error);
-      assert.equal((error as GraphQLError).extensions.limit, 40_000_000);
+      assert.equal((error as ClientError).details.limit, 40_000_000);
       return true;
     },
   );

@@ -17,8 +17,12 @@ function assertClose(actual: Float32Array, expected: number[]) {
   }
 }
 
-Deno.test("PREPROCESS_MODES lists the three modes", () => {
-  assert.deepEqual([...PREPROCESS_MODES], ["caffe", "tf", "torch"]);
+Deno.test("PREPROCESS_MODES lists the four modes", () => {
+  assert.deepEqual([...PREPROCESS_MODES], ["caffe", "tf", "torch", "none"]);
+});
+
+Deno.test("none mode keeps the RGB values, 0 to 255", () => {
+  assertClose(preprocess(image, "none"), [255, 0, 10, 0, 128, 255]);
 });
 
 Deno.test("caffe mode swaps to BGR and subtracts the BGR means", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GraphQLError } from "graphql";
+import { ClientError } from "../../lib/errors.ts";
 import { decodeImage } from "../../lib/image.ts";
 import {
   blend,
@@ -37,8 +37,8 @@ const image = {
 
 function isClientError(code: string, message?: string) {
   return (error: unknown) => {
-    assert.ok(error instanceof GraphQLError, `not a GraphQLError: ${error}`);
-    assert.equal(error.extensions.code, code);
+    assert.ok(error instanceof ClientError, `not a ClientError: ${error}`);
+    assert.equal(error.code, code);
     if (message !== undefined) assert.equal(error.message, message);
     return true;
   };

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { fileHandler, ModelLoadError } from "../../models/mod.ts";
+import { ModelLoadError } from "../../models/mod.ts";
+import { fileHandler } from "../../models/tfjs/io.ts";
 import { selectBackend } from "../../models/tfjs/backend.ts";
 import { tinyResNet } from "../_shared.ts";
 

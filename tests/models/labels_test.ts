@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { GraphQLError } from "graphql";
-import { closestLabels, resolveClassName } from "../../schema/class_name.ts";
+import { ClientError } from "../../lib/errors.ts";
+import { closestLabels, resolveClassName } from "../../models/labels.ts";
 
 const LABELS = [
   "tabby",
@@ -25,8 +25,8 @@ Deno.test("resolveClassName settles duplicates by exact match, else asks for an 
   assert.throws(
     () => resolveClassName(LABELS, "crane"),
     (error: unknown) =>
-      error instanceof GraphQLError &&
-      error.extensions.code === "BAD_USER_INPUT" &&
+      error instanceof ClientError &&
+      error.code === "BAD_USER_INPUT" &&
       /classIndex 3 \(crane\) or 6 \(crane\)/.test(error.message),
   );
 });
@@ -35,9 +35,9 @@ Deno.test("resolveClassName names the closest labels for unknown names", () => {
   assert.throws(
     () => resolveClassName(LABELS, "tabbi"),
     (error: unknown) =>
-      error instanceof GraphQLError &&
-      error.extensions.code === "BAD_USER_INPUT" &&
-      (error.extensions.closest as string[])[0] === "tabby",
+      error instanceof ClientError &&
+      error.code === "BAD_USER_INPUT" &&
+      (error.details.closest as string[])[0] === "tabby",
   );
   assert.deepEqual(closestLabels(LABELS, "tiger-cat", 1), ["tiger_cat"]);
 });

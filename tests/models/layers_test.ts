@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GraphQLError } from "graphql";
+import { ClientError } from "../../lib/errors.ts";
 import { sharedResNet50 } from "../_shared.ts";
 
 const expected: Record<string, string> = {
@@ -43,8 +43,8 @@ Deno.test("every stage has its blocks: 3, 4, 6, 3", async () => {
 
 Deno.test("an unknown layer error names the closest layers", async () => {
   const { catalog } = await sharedResNet50();
-  assert.throws(() => catalog.resolve("activation_488"), (e: GraphQLError) => {
-    assert.equal(e.extensions.code, "UNKNOWN_LAYER");
+  assert.throws(() => catalog.resolve("activation_488"), (e: ClientError) => {
+    assert.equal(e.code, "UNKNOWN_LAYER");
     assert.match(
       e.message,
       /Unknown layer "activation_488": closest layers are "activation_48"/,
@@ -55,8 +55,8 @@ Deno.test("an unknown layer error names the closest layers", async () => {
 
 Deno.test("a layer without a 4-D output is refused with the reason", async () => {
   const { catalog } = await sharedResNet50();
-  assert.throws(() => catalog.resolve("avg_pool"), (e: GraphQLError) => {
-    assert.equal(e.extensions.code, "UNSUPPORTED_LAYER");
+  assert.throws(() => catalog.resolve("avg_pool"), (e: ClientError) => {
+    assert.equal(e.code, "UNSUPPORTED_LAYER");
     assert.match(
       e.message,
       /output shape \[2048\]: explanations need a layer with a 4-D output/,

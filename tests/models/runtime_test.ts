@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { compileGraph, describeModel } from "../../models/tfjs/graph.ts";
 import { executeGraph } from "../../models/tfjs/execute.ts";
-import { fileHandler, RESNET50_DIR } from "../../models/mod.ts";
+import { RESNET50_DIR } from "../../models/mod.ts";
+import { fileHandler } from "../../models/tfjs/io.ts";
 import { topClasses } from "../../explainers/analysis.ts";
 import { fixtureImage, sharedResNet50 } from "../_shared.ts";
 

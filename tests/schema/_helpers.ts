@@ -4,13 +4,21 @@
  *
  * @module
  */
-import { createRegistry } from "../../explainers/registry.ts";
-import { resnet50Artifacts } from "../../explainers/sanity.ts";
+import { createRegistry, type Registry } from "../../explainers/registry.ts";
 import { encodeBase64 } from "../../lib/base64.ts";
 import { encodePng } from "../../lib/render.ts";
-import { type App, type AppOptions, createApp } from "../../schema/app.ts";
-import { serveHttp } from "../../schema/serve.ts";
+import { randomizedRuntime, resnet50Artifacts } from "../../models/mod.ts";
+import {
+  type App,
+  type AppOptions,
+  createApp,
+  serveHttp,
+} from "../../server/mod.ts";
 import { fixtureBytes, fixtureImage, sharedResNet50 } from "../_shared.ts";
+import { serviceOver } from "../_service.ts";
+
+/** The app's options, the service built from them by the helpers. */
+export type TestAppOptions = Partial<Omit<AppOptions, "service" | "registry">>;
 
 /** A GraphQL response body. */
 export interface GraphQLBody {
@@ -32,25 +40,25 @@ let app: Promise<App> | null = null;
  * built once per process.
  */
 export function sharedApp(): Promise<App> {
-  app ??= sharedResNet50().then((runtime) =>
-    createApp({
-      runtime: () => runtime,
-      registry: createRegistry(),
-      modelArtifacts: resnet50Artifacts,
-    })
-  );
+  app ??= appWith({});
   return app;
 }
 
 /** An app on the shared ResNet-50 with some options changed. */
-export async function appWith(options: Partial<AppOptions>): Promise<App> {
+export async function appWith(
+  options: TestAppOptions & { registry?: Registry },
+): Promise<App> {
+  const { registry = createRegistry(), ...rest } = options;
   const runtime = await sharedResNet50();
-  return createApp({
-    runtime: () => runtime,
-    registry: createRegistry(),
-    modelArtifacts: resnet50Artifacts,
-    ...options,
+  const service = await serviceOver(runtime, registry, {
+    randomized: () =>
+      randomizedRuntime(resnet50Artifacts, {
+        labels: runtime.labels,
+        backend: runtime.backend.name,
+      }),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
+  return createApp({ service, registry, ...rest });
 }
 
 let chelsea: Promise<string> | null = null;
@@ -241,4 +249,24 @@ export function pngHeader(width: number, height: number): Uint8Array {
   bytes.set([8, 2, 0, 0, 0], 24); // 8-bit, truecolour
   view.setUint32(29, crc32(bytes.subarray(12, 29)));
   return bytes;
+}
+
+/** The app's model-work queue: lanes added up, counts since the start. */
+export function queueOf(app: App): {
+  running: number;
+  queued: number;
+  started: number;
+  finished: number;
+  rejected: number;
+  dropped: number;
+} {
+  const { queue } = app.service.stats();
+  return {
+    running: queue.running.light + queue.running.heavy,
+    queued: queue.queued.light + queue.queued.heavy,
+    started: queue.started,
+    finished: queue.finished,
+    rejected: queue.rejected,
+    dropped: queue.dropped,
+  };
 }

@@ -12,10 +12,15 @@ import { createRegistry } from "../../explainers/registry.ts";
 import type { Explainer } from "../../explainers/types.ts";
 import { encodeBase64 } from "../../lib/base64.ts";
 import { encodePng } from "../../lib/render.ts";
-import type { ArtifactsLoader } from "../../explainers/sanity.ts";
-import type { ModelRuntime } from "../../models/mod.ts";
-import { type App, type AppOptions, createApp } from "../../schema/app.ts";
+import {
+  type ArtifactsLoader,
+  type ModelRuntime,
+  randomizedRuntime,
+} from "../../models/mod.ts";
+import { type App, createApp } from "../../server/mod.ts";
 import { inMemoryHandler, tinyResNet, tinyRuntime } from "../_shared.ts";
+import { serviceOver } from "../_service.ts";
+import type { TestAppOptions } from "./_helpers.ts";
 
 let tiny: Promise<ModelRuntime> | null = null;
 
@@ -113,19 +118,32 @@ export function gateExplainer(
  */
 export async function tinyApp(
   extra: Explainer[] = [],
-  options: Partial<AppOptions> = {},
+  options: TestAppOptions & {
+    /** The sanity check's model artifacts; null: none. @default the tiny network's */
+    artifacts?: ArtifactsLoader | null;
+  } = {},
 ): Promise<{ app: App; runtime: ModelRuntime }> {
+  const { artifacts = tinyArtifacts, ...appOptions } = options;
   const runtime = await sharedTiny();
-  const app = createApp({
-    runtime: () => runtime,
-    registry: createRegistry([
-      activationExplainer(),
-      gradCamExplainer(),
-      ...extra,
-    ]),
-    modelArtifacts: tinyArtifacts,
-    ...options,
+  const registry = createRegistry([
+    activationExplainer(),
+    gradCamExplainer(),
+    ...extra,
+  ]);
+  const service = await serviceOver(runtime, registry, {
+    ...(artifacts
+      ? {
+        randomized: () =>
+          randomizedRuntime(artifacts, {
+            labels: runtime.labels,
+            preprocessing: runtime.preprocessing,
+            backend: runtime.backend.name,
+          }),
+      }
+      : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
+  const app = createApp({ service, registry, ...appOptions });
   return { app, runtime };
 }
 

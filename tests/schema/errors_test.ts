@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { createRegistry } from "../../explainers/registry.ts";
 import { encodeBase64 } from "../../lib/base64.ts";
-import { createApp } from "../../schema/app.ts";
-import type { Logger } from "../../schema/log.ts";
+import { createApp } from "../../server/mod.ts";
+import type { Logger } from "../../lib/log.ts";
+import { pendingService } from "../_service.ts";
 import { fixtureBytes } from "../_shared.ts";
 import {
   appWith,
   chelseaBase64,
+  type GraphQLBody,
   graphqlRequest,
   pngHeader,
   send,
@@ -300,7 +302,11 @@ Deno.test("too many methods is BAD_USER_INPUT", async () => {
 });
 
 Deno.test("MODEL_NOT_READY while loading; explainers still answer", async () => {
-  const app = createApp({ runtime: () => null, registry: createRegistry() });
+  const registry = createRegistry();
+  const app = createApp({
+    service: pendingService(registry).service,
+    registry,
+  });
   for (
     const query of [
       "{ model { backend } }",
@@ -317,11 +323,11 @@ Deno.test("MODEL_NOT_READY while loading; explainers still answer", async () => 
 });
 
 Deno.test("MODEL_LOAD_FAILED after a failed load, with the reason", async () => {
-  const app = createApp({
-    runtime: () => null,
-    loadError: () => "Cannot read model.json",
-    registry: createRegistry(),
-  });
+  const registry = createRegistry();
+  const { service, reject } = pendingService(registry);
+  reject(new Error("Cannot read model.json"));
+  await service.ready().catch(() => {});
+  const app = createApp({ service, registry });
   const body = await send(app.fetch, graphqlRequest("{ model { backend } }"));
   assert.equal(body.errors?.[0].extensions?.code, "MODEL_LOAD_FAILED");
   assert.match(body.errors![0].message, /Cannot read model\.json/);
@@ -392,4 +398,43 @@ Deno.test("the alias limit holds on its own, and 15 aliases pass", async () => {
   } }`;
   const ok = await send(app.fetch, graphqlRequest(fifteen));
   assert.equal(ok.errors, undefined);
+});
+
+Deno.test("every client error code reaches GraphQL clients unchanged, retryable ones with 503", async () => {
+  const { clientError, ERROR_CODES, RETRYABLE_CODES } = await import(
+    "../../lib/errors.ts"
+  );
+  // A method whose options check throws the code it is given: the error
+  // travels from below the API through the one mapping.
+  const thrower = {
+    name: "thrower",
+    description: "Throws the client error its options name",
+    needsGradients: false,
+    parseParams(raw: unknown) {
+      const { code } = raw as { code: (typeof ERROR_CODES)[number] };
+      throw clientError(code, `thrown ${code}`, { limit: 7 });
+    },
+    explain: () => ({ width: 1, height: 1, values: new Float32Array(1) }),
+  };
+  const app = await appWith({ registry: createRegistry([thrower]) });
+  const b = await chelseaBase64();
+  for (const code of ERROR_CODES) {
+    const response = await app.fetch(graphqlRequest(
+      `query($b: String!, $o: JSON) { explain(image: { base64: $b }, method: "thrower", options: $o) { label } }`,
+      { b, o: { thrower: { code } } },
+    ));
+    const body: GraphQLBody = await response.json();
+    const error = body.errors?.[0];
+    assert.equal(error?.extensions?.code, code);
+    assert.equal(error?.message, `thrown ${code}`);
+    assert.equal(error?.extensions?.limit, 7, code);
+    // The transport hint is for the HTTP answer, not the client.
+    assert.equal(error?.extensions?.http, undefined, code);
+    if (RETRYABLE_CODES.has(code)) {
+      assert.equal(response.status, 503, code);
+      assert.equal(response.headers.get("retry-after"), "1", code);
+    } else {
+      assert.notEqual(response.status, 503, code);
+    }
+  }
 });

@@ -3,8 +3,8 @@
  * tiny network.
  */
 import assert from "node:assert/strict";
+import { graphqlRequest, queueOf, send } from "./_helpers.ts";
 import { integratedGradientsExplainer } from "../../explainers/integrated_gradients.ts";
-import { graphqlRequest, send } from "./_helpers.ts";
 import { tinyApp, tinyPng } from "./_tiny_app.ts";
 import type { FaithfulnessResult } from "../../schema/explanation.ts";
 
@@ -53,14 +53,14 @@ Deno.test("faithfulness: scores in [0, 1], curves of steps + 1 points, one more 
     );
 
   let items = runtime.counters.batchItems;
-  let jobs = app.queue.stats.started;
+  let jobs = queueOf(app).started;
   const plain = await send(app.fetch, query(""));
   assert.equal(plain.errors, undefined);
   assert.equal(runtime.counters.batchItems, items, "no extra pass unselected");
-  assert.equal(app.queue.stats.started, jobs + 1);
+  assert.equal(queueOf(app).started, jobs + 1);
 
   items = runtime.counters.batchItems;
-  jobs = app.queue.stats.started;
+  jobs = queueOf(app).started;
   const body = await send(
     app.fetch,
     query(`faithfulness(steps: 10) { ${FAITHFULNESS_FIELDS} }`),
@@ -68,7 +68,7 @@ Deno.test("faithfulness: scores in [0, 1], curves of steps + 1 points, one more 
   assert.equal(body.errors, undefined, JSON.stringify(body.errors));
   const ran = runtime.counters.batchItems - items;
   assert.ok(ran > 0 && ran <= 2 * 10 + 1, `${ran} images scored`);
-  assert.equal(app.queue.stats.started, jobs + 2, "explain + faithfulness");
+  assert.equal(queueOf(app).started, jobs + 2, "explain + faithfulness");
   const explain = body.data!.explain as {
     probability: number;
     faithfulness: Faithfulness;

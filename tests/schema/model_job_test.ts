@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { tensorMemory } from "../../models/mod.ts";
 import {
   type GraphQLBody,
   graphqlRequest,
+  queueOf,
   send,
   withServer,
 } from "./_helpers.ts";
+import { tensorMemory } from "../../models/mod.ts";
 import {
   EXPLAIN_QUERY,
   gateExplainer,
@@ -25,9 +26,9 @@ Deno.test("a full queue answers OVERLOADED, 503 and Retry-After at once; queued 
   await withServer(app, async (base) => {
     const post = () => fetch(graphqlRequest(GATE, { b }, { base }));
     const running = post();
-    await until(() => app.queue.running === 1, "first request running");
+    await until(() => queueOf(app).running === 1, "first request running");
     const queued = [post(), post()];
-    await until(() => app.queue.queued === 2, "two requests queued");
+    await until(() => queueOf(app).queued === 2, "two requests queued");
 
     const start = performance.now();
     const refused = await post();
@@ -39,7 +40,7 @@ Deno.test("a full queue answers OVERLOADED, 503 and Retry-After at once; queued 
     assert.match(body.errors![0].message, /2 requests are already waiting/);
     assert.equal(body.errors![0].extensions?.http, undefined);
     assert.ok(ms < 1000, `refused in ${ms} ms`);
-    assert.equal(app.queue.stats.rejected, 1);
+    assert.equal(queueOf(app).rejected, 1);
 
     gate.open();
     for (const response of await Promise.all([running, ...queued])) {
@@ -66,7 +67,7 @@ Deno.test("queued requests whose client disconnected are dropped, not computed",
     const running = fetch(
       graphqlRequest(GATE, { b: await tinyPng(2) }, { base }),
     );
-    await until(() => app.queue.running === 1, "first request running");
+    await until(() => queueOf(app).running === 1, "first request running");
     const clients = [new AbortController(), new AbortController()];
     const images = [await tinyPng(10), await tinyPng(11)];
     const abandoned = clients.map((client, i) =>
@@ -74,10 +75,10 @@ Deno.test("queued requests whose client disconnected are dropped, not computed",
         signal: client.signal,
       }).catch((error: Error) => error)
     );
-    await until(() => app.queue.queued === 2, "two requests queued");
+    await until(() => queueOf(app).queued === 2, "two requests queued");
     for (const client of clients) client.abort();
-    await until(() => app.queue.queued === 0, "abandoned requests dropped");
-    assert.equal(app.queue.stats.dropped, 2);
+    await until(() => queueOf(app).queued === 0, "abandoned requests dropped");
+    assert.equal(queueOf(app).dropped, 2);
 
     for (const result of await Promise.all(abandoned)) {
       assert.equal((result as Error).name, "AbortError");
@@ -87,10 +88,10 @@ Deno.test("queued requests whose client disconnected are dropped, not computed",
     const response = await running;
     assert.equal(response.status, 200);
     await response.body?.cancel();
-    await app.queue.idle();
+    await app.service.idle();
   });
   // Only the first request ran: one job, one explain call, one forward pass.
-  assert.equal(app.queue.stats.started, 1);
+  assert.equal(queueOf(app).started, 1);
   assert.equal(gate.calls, 1);
   assert.equal(runtime.counters.forward - forwardBefore, 1);
 });
@@ -111,7 +112,7 @@ Deno.test("the time limit abandons running work and frees its tensors", async ()
   assert.equal(body.errors?.[0].extensions?.code, "TIMEOUT");
   assert.match(body.errors![0].message, /longer than 0\.3 s/);
   assert.ok(ms < 2000, `answered after ${ms} ms`);
-  await app.queue.idle();
+  await app.service.idle();
   assert.equal(gate.calls, 1);
   runtime.cache.clear();
   assert.equal(tensorMemory().tensors, before);
@@ -134,7 +135,7 @@ Deno.test("past the time limit: answered at once, queued work dropped, a step th
     app.fetch,
     graphqlRequest(query, { b: await tinyPng(8) }),
   );
-  await until(() => app.queue.running === 1, "first request running");
+  await until(() => queueOf(app).running === 1, "first request running");
   const queued = send(
     app.fetch,
     graphqlRequest(query, { b: await tinyPng(9) }),
@@ -145,11 +146,11 @@ Deno.test("past the time limit: answered at once, queued work dropped, a step th
   assert.ok(performance.now() - start < 2000);
   // The queued request left the queue unstarted; the stuck step still
   // holds the only slot until it ends.
-  assert.equal(app.queue.stats.dropped, 1);
-  assert.equal(app.queue.stats.started, 1);
-  assert.equal(app.queue.running, 1);
+  assert.equal(queueOf(app).dropped, 1);
+  assert.equal(queueOf(app).started, 1);
+  assert.equal(queueOf(app).running, 1);
   gate.open();
-  await app.queue.idle();
+  await app.service.idle();
   assert.equal(gate.calls, 1);
 });
 
@@ -158,9 +159,9 @@ Deno.test("drain lets queued work finish, then refuses new work with SHUTTING_DO
   const { app } = await tinyApp([gate.explainer]);
   const b = await tinyPng(6);
   const first = send(app.fetch, graphqlRequest(GATE, { b }));
-  await until(() => app.queue.running === 1, "first request running");
+  await until(() => queueOf(app).running === 1, "first request running");
   const second = send(app.fetch, graphqlRequest(GATE, { b }));
-  await until(() => app.queue.queued === 1, "second request queued");
+  await until(() => queueOf(app).queued === 1, "second request queued");
 
   const drained = app.drain({ graceMs: 10_000 });
   assert.equal(app.stopping, true);
@@ -185,13 +186,13 @@ Deno.test("drain cancels what is left when the grace period ends", async () => {
   const { app } = await tinyApp([gate.explainer]);
   const b = await tinyPng(7);
   const first = send(app.fetch, graphqlRequest(GATE, { b }));
-  await until(() => app.queue.running === 1, "first request running");
+  await until(() => queueOf(app).running === 1, "first request running");
   const second = send(app.fetch, graphqlRequest(GATE, { b }));
-  await until(() => app.queue.queued === 1, "second request queued");
+  await until(() => queueOf(app).queued === 1, "second request queued");
   assert.deepEqual(await app.drain({ graceMs: 50 }), { cancelled: true });
   for (const body of await Promise.all([first, second])) {
     assert.equal(body.errors?.[0].extensions?.code, "SHUTTING_DOWN");
   }
   assert.equal(gate.calls, 1);
-  assert.equal(app.queue.running + app.queue.queued, 0);
+  assert.equal(queueOf(app).running + queueOf(app).queued, 0);
 });

@@ -3,8 +3,14 @@
  * randomized), and once on ResNet-50 and chelsea.png.
  */
 import assert from "node:assert/strict";
+import {
+  chelseaBase64,
+  graphqlRequest,
+  queueOf,
+  send,
+  sharedApp,
+} from "./_helpers.ts";
 import { inMemoryHandler, tinyResNet } from "../_shared.ts";
-import { chelseaBase64, graphqlRequest, send, sharedApp } from "./_helpers.ts";
 import { sharedTiny, tinyApp, tinyPng } from "./_tiny_app.ts";
 
 interface Heatmap {
@@ -35,13 +41,13 @@ const SANITY_QUERY = (args: string) =>
 Deno.test("sanityCheck on the tiny network: two maps of the layer, their Spearman ρ, one model job", async () => {
   const { app } = await tinyApp();
   const b = await tinyPng(5);
-  const jobs = app.queue.stats.started;
+  const jobs = queueOf(app).started;
   const body = await send(
     app.fetch,
     graphqlRequest(SANITY_QUERY(`, layer: "b_out", classIndex: 3`), { b }),
   );
   assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-  assert.equal(app.queue.stats.started, jobs + 1);
+  assert.equal(queueOf(app).started, jobs + 1);
   const check = body.data!.sanityCheck as SanityCheck;
   assert.equal(check.method, "gradcam");
   assert.equal(check.layer, "b_out");
@@ -80,7 +86,7 @@ Deno.test("sanityCheck on the tiny network: two maps of the layer, their Spearma
 
 Deno.test("sanityCheck refusals: no weights to randomize, bad arguments; before any work", async () => {
   const b = await tinyPng(6);
-  const { app: without } = await tinyApp([], { modelArtifacts: null });
+  const { app: without } = await tinyApp([], { artifacts: null });
   const refused = await send(
     without.fetch,
     graphqlRequest(SANITY_QUERY(""), { b }),
@@ -90,7 +96,7 @@ Deno.test("sanityCheck refusals: no weights to randomize, bad arguments; before 
     refused.errors![0].message,
     /sanityCheck is not available for the model "tiny"/,
   );
-  assert.equal(without.queue.stats.started, 0);
+  assert.equal(queueOf(without).started, 0);
 
   const { app } = await tinyApp();
   for (
@@ -107,7 +113,7 @@ Deno.test("sanityCheck refusals: no weights to randomize, bad arguments; before 
     );
     assert.equal(body.errors?.[0].extensions?.code, code, args);
   }
-  assert.equal(app.queue.stats.started, 0);
+  assert.equal(queueOf(app).started, 0);
 });
 
 Deno.test("sanityCheck: weights of another model are UNSUPPORTED_MODEL, in the job", async () => {
@@ -115,7 +121,7 @@ Deno.test("sanityCheck: weights of another model are UNSUPPORTED_MODEL, in the j
   const other = tinyResNet({ size: 48 });
   const handler = await inMemoryHandler(other);
   other.dispose();
-  const { app } = await tinyApp([], { modelArtifacts: () => handler.load!() });
+  const { app } = await tinyApp([], { artifacts: () => handler.load!() });
   const body = await send(
     app.fetch,
     graphqlRequest(SANITY_QUERY(""), { b: await tinyPng(7) }),

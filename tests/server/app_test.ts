@@ -1,15 +1,21 @@
 import assert from "node:assert/strict";
 import { createRegistry } from "../../explainers/registry.ts";
-import type { ModelRuntime } from "../../models/mod.ts";
-import { createApp } from "../../schema/app.ts";
+import { createApp } from "../../server/mod.ts";
 import { DEFAULT_QUERY } from "../../schema/default_query.ts";
 import { sharedResNet50 } from "../_shared.ts";
-import { graphqlRequest, send, sharedApp, withServer } from "./_helpers.ts";
-import { brokenExplainer, sharedTiny, tinyPng } from "./_tiny_app.ts";
+import { pendingService, serviceOver } from "../_service.ts";
+import {
+  graphqlRequest,
+  send,
+  sharedApp,
+  withServer,
+} from "../schema/_helpers.ts";
+import { brokenExplainer, sharedTiny, tinyPng } from "../schema/_tiny_app.ts";
 
 Deno.test("/health answers at once; /ready waits for the model", async () => {
-  let runtime: ModelRuntime | null = null;
-  const app = createApp({ runtime: () => runtime, registry: createRegistry() });
+  const registry = createRegistry();
+  const { service, resolve } = pendingService(registry);
+  const app = createApp({ service, registry });
   const health = await app.fetch(new Request("http://localhost/health"));
   assert.equal(health.status, 200);
   assert.equal(await health.text(), "ok");
@@ -18,20 +24,22 @@ Deno.test("/health answers at once; /ready waits for the model", async () => {
   assert.equal(loading.status, 503);
   assert.deepEqual(await loading.json(), { status: "loading" });
 
-  runtime = await sharedResNet50();
+  resolve(await sharedResNet50());
+  await service.ready();
   const ready = await app.fetch(new Request("http://localhost/ready"));
   assert.equal(ready.status, 200);
   const body = await ready.json();
   assert.equal(body.status, "ready");
+  assert.equal(body.model, "resnet50");
   assert.equal(body.backend, "wasm");
 });
 
 Deno.test("/ready reports a failed load", async () => {
-  const app = createApp({
-    runtime: () => null,
-    loadError: () => "No TF.js backend could start",
-    registry: createRegistry(),
-  });
+  const registry = createRegistry();
+  const { service, reject } = pendingService(registry);
+  const app = createApp({ service, registry });
+  reject(new Error("No TF.js backend could start"));
+  await service.ready().catch(() => {});
   const ready = await app.fetch(new Request("http://localhost/ready"));
   assert.equal(ready.status, 503);
   assert.deepEqual(await ready.json(), {
@@ -70,9 +78,10 @@ Deno.test("GraphiQL's default query runs as is and explains a cat", async () => 
 });
 
 Deno.test("GraphiQL can be turned off", async () => {
+  const registry = createRegistry();
   const app = createApp({
-    runtime: () => null,
-    registry: createRegistry(),
+    service: pendingService(registry).service,
+    registry,
     graphiql: false,
   });
   const response = await app.fetch(
@@ -85,7 +94,11 @@ Deno.test("GraphiQL can be turned off", async () => {
 });
 
 Deno.test("CSRF: multipart, form, text and GET requests need a CSRF header; JSON does not", async () => {
-  const app = createApp({ runtime: () => null, registry: createRegistry() });
+  const registry = createRegistry();
+  const app = createApp({
+    service: pendingService(registry).service,
+    registry,
+  });
   const query = "{ explainers { name } }";
   const form = new FormData();
   form.set("operations", JSON.stringify({ query }));
@@ -119,6 +132,9 @@ Deno.test("CSRF: multipart, form, text and GET requests need a CSRF header; JSON
     assert.equal(refused.status, 403, name);
     const body = await refused.json();
     assert.match(body.errors[0].message, /CSRF/, name);
+    // The error says what to send, and carries a code.
+    assert.match(body.errors[0].message, /x-graphql-yoga-csrf/, name);
+    assert.equal(body.errors[0].extensions.code, "CSRF_HEADER_REQUIRED", name);
     for (const header of ["x-graphql-yoga-csrf", "apollo-require-preflight"]) {
       const request = make();
       request.headers.set(header, "1");
@@ -148,7 +164,8 @@ Deno.test("production: introspection and GraphiQL off unless re-enabled; errors 
       await r.body?.cancel();
       return /text\/html/.test(r.headers.get("content-type") ?? "");
     });
-  const base = { runtime: () => null, registry: createRegistry() };
+  const registry = createRegistry();
+  const base = { service: pendingService(registry).service, registry };
 
   const production = createApp({ ...base, production: true });
   const refused = await send(production.fetch, graphqlRequest(introspection));
@@ -189,9 +206,10 @@ Deno.test("unexpected errors: details for developers, none in production", async
   const query =
     `query($b: String!) { explain(image: { base64: $b }, method: "broken") { label map { width } } }`;
   for (const production of [false, true]) {
+    const registry = createRegistry([broken]);
     const app = createApp({
-      runtime: () => runtime,
-      registry: createRegistry([broken]),
+      service: await serviceOver(runtime, registry),
+      registry,
       production,
     });
     const body = await send(app.fetch, graphqlRequest(query, { b }));
@@ -199,9 +217,11 @@ Deno.test("unexpected errors: details for developers, none in production", async
     assert.equal(error?.extensions?.code, "INTERNAL_SERVER_ERROR");
     assert.equal(error?.message, "Unexpected error.");
     const detail = error?.extensions?.originalError as
-      | { message: string }
+      | { message: string; stack?: string }
       | undefined;
     if (production) assert.equal(detail, undefined);
     else assert.equal(detail?.message, "secret internal detail");
+    // Never a stack trace with the server's file paths.
+    assert.doesNotMatch(JSON.stringify(body), /file:\/\/|\.ts:\d+/);
   }
 });

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { tensorMemory } from "../../models/mod.ts";
-import { type GraphQLBody, graphqlRequest, withServer } from "./_helpers.ts";
-import { tinyApp, tinyPng } from "./_tiny_app.ts";
+import {
+  type GraphQLBody,
+  graphqlRequest,
+  withServer,
+} from "../schema/_helpers.ts";
+import { tinyApp, tinyPng } from "../schema/_tiny_app.ts";
 
 const REQUESTS = 200;
 const IN_FLIGHT = 8;
@@ -64,7 +68,7 @@ Deno.test("load: 200 explain requests, 8 in flight over loopback HTTP; no leak",
     const start = performance.now();
     await Promise.all(Array.from({ length: IN_FLIGHT }, client));
     const seconds = (performance.now() - start) / 1000;
-    await app.queue.idle();
+    await app.service.idle();
 
     runtime.cache.clear();
     const tensorsAfter = tensorMemory().tensors;

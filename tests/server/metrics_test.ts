@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
+import {
+  type GraphQLBody,
+  graphqlRequest,
+  queueOf,
+  send,
+} from "../schema/_helpers.ts";
 import { tensorMemory } from "../../models/mod.ts";
-import { jsonLogger } from "../../schema/log.ts";
-import { type GraphQLBody, graphqlRequest, send } from "./_helpers.ts";
+import { jsonLogger } from "../../lib/log.ts";
 import {
   brokenExplainer,
   EXPLAIN_QUERY,
@@ -9,7 +14,7 @@ import {
   tinyApp,
   tinyPng,
   until,
-} from "./_tiny_app.ts";
+} from "../schema/_tiny_app.ts";
 
 /** The value of the one sample of `metrics` matching `series` exactly. */
 function sample(text: string, series: string): number {
@@ -52,7 +57,7 @@ Deno.test("/metrics: requests, errors by code, latency per method, queue, tensor
   assert.equal(bad.errors?.[0].extensions?.code, "BAD_USER_INPUT");
   // One request holds the only slot, with no room to wait: OVERLOADED.
   const held = send(app.fetch, graphqlRequest(EXPLAIN_QUERY("gate"), { b }));
-  await until(() => app.queue.running === 1, "held request running");
+  await until(() => queueOf(app).running === 1, "held request running");
   const refused = await send(
     app.fetch,
     graphqlRequest(EXPLAIN_QUERY("gate"), { b }),

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { GraphQLError } from "graphql";
+import { clientExtensions } from "../../schema/mod.ts";
+import { ClientError } from "../../lib/errors.ts";
 import {
   createRequestScope,
   requestIdFrom,
-} from "../../schema/request_scope.ts";
+} from "../../server/request_scope.ts";
 
 Deno.test("requestIdFrom echoes a sane x-request-id, else makes one", () => {
   assert.equal(
@@ -25,10 +26,10 @@ Deno.test("the time limit aborts with TIMEOUT", async () => {
   );
   assert.equal(scope.cause, "timeout");
   const error = scope.abortError();
-  assert.ok(error instanceof GraphQLError);
-  assert.equal(error.extensions.code, "TIMEOUT");
+  assert.ok(error instanceof ClientError);
+  assert.equal(error.code, "TIMEOUT");
   assert.match(error.message, /longer than 0\.02 s/);
-  assert.equal(scope.signal.reason.extensions.code, "TIMEOUT");
+  assert.equal(scope.signal.reason.code, "TIMEOUT");
   scope.dispose();
   assert.equal(scope.cause, "timeout");
 });
@@ -51,9 +52,10 @@ Deno.test("a client disconnect, shutdown and dispose each have their cause", () 
   });
   cancel.abort();
   assert.equal(b.cause, "shutdown");
-  const error = b.abortError() as GraphQLError;
-  assert.equal(error.extensions.code, "SHUTTING_DOWN");
-  assert.deepEqual(error.extensions.http, {
+  const error = b.abortError() as ClientError;
+  assert.equal(error.code, "SHUTTING_DOWN");
+  // Retryable: the GraphQL door answers HTTP 503 with Retry-After.
+  assert.deepEqual(clientExtensions(error).http, {
     status: 503,
     headers: { "Retry-After": "1" },
   });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { createRegistry } from "../../explainers/registry.ts";
-import { createApp } from "../../schema/app.ts";
-import { serveHttp } from "../../schema/serve.ts";
+import { loadingApp } from "../_service.ts";
+import { createApp, serveHttp } from "../../server/mod.ts";
 
 const encoder = new TextEncoder();
 
@@ -192,8 +191,7 @@ async function readResponse(
 
 Deno.test("a Content-Length over the limit is refused (413) before the body is sent", async () => {
   const app = createApp({
-    runtime: () => null,
-    registry: createRegistry(),
+    ...loadingApp(),
     limits: { maxRequestBytes: 64 * 1024 },
   });
   const server = await serveHttp(app.fetch, { hostname: "127.0.0.1", port: 0 });
@@ -221,8 +219,7 @@ Deno.test("a Content-Length over the limit is refused (413) before the body is s
 Deno.test("a chunked body is refused (413) once it passes the limit, unread beyond", async () => {
   const limit = 64 * 1024;
   const app = createApp({
-    runtime: () => null,
-    registry: createRegistry(),
+    ...loadingApp(),
     limits: { maxRequestBytes: limit },
   });
   const server = await serveHttp(app.fetch, { hostname: "127.0.0.1", port: 0 });

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { GraphQLError } from "graphql";
+import { ClientError } from "../../lib/errors.ts";
 import {
   fetchImageUrl,
   type FetchImageUrlOptions,
-} from "../../schema/url_input.ts";
+} from "../../server/url_input.ts";
 import { fixtureBytes } from "../_shared.ts";
-import { appWith, graphqlRequest, send } from "./_helpers.ts";
+import { appWith, graphqlRequest, send } from "../schema/_helpers.ts";
 
 /** A loopback image server: /cat.png, redirects, a big body, a slow one. */
 async function withImageServer(
@@ -75,8 +75,8 @@ async function refused(
   pattern: RegExp,
 ): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof GraphQLError, String(error));
-    assert.equal(error.extensions.code, code, error.message);
+    assert.ok(error instanceof ClientError, String(error));
+    assert.equal(error.code, code, error.message);
     assert.match(error.message, pattern);
     return true;
   });

@@ -5,9 +5,9 @@ import {
   gaussianBlur,
   rankPixels,
   trapezoidAuc,
-} from "../../explainers/faithfulness.ts";
-import { assertClose } from "./_synthetic.ts";
-import { naiveSoftmax, tiny, tinyInput } from "./_tiny.ts";
+} from "../../../explainers/evaluation/faithfulness.ts";
+import { assertClose } from "../_synthetic.ts";
+import { naiveSoftmax, tiny, tinyInput } from "../_tiny.ts";
 
 /** A 2-D Gaussian blur, plain loops, edges clamped. */
 function naiveBlur(x: Float32Array, w: number, h: number, sigma: number) {

@@ -1,0 +1,291 @@
+/**
+ * The server's configuration: flags and environment, checked, with the
+ * usage text printed by `--help` and after a bad flag.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { LogLevel } from "../lib/log.ts";
+import { PREPROCESS_MODES } from "../lib/preprocess.ts";
+import { ENGINE_PREFERENCES, type EnginePreference } from "../models/mod.ts";
+import { DEFAULT_LIMITS, type Limits } from "../schema/mod.ts";
+import { checkOrigin } from "../server/mod.ts";
+import { bytes, fromFlagOrEnv, integer, oneOf, UsageError } from "./flags.ts";
+import type { ModelSpec } from "../models/mod.ts";
+import { parseModelSpecs } from "./models.ts";
+
+/** Usage text, printed by `--help` and after a bad flag. */
+export const USAGE = `Usage: deno task serve [FLAGS]
+
+Flags:
+  --port N                 Port to listen on (env PORT; default 8000; 0 picks
+                           a free one, logged as "listening")
+  --hostname HOST          Interface to listen on (default 0.0.0.0, all)
+  --backend NAME           ${ENGINE_PREFERENCES.join(", ")} (env
+                           LUMEN_BACKEND; default auto: WebGPU on a real GPU,
+                           else ONNX Runtime, else WASM, else CPU)
+  --threads N              Engine threads per worker (env LUMEN_THREADS;
+                           default: every core)
+  --batch N                Run up to N concurrent requests for the same layer
+                           as one batched pass (default 1: off; it pays on a
+                           GPU, not on a CPU)
+  --model [NAME=]PATH[,labels=FILE][,preprocess=MODE][,layer=LAYER]
+                           Serve a model: an .onnx file or a TF.js model.json
+                           (repeatable; the first is the default; none: the
+                           shipped Keras ResNet-50). MODE: ${
+  PREPROCESS_MODES.join(", ")
+}
+  --labels PATH            Labels of a single --model given without options
+  --preprocessing MODE     Preprocessing of a single --model, likewise
+  --max-model-bytes N      Weights the loaded models of a worker may hold
+                           together; the least recently used idle one is
+                           released past it (default: no limit)
+  --allow-url-host HOST    Accept ImageInput.url for HOST (repeatable;
+                           URL inputs are off without it)
+  --allow-private-urls     Let URL inputs reach loopback, private and
+                           link-local addresses (metadata stays refused)
+  --cors-origin ORIGIN     Let pages from ORIGIN call the API (repeatable;
+                           default: none, same origin only; never credentials)
+  --plugin PATH            Import an explainer module (default export: an
+                           Explainer or an array of them; repeatable)
+  --production             GraphiQL and introspection off
+  --graphiql               Serve GraphiQL even with --production
+  --introspection          Answer introspection even with --production
+  --log-level LEVEL        debug, info, warn or error (default info)
+  --help                   Show this text
+
+Model workers (see RELIABILITY.md):
+  --concurrency N          Model worker processes (default 1); each runs one
+                           expensive and one cheap request at a time
+  --max-model-memory N     Resident memory a model worker may reach (bytes,
+                           or 1536M, 2G; default 1280M): batches are sized
+                           within it, and a worker past it is replaced
+                           between requests
+  --max-request-passes N   Most model passes one request may cost, estimated
+                           before it runs (default ${DEFAULT_LIMITS.maxRequestPasses})
+  --max-queue N            Requests waiting in each lane (cheap, expensive);
+                           more answer OVERLOADED with HTTP 503 (default ${DEFAULT_LIMITS.maxQueued})
+
+Limits (see RELIABILITY.md):
+  --max-image-bytes N      Largest image, uploaded, base64 or fetched
+                           (default ${DEFAULT_LIMITS.maxImageBytes}, 20 MiB)
+  --max-base64-chars N     Longest base64 image text (default ${DEFAULT_LIMITS.maxBase64Chars})
+  --max-pixels N           Largest decoded image, width x height, read from
+                           the header before decoding (default ${DEFAULT_LIMITS.maxPixels})
+  --max-request-bytes N    Largest HTTP request body (default ${DEFAULT_LIMITS.maxRequestBytes})
+  --body-timeout-ms N      Time to receive a request body (default ${DEFAULT_LIMITS.bodyTimeoutMs})
+  --max-query-tokens N     Most tokens in a GraphQL document (default ${DEFAULT_LIMITS.maxTokens})
+  --max-query-depth N      Deepest field nesting (default ${DEFAULT_LIMITS.maxDepth})
+  --max-aliases N          Most aliases in one operation (default ${DEFAULT_LIMITS.maxAliases})
+  --max-directives N       Most directives in one operation (default ${DEFAULT_LIMITS.maxDirectives})
+  --max-methods N          Most methods in one explainMany (default ${DEFAULT_LIMITS.maxMethods})
+  --request-timeout-ms N   Time a request may take, queue wait included;
+                           its work is then stopped (default ${DEFAULT_LIMITS.requestTimeoutMs})
+  --url-timeout-ms N       Time limit for fetching a URL input (default ${DEFAULT_LIMITS.urlTimeoutMs})
+  --url-max-redirects N    Redirects followed for a URL input (default ${DEFAULT_LIMITS.urlMaxRedirects})
+  --shutdown-grace-ms N    On SIGTERM/SIGINT, time in-flight work may take
+                           before it is cancelled (default 20000)
+`;
+
+/** The server's configuration, from flags and environment. */
+export interface ServerConfig {
+  port: number;
+  hostname: string;
+  backend: EnginePreference;
+  /** Engine threads per worker; null: every core. */
+  threads: number | null;
+  /** Concurrent requests run as one batched pass (1: off). */
+  batch: number;
+  /** The models, the default first. */
+  models: ModelSpec[];
+  /** Weights budget of a worker's loaded models, bytes; null: none. */
+  maxModelBytes: number | null;
+  /** Resident memory budget of a model worker, bytes. */
+  maxModelMemory: number;
+  allowUrlHosts: string[];
+  allowPrivateUrls: boolean;
+  corsOrigins: string[];
+  plugins: string[];
+  production: boolean;
+  /** null: the mode's default (on, off with --production). */
+  graphiql: boolean | null;
+  /** null: the mode's default (on, off with --production). */
+  introspection: boolean | null;
+  logLevel: LogLevel;
+  /** Every limit, defaults filled in. */
+  limits: Limits;
+  /** Time in-flight work may take after SIGTERM/SIGINT, ms. */
+  shutdownGraceMs: number;
+  help: boolean;
+}
+
+/** Integer flags: flag name, the `Limits` key it sets, its minimum. */
+const LIMIT_FLAGS: readonly [string, keyof Limits, number][] = [
+  ["max-image-bytes", "maxImageBytes", 1],
+  ["max-base64-chars", "maxBase64Chars", 1],
+  ["max-pixels", "maxPixels", 1],
+  ["max-request-bytes", "maxRequestBytes", 1],
+  ["body-timeout-ms", "bodyTimeoutMs", 1],
+  ["max-query-tokens", "maxTokens", 1],
+  ["max-query-depth", "maxDepth", 1],
+  ["max-aliases", "maxAliases", 0],
+  ["max-directives", "maxDirectives", 0],
+  ["max-methods", "maxMethods", 1],
+  ["request-timeout-ms", "requestTimeoutMs", 1],
+  ["concurrency", "concurrency", 1],
+  ["max-queue", "maxQueued", 0],
+  ["max-request-passes", "maxRequestPasses", 1],
+  ["url-timeout-ms", "urlTimeoutMs", 1],
+  ["url-max-redirects", "urlMaxRedirects", 0],
+];
+
+/**
+ * The default of `--shutdown-grace-ms`: in-flight work gets 20 s after
+ * SIGTERM (inside Kubernetes' default 30 s termination grace period).
+ *
+ * @example
+ * ```ts
+ * parseServerConfig([], {}).shutdownGraceMs === DEFAULT_SHUTDOWN_GRACE_MS; // true
+ * ```
+ */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
+
+/** The default of `--max-model-memory`: a worker stays near 1.25 GiB. */
+export const DEFAULT_MAX_MODEL_MEMORY = 1280 * 1024 * 1024;
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+/**
+ * Parses the server's flags, with `PORT`, `LUMEN_BACKEND` and
+ * `LUMEN_THREADS` from `env` as fallbacks. Throws {@linkcode UsageError}
+ * for unknown flags or bad values.
+ *
+ * @example
+ * ```ts
+ * parseServerConfig(["--port", "9000", "--backend", "wasm"], {}).port; // 9000
+ * ```
+ */
+export function parseServerConfig(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+): ServerConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      // `deno task serve -- --port 9000` passes the "--" along: skip it.
+      args: args[0] === "--" ? args.slice(1) : [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        hostname: { type: "string" },
+        backend: { type: "string" },
+        threads: { type: "string" },
+        batch: { type: "string" },
+        model: { type: "string", multiple: true },
+        labels: { type: "string" },
+        preprocessing: { type: "string" },
+        "max-model-bytes": { type: "string" },
+        "max-model-memory": { type: "string" },
+        "allow-url-host": { type: "string", multiple: true },
+        "allow-private-urls": { type: "boolean" },
+        "cors-origin": { type: "string", multiple: true },
+        plugin: { type: "string", multiple: true },
+        production: { type: "boolean" },
+        graphiql: { type: "boolean" },
+        introspection: { type: "boolean" },
+        "log-level": { type: "string" },
+        "shutdown-grace-ms": { type: "string" },
+        ...Object.fromEntries(
+          LIMIT_FLAGS.map(([flag]) => [flag, { type: "string" as const }]),
+        ),
+        help: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const port = fromFlagOrEnv("--port", values.port, "PORT", env);
+  const backend = fromFlagOrEnv(
+    "--backend",
+    values.backend,
+    "LUMEN_BACKEND",
+    env,
+  );
+  const threads = fromFlagOrEnv(
+    "--threads",
+    values.threads,
+    "LUMEN_THREADS",
+    env,
+  );
+  const hostname = values.hostname ?? "0.0.0.0";
+  if (hostname === "") throw new UsageError("Invalid --hostname: empty");
+  const allowUrlHosts = values["allow-url-host"] ?? [];
+  if (allowUrlHosts.some((h) => h.trim() === "" || h.includes("/"))) {
+    throw new UsageError(
+      "Invalid --allow-url-host: give a host name, e.g. images.example.com",
+    );
+  }
+  const corsOrigins = (values["cors-origin"] ?? []).map((origin) => {
+    try {
+      return checkOrigin(origin);
+    } catch (error) {
+      throw new UsageError(`--cors-origin: ${(error as Error).message}`);
+    }
+  });
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  const given = values as Record<string, unknown>;
+  for (const [flag, key, min] of LIMIT_FLAGS) {
+    const text = given[flag];
+    if (typeof text === "string") limits[key] = integer(`--${flag}`, text, min);
+  }
+  const batch = values.batch === undefined
+    ? 1
+    : integer("--batch", values.batch, 1);
+  const models = parseModelSpecs(values.model ?? []);
+  if (values.labels !== undefined || values.preprocessing !== undefined) {
+    if (values.model?.length !== 1 || models[0].path === null) {
+      throw new UsageError(
+        "--labels and --preprocessing apply to a single --model; with several, give labels=… and preprocess=… in each --model",
+      );
+    }
+    models[0].labels ??= values.labels ?? null;
+    if (values.preprocessing !== undefined) {
+      models[0].preprocess = oneOf(
+        "--preprocessing",
+        values.preprocessing,
+        PREPROCESS_MODES,
+      );
+    }
+  }
+  const graceText = values["shutdown-grace-ms"];
+  return {
+    port: port ? integer(port.name, port.text, 0, 65535) : 8000,
+    hostname,
+    backend: backend
+      ? oneOf(backend.name, backend.text, ENGINE_PREFERENCES)
+      : "auto",
+    threads: threads ? integer(threads.name, threads.text, 1) : null,
+    batch,
+    models,
+    maxModelBytes: values["max-model-bytes"] === undefined
+      ? null
+      : bytes("--max-model-bytes", values["max-model-bytes"]),
+    maxModelMemory: values["max-model-memory"] === undefined
+      ? DEFAULT_MAX_MODEL_MEMORY
+      : bytes("--max-model-memory", values["max-model-memory"]),
+    allowUrlHosts,
+    allowPrivateUrls: values["allow-private-urls"] ?? false,
+    corsOrigins,
+    plugins: values.plugin ?? [],
+    production: values.production ?? false,
+    graphiql: values.graphiql ?? null,
+    introspection: values.introspection ?? null,
+    logLevel: oneOf("--log-level", values["log-level"] ?? "info", LOG_LEVELS),
+    limits,
+    shutdownGraceMs: graceText === undefined
+      ? DEFAULT_SHUTDOWN_GRACE_MS
+      : integer("--shutdown-grace-ms", graceText, 0),
+    help: values.help ?? false,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * What a request will cost before it runs, in model passes (a whole
+ * forward pass counts 1, a forward with a backward pass 3): the shared pass
+ * plus each method's extra passes (`Explainer.cost`). The server refuses a
+ * request over its limit before any work, and queues cheap and expensive
+ * requests in separate lanes.
+ *
+ * @module
+ */
+import type { Registry } from "../explainers/registry.ts";
+import { INPUT_GRADIENT_COST } from "../explainers/types.ts";
+import { clientError } from "../lib/errors.ts";
+import type { CheckedExplain, ModelView } from "./request.ts";
+
+/**
+ * The estimated passes of a checked explanation request.
+ *
+ * @example
+ * ```ts
+ * explainCost(runtime, registry, checkExplain(runtime, registry, {
+ *   methods: ["occlusion"], options: { occlusion: { stride: 8 } },
+ * }, limits)); // 1 + 625
+ * ```
+ */
+export function explainCost(
+  model: Pick<ModelView, "inputSize" | "catalog">,
+  registry: Registry,
+  request: Pick<CheckedExplain, "methods" | "params" | "layer">,
+): number {
+  const layerShape = model.catalog.resolve(request.layer).shape;
+  let gradients = false;
+  let extra = 0;
+  for (const method of request.methods) {
+    const explainer = registry.get(method);
+    gradients ||= explainer.needsGradients;
+    extra += explainer.cost?.(request.params[method], {
+      inputSize: model.inputSize,
+      layerShape,
+    }) ?? 0;
+  }
+  return (gradients ? INPUT_GRADIENT_COST : 1) + extra;
+}
+
+/**
+ * The passes faithfulness scoring runs: 2·steps + 1 forwards.
+ *
+ * @example
+ * ```ts
+ * faithfulnessCost(20); // 41
+ * ```
+ */
+export function faithfulnessCost(steps: number): number {
+  return 2 * steps + 1;
+}
+
+/**
+ * Refuses a request whose estimate is over `maxPasses` with a
+ * `BAD_USER_INPUT` that says both numbers.
+ *
+ * @example
+ * ```ts
+ * checkCost(50_177, 2_500); // throws: "This request would run about 50177 model passes; the limit is 2500"
+ * ```
+ */
+export function checkCost(passes: number, maxPasses: number): number {
+  if (passes > maxPasses) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      `This request would run about ${passes} model passes; the limit is ${maxPasses}: ask for fewer (a larger stride, fewer steps, samples or channels), or run it as a job`,
+      { estimate: passes, limit: maxPasses },
+    );
+  }
+  return passes;
+}

@@ -1,0 +1,230 @@
+/**
+ * What callers ask of the explanation core, and its validation: every
+ * argument is checked once, here, before any work (method names and
+ * options, layer, class, render settings, limits), and the checked request
+ * is plain data that can cross a process boundary.
+ *
+ * @module
+ */
+import { planAnalysis } from "../explainers/analysis.ts";
+import type { Registry } from "../explainers/registry.ts";
+import { colormapLut } from "../lib/colormap.ts";
+import { clientError } from "../lib/errors.ts";
+import { type ModelRuntime, resolveClassName } from "../models/mod.ts";
+
+/** The model facts validation needs (a loaded runtime, or its description). */
+export type ModelView = Pick<
+  ModelRuntime,
+  "name" | "labels" | "catalog" | "inputSize" | "checkClass"
+>;
+
+/** Colour map and blend weight of overlays. */
+export interface RenderSettings {
+  /** One of `COLORMAPS`; @default "jet" */
+  colormap: string;
+  /** Weight of the coloured map in the overlay, 0 to 1; @default 0.3 */
+  alpha: number;
+}
+
+/** What to compute for each method. */
+export interface Outputs {
+  /** The map (needed by every other output, and by timings and details). */
+  maps: boolean;
+  /** The overlay PNG. */
+  overlay: boolean;
+  /** The coloured map PNG. */
+  heatmap: boolean;
+}
+
+/** An explanation request as callers give it. */
+export interface ExplainArgs {
+  /** Model name; @default the first model */
+  model?: string | null;
+  methods: readonly string[];
+  /** Layer name or alias; @default the model's default layer */
+  layer?: string | null;
+  /** @default the top-1 class */
+  classIndex?: number | null;
+  /** A label instead of `classIndex` (case and `_`/space do not matter). */
+  className?: string | null;
+  /** Per-method options, keyed by method. */
+  options?: unknown;
+  render?: { colormap?: string | null; alpha?: number | null } | null;
+  /** @default everything */
+  outputs?: Partial<Outputs>;
+}
+
+/** A request whose every argument was checked: plain data. */
+export interface CheckedExplain {
+  model: string;
+  /** Methods in request order, without duplicates. */
+  methods: readonly string[];
+  /** Each method's parsed options. */
+  params: Readonly<Record<string, unknown>>;
+  /** The layer's own name. */
+  layer: string;
+  /** null: the top-1 class. */
+  classIndex: number | null;
+  render: RenderSettings;
+  outputs: Outputs;
+}
+
+/** Limits validation enforces. */
+export interface RequestLimits {
+  /** Most methods in one request. */
+  maxMethods: number;
+}
+
+/**
+ * Checks per-method options: null, or an object keyed by requested methods
+ * (`BAD_USER_INPUT` otherwise). Each method's own options are checked by
+ * its `parseParams`.
+ *
+ * @example
+ * ```ts
+ * checkOptions({ scorecam: { topChannels: 8 } }, ["scorecam"]); // as given
+ * ```
+ */
+export function checkOptions(
+  options: unknown,
+  methods: readonly string[],
+): Record<string, unknown> {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== "object" || Array.isArray(options)) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      `options must be an object keyed by method, e.g. {"${methods[0]}": {}}`,
+    );
+  }
+  const params = options as Record<string, unknown>;
+  const extra = Object.keys(params).filter((k) => !methods.includes(k));
+  if (extra.length > 0) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      `options has keys for methods not requested: ${
+        extra.map((k) => `"${k}"`).join(", ")
+      } (requested: ${methods.map((m) => `"${m}"`).join(", ")})`,
+    );
+  }
+  return params;
+}
+
+/**
+ * Render settings with their defaults; `UNKNOWN_COLORMAP` or
+ * `BAD_USER_INPUT` (alpha outside [0, 1]).
+ *
+ * @example
+ * ```ts
+ * checkRender(null); // { colormap: "jet", alpha: 0.3 }
+ * ```
+ */
+export function checkRender(render: ExplainArgs["render"]): RenderSettings {
+  const colormap = render?.colormap ?? "jet";
+  const alpha = render?.alpha ?? 0.3;
+  colormapLut(colormap); // throws UNKNOWN_COLORMAP listing the valid names
+  if (!(typeof alpha === "number" && alpha >= 0 && alpha <= 1)) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      `alpha must be between 0 and 1, got ${alpha}`,
+    );
+  }
+  return { colormap, alpha };
+}
+
+/**
+ * The class asked for by `classIndex` or `className` (not both), checked;
+ * null for the top-1 class.
+ *
+ * @example
+ * ```ts
+ * checkClass(runtime, { className: "tabby" }); // 281
+ * ```
+ */
+export function checkClass(
+  model: Pick<ModelView, "labels" | "checkClass">,
+  args: Pick<ExplainArgs, "classIndex" | "className">,
+): number | null {
+  const hasIndex = args.classIndex !== undefined && args.classIndex !== null;
+  const hasName = args.className !== undefined && args.className !== null;
+  if (hasIndex && hasName) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      "Give classIndex or className, not both",
+    );
+  }
+  if (hasIndex) {
+    model.checkClass(args.classIndex!);
+    return args.classIndex!;
+  }
+  return hasName ? resolveClassName(model.labels, args.className!) : null;
+}
+
+/**
+ * Checks a request before any work: methods (at most `maxMethods`, known,
+ * options valid), layer, class and render settings. Throws the client
+ * error of the first problem.
+ *
+ * @example
+ * ```ts
+ * const checked = checkExplain(runtime, registry, { methods: ["gradcam"] }, { maxMethods: 16 });
+ * checked.layer; // "activation_48" on the shipped ResNet-50
+ * ```
+ */
+export function checkExplain(
+  model: ModelView,
+  registry: Registry,
+  args: ExplainArgs,
+  limits: RequestLimits,
+): CheckedExplain {
+  const methods = [...new Set(args.methods)];
+  if (methods.length === 0) {
+    throw clientError("BAD_USER_INPUT", "methods must not be empty");
+  }
+  if (methods.length > limits.maxMethods) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      `Too many methods: ${methods.length}, the limit is ${limits.maxMethods}`,
+      { limit: limits.maxMethods },
+    );
+  }
+  const options = checkOptions(args.options, methods);
+  const classIndex = checkClass(model, args);
+  const plan = planAnalysis(model, registry, {
+    methods,
+    layer: args.layer,
+    classIndex,
+    params: options,
+  });
+  const outputs = args.outputs ?? {};
+  return {
+    model: model.name,
+    methods: plan.methods,
+    params: plan.params,
+    layer: plan.layer,
+    classIndex: plan.classIndex,
+    render: checkRender(args.render),
+    outputs: {
+      maps: outputs.maps ?? true,
+      overlay: outputs.overlay ?? true,
+      heatmap: outputs.heatmap ?? true,
+    },
+  };
+}
+
+/**
+ * Checks `top` of a prediction: 1 to the number of classes.
+ *
+ * @example
+ * ```ts
+ * checkTop(runtime.labels, 5); // 5
+ * ```
+ */
+export function checkTop(labels: readonly string[], top: number): number {
+  if (!Number.isInteger(top) || top < 1 || top > labels.length) {
+    throw clientError(
+      "BAD_USER_INPUT",
+      `top must be from 1 to ${labels.length}, got ${top}`,
+    );
+  }
+  return top;
+}

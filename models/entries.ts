@@ -1,0 +1,68 @@
+/**
+ * The models a process serves, from their specs: each loads with its
+ * labels and preprocessing on the chosen engine, and TF.js models can also
+ * load a copy with their top randomized (for the sanity check).
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+import { readLabels } from "./labels.ts";
+import {
+  loadModel,
+  type LoadOptions,
+  type ModelSpec,
+  resnet50Labels,
+} from "./load.ts";
+import type { ModelEntry } from "./model_set.ts";
+import {
+  type ArtifactsLoader,
+  randomizedRuntime,
+  resnet50Artifacts,
+} from "./randomize.ts";
+import { fileHandler } from "./tfjs/io.ts";
+
+/** Options of {@linkcode modelEntries}: how every model loads. */
+export type EntryOptions = Pick<
+  LoadOptions,
+  "backend" | "threads" | "batchSize" | "batchBytes" | "log" | "warmUp"
+>;
+
+/**
+ * The loaders of the models `specs` name, for a `ModelSet`.
+ *
+ * @example
+ * ```ts
+ * const models = createModelSet(modelEntries([SHIPPED_MODEL], { backend: "auto" }));
+ * ```
+ */
+export function modelEntries(
+  specs: readonly ModelSpec[],
+  options: EntryOptions = {},
+): ModelEntry[] {
+  return specs.map((spec) => {
+    const load = async (handler?: tf.io.IOHandler) => {
+      const labels = spec.labels !== null
+        ? readLabels(await Deno.readTextFile(spec.labels))
+        : spec.path === null
+        ? await resnet50Labels()
+        : undefined;
+      return await loadModel({
+        ...options,
+        model: handler ?? spec.path ?? undefined,
+        labels,
+        preprocessing: spec.preprocess ?? undefined,
+        defaultLayer: spec.layer,
+        name: spec.name,
+        ...(handler ? { warmUp: false } : {}),
+      });
+    };
+    const artifacts: ArtifactsLoader = spec.path === null
+      ? resnet50Artifacts
+      : () => fileHandler(spec.path!).load!();
+    return {
+      name: spec.name,
+      load: () => load(),
+      randomized: () => randomizedRuntime(artifacts, { loader: load }),
+    };
+  });
+}

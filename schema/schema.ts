@@ -1,0 +1,49 @@
+/**
+ * The executable GraphQL schema: the SDL in `schema.graphql` and one thin
+ * resolver per root field.
+ *
+ * @module
+ */
+import { createSchema } from "graphql-yoga";
+import type { LumenContext } from "./context.ts";
+import { explain } from "./resolvers/explain.ts";
+import { explainMany } from "./resolvers/explain_many.ts";
+import { explainProgress } from "./resolvers/explain_progress.ts";
+import { explainers } from "./resolvers/explainers.ts";
+import { model, models } from "./resolvers/model.ts";
+import { predict } from "./resolvers/predict.ts";
+import { sanityCheck } from "./resolvers/sanity_check.ts";
+import { JSONScalar } from "./scalars.ts";
+
+const typeDefs = await Deno.readTextFile(
+  new URL("./schema.graphql", import.meta.url),
+);
+
+/**
+ * Builds the schema (resolvers read their services from the context).
+ *
+ * @example
+ * ```ts
+ * createYoga({ schema: lumenSchema(), context: () => ({ lumen, scope }) });
+ * ```
+ */
+export function lumenSchema(): ReturnType<
+  typeof createSchema<Record<string, unknown> & LumenContext>
+> {
+  return createSchema<Record<string, unknown> & LumenContext>({
+    typeDefs,
+    resolvers: {
+      JSON: JSONScalar,
+      Query: {
+        explain,
+        explainMany,
+        predict,
+        sanityCheck,
+        explainers,
+        model,
+        models,
+      },
+      Subscription: { explainProgress },
+    },
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * The units of model work an executor runs, in this process or in a worker
+ * process: each is plain data in, plain data out, so it can cross a
+ * process boundary. {@linkcode executeCall} runs one against the models of
+ * this process.
+ *
+ * @module
+ */
+import type { Prediction } from "../explainers/analysis.ts";
+import type { FaithfulnessScores } from "../explainers/evaluation/faithfulness.ts";
+import type { SanityResult } from "../explainers/evaluation/sanity.ts";
+import type { Registry } from "../explainers/registry.ts";
+import {
+  checkSanity,
+  type FaithfulnessRequest,
+  type SanityImageRequest,
+  scoreFaithfulness,
+} from "../explain/evaluate.ts";
+import {
+  type ExplainHooks,
+  explainImage,
+  type ExplainImageRequest,
+  type ExplainOutcome,
+  predictImage,
+} from "../explain/explain_image.ts";
+import type { ModelSet } from "../models/mod.ts";
+import { describeRuntime, type ModelDescription } from "./service.ts";
+
+/** One unit of model work. */
+export type Call =
+  | { kind: "describe"; model: string | null }
+  | { kind: "predict"; model: string; image: Uint8Array; top: number }
+  | { kind: "explain"; request: ExplainImageRequest }
+  | { kind: "faithfulness"; request: FaithfulnessRequest & { model: string } }
+  | { kind: "sanity"; request: SanityImageRequest & { model: string } };
+
+/** What each kind of call resolves with. */
+export interface CallResults {
+  describe: ModelDescription;
+  predict: Prediction[];
+  explain: ExplainOutcome;
+  faithfulness: FaithfulnessScores;
+  sanity: SanityResult;
+}
+
+/** What calls run against. */
+export interface CallDeps {
+  models: ModelSet;
+  registry: Registry;
+  /** Largest decoded image, width × height. */
+  maxPixels: number;
+}
+
+/**
+ * Runs one call against the models of this process; `hooks` carry the
+ * signal and an explanation's events.
+ *
+ * @example
+ * ```ts
+ * const top = await executeCall(deps, { kind: "predict", model: "resnet50", image, top: 5 });
+ * ```
+ */
+export function executeCall(
+  deps: CallDeps,
+  call: Call,
+  hooks: ExplainHooks = {},
+): Promise<CallResults[Call["kind"]]> {
+  const { models, registry, maxPixels } = deps;
+  const signal = hooks.signal;
+  switch (call.kind) {
+    case "describe": {
+      // The name clients use is the entry's, whatever the file calls itself.
+      const { name, randomized } = models.entry(call.model);
+      return models.use(
+        call.model,
+        (runtime) =>
+          Promise.resolve({
+            ...describeRuntime(runtime),
+            name,
+            randomizable: randomized !== undefined,
+          }),
+      );
+    }
+    case "predict":
+      return models.use(call.model, (runtime) =>
+        predictImage(
+          { runtime, maxPixels },
+          { image: call.image, top: call.top },
+          { signal },
+        ));
+    case "explain":
+      return models.use(
+        call.request.model,
+        (runtime) =>
+          explainImage({ runtime, registry, maxPixels }, call.request, hooks),
+      );
+    case "faithfulness":
+      return models.use(
+        call.request.model,
+        (runtime) =>
+          scoreFaithfulness({ runtime, maxPixels }, call.request, {
+            signal,
+            ...(hooks.onProgress
+              ? {
+                onProgress: (f: number) => hooks.onProgress!("faithfulness", f),
+              }
+              : {}),
+          }),
+      );
+    case "sanity":
+      return models.use(call.request.model, (runtime) =>
+        checkSanity(
+          {
+            runtime,
+            registry,
+            maxPixels,
+            randomized: models.entry(call.request.model).randomized ?? null,
+          },
+          call.request,
+          { signal },
+        ));
+  }
+}

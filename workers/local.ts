@@ -1,0 +1,109 @@
+/**
+ * Model work in this process: the executor the CLI, the tools and in-process
+ * tests use, and the one a worker process runs its calls with. Model work
+ * on this thread blocks it for a whole batch: a server runs its model in
+ * worker processes instead (`pool.ts`).
+ *
+ * @module
+ */
+import type { ExplainService } from "./service.ts";
+import { type CallDeps, executeCall } from "./calls.ts";
+import {
+  createService,
+  type Executor,
+  type ServiceOptions,
+} from "./dispatch.ts";
+import type { ModelDescription, WorkStats } from "./service.ts";
+import { type ModelSet, tensorMemory } from "../models/mod.ts";
+
+/**
+ * Counts of the model work of a process's loaded models.
+ *
+ * @example
+ * ```ts
+ * workStatsOf(models).forward; // shared passes run so far
+ * ```
+ */
+export function workStatsOf(models: ModelSet): WorkStats {
+  const stats: WorkStats = {
+    forward: 0,
+    backward: 0,
+    batchItems: 0,
+    batches: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    cacheEntries: 0,
+    cacheBytes: 0,
+    tensors: 0,
+    tensorBytes: 0,
+  };
+  for (const runtime of models.runtimes()) {
+    stats.forward += runtime.counters.forward;
+    stats.backward += runtime.counters.backward;
+    stats.batchItems += runtime.counters.batchItems;
+    stats.batches += runtime.counters.batches;
+    stats.cacheHits += runtime.cache.stats.hits;
+    stats.cacheMisses += runtime.cache.stats.misses;
+    stats.cacheEntries += runtime.cache.size;
+    stats.cacheBytes += runtime.cache.bytes;
+  }
+  const memory = tensorMemory();
+  stats.tensors = memory.tensors;
+  stats.tensorBytes = memory.bytes;
+  return stats;
+}
+
+/**
+ * An executor that runs calls in this process, one slot.
+ *
+ * @example
+ * ```ts
+ * const executor = localExecutor({ models, registry, maxPixels: 40_000_000 });
+ * ```
+ */
+export function localExecutor(deps: CallDeps): Executor {
+  const ready = executeCall(deps, {
+    kind: "describe",
+    model: null,
+  }) as Promise<ModelDescription>;
+  ready.catch(() => {});
+  return {
+    slots: 1,
+    ready,
+    // deno-lint-ignore no-explicit-any
+    run: (_slot, call, hooks) => executeCall(deps, call, hooks) as Promise<any>,
+    workStats: () => workStatsOf(deps.models),
+    workerStats: () => ({ alive: 0, restarts: {}, residentBytes: 0 }),
+    close() {
+      deps.models.dispose();
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * The explanation service running everything in this process.
+ *
+ * @example
+ * ```ts
+ * const service = createLocalService({
+ *   models: createModelSet([{ name: "resnet50", load: () => loadModel() }]),
+ *   registry: createRegistry(),
+ * });
+ * ```
+ */
+export function createLocalService(
+  options: Omit<ServiceOptions, "modelNames"> & Omit<CallDeps, "maxPixels"> & {
+    maxPixels?: number;
+  },
+): ExplainService {
+  const executor = localExecutor({
+    models: options.models,
+    registry: options.registry,
+    maxPixels: options.maxPixels ?? 40_000_000,
+  });
+  return createService(executor, {
+    ...options,
+    modelNames: options.models.names,
+  });
+}
