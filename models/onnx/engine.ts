@@ -61,6 +61,12 @@ interface Split {
   readonly skipDims: number[][];
   readonly bytes: { largest: number; upper: number };
   readonly sessions: Map<SessionKind, Promise<SessionHandle>>;
+  /** The sessions made so far (released at once when the split goes). */
+  readonly ready: Map<SessionKind, SessionHandle>;
+  /** Passes using the split; it is released when the last one ends. */
+  users: number;
+  /** Out of the cache (or the engine disposed): release when unused. */
+  evicted: boolean;
   make(kind: SessionKind): Uint8Array;
 }
 
@@ -151,6 +157,9 @@ export function onnxEngine(
         upper: upperBytes.reduce((s, b) => s + b, 0),
       },
       sessions: new Map(),
+      ready: new Map(),
+      users: 0,
+      evicted: false,
       make(kind) {
         if (kind === "lower") return encodeModel(lowerModel(graph, plan));
         return encodeModel(
@@ -170,20 +179,42 @@ export function onnxEngine(
     while (splits.size > cachedLayers) {
       const [oldest, evicted] = splits.entries().next().value!;
       splits.delete(oldest);
-      releaseSessions(evicted);
+      retire(evicted);
     }
     return s;
   };
 
-  const releaseSessions = (s: Split) => {
-    for (const p of s.sessions.values()) p.then((h) => h.release(), () => {});
+  const retire = (s: Split) => {
+    s.evicted = true;
+    if (s.users > 0) return;
+    for (const [kind, p] of s.sessions) {
+      const h = s.ready.get(kind);
+      if (h) h.release();
+      else p.then((late) => late.release(), () => {});
+    }
     s.sessions.clear();
+    s.ready.clear();
+  };
+
+  /** Runs `work` on the split for `layer`, which stays alive meanwhile. */
+  const withSplit = async <T>(
+    layer: string,
+    work: (s: Split) => Promise<T>,
+  ): Promise<T> => {
+    const s = splitFor(layer);
+    s.users++;
+    try {
+      return await work(s);
+    } finally {
+      s.users--;
+      if (s.evicted && s.users === 0) retire(s);
+    }
   };
 
   const session = (s: Split, kind: SessionKind): Promise<SessionHandle> => {
     let p = s.sessions.get(kind);
     if (!p) {
-      p = (async () => {
+      const made = (async () => {
         let bytes: Uint8Array;
         try {
           bytes = s.make(kind);
@@ -192,7 +223,11 @@ export function onnxEngine(
         }
         return await createSession(ort, bytes, { threads });
       })();
-      s.sessions.set(kind, p);
+      made.then((h) => {
+        if (s.sessions.get(kind) === made) s.ready.set(kind, h);
+      }, () => {});
+      s.sessions.set(kind, made);
+      p = made;
     }
     return p;
   };
@@ -222,7 +257,7 @@ export function onnxEngine(
     skips: Float32Array[],
     n: number,
     gradients: boolean,
-    classIndex: number | undefined,
+    classIndex?: number,
   ) => {
     const feeds = [
       { name: s.plan.exchanged, data: boundary, dims: s.boundaryDims },
@@ -282,92 +317,92 @@ export function onnxEngine(
       return 4 * s.bytes.largest +
         (gradients && layer !== null ? 2 * s.bytes.upper : 0);
     },
-    async lower(inputs, layer) {
-      const s = splitFor(layer ?? source.defaultLayer);
-      const n = inputs.length;
-      const input = join(inputs, inputSize);
-      const half = await lowerHalf(s, input, n);
-      let logits: Float32Array[] | null = null;
-      if (layer === null) {
-        logits =
-          (await upperHalf(s, half.boundary, half.skips, n, false, undefined))
-            .logits;
-      }
-      const kept = layer === null ? [] : [half.boundary, ...half.skips];
-      const state: OnnxLowerState = {
-        layer,
-        batch: n,
-        split: s.layer,
-        bytes: kept.reduce((sum, a) => sum + a.byteLength, 0) +
-          (logits ? logits.length * source.classes * 4 : 0),
-        boundary: layer === null ? null : half.boundary,
-        skips: layer === null ? [] : half.skips,
-        logits,
-        dispose() {
-          state.boundary = null;
-          state.skips = [];
-          state.logits = null;
-        },
-      };
-      return state;
+    lower(inputs, layer) {
+      return withSplit(layer ?? source.defaultLayer, async (s) => {
+        const n = inputs.length;
+        const half = await lowerHalf(s, join(inputs, inputSize), n);
+        const logits = layer === null
+          ? (await upperHalf(s, half.boundary, half.skips, n, false)).logits
+          : null;
+        const kept = logits ?? [half.boundary, ...half.skips];
+        const state: OnnxLowerState = {
+          layer,
+          batch: n,
+          split: s.layer,
+          bytes: kept.reduce((sum, a) => sum + a.byteLength, 0),
+          boundary: logits ? null : half.boundary,
+          skips: logits ? [] : half.skips,
+          logits,
+          dispose() {
+            state.boundary = null;
+            state.skips = [];
+            state.logits = null;
+          },
+        };
+        return state;
+      });
     },
-    async upper(lowerState, upperOptions = {}): Promise<UpperResult> {
+    upper(lowerState, upperOptions = {}): Promise<UpperResult> {
       const state = lowerState as OnnxLowerState;
       if (state.layer === null) {
         if (!state.logits) {
-          throw new Error("Engine error: the state was disposed");
+          return Promise.reject(
+            new Error("Engine error: the state was disposed"),
+          );
         }
-        return {
+        return Promise.resolve({
           logits: state.logits.map((l) => l.slice()),
           classIndex: state.logits.map((l) =>
             upperOptions.classIndex ?? argMax(l)
           ),
           activations: null,
           gradients: null,
-        };
+        });
       }
       if (!state.boundary) {
-        throw new Error("Engine error: the state was disposed");
-      }
-      const s = splitFor(state.split);
-      const replace = upperOptions.replace;
-      if (replace && state.batch !== 1) {
-        throw new Error(
-          `Engine error: replace needs a state of batch 1, got ${state.batch}`,
+        return Promise.reject(
+          new Error("Engine error: the state was disposed"),
         );
       }
-      const n = replace ? replace.length : state.batch;
-      if (n === 0) {
-        return { logits: [], classIndex: [], activations: [], gradients: [] };
-      }
-      const itemSize = s.boundaryDims.reduce((p, d) => p * d, 1);
-      const boundary = replace ? join(replace, itemSize) : state.boundary;
-      const skips = replace
-        ? state.skips.map((k) => repeat(k, n))
-        : state.skips;
-      const gradients = Boolean(upperOptions.gradients);
-      const r = await upperHalf(
-        s,
-        boundary,
-        skips,
-        n,
-        gradients,
-        upperOptions.classIndex,
-      );
-      return {
-        logits: r.logits,
-        classIndex: r.classIndex,
-        activations: upperOptions.activations
-          ? featureMaps(boundary, n, s.boundaryDims)
-          : null,
-        gradients: r.gradients
-          ? featureMaps(r.gradients, n, s.boundaryDims)
-          : null,
-      };
+      const { boundary: own, skips: ownSkips } = state;
+      return withSplit(state.split, async (s) => {
+        const replace = upperOptions.replace;
+        if (replace && state.batch !== 1) {
+          throw new Error(
+            `Engine error: replace needs a state of batch 1, got ${state.batch}`,
+          );
+        }
+        const n = replace ? replace.length : state.batch;
+        if (n === 0) {
+          return { logits: [], classIndex: [], activations: [], gradients: [] };
+        }
+        const itemSize = s.boundaryDims.reduce((p, d) => p * d, 1);
+        const boundary = replace ? join(replace, itemSize) : own;
+        const skips = replace ? ownSkips.map((k) => repeat(k, n)) : ownSkips;
+        const gradients = Boolean(upperOptions.gradients);
+        const r = await upperHalf(
+          s,
+          boundary,
+          skips,
+          n,
+          gradients,
+          upperOptions.classIndex,
+        );
+        return {
+          logits: r.logits,
+          classIndex: r.classIndex,
+          activations: upperOptions.activations
+            ? featureMaps(boundary, n, s.boundaryDims)
+            : null,
+          gradients: r.gradients
+            ? featureMaps(r.gradients, n, s.boundaryDims)
+            : null,
+        };
+      });
     },
     dispose() {
       disposed = true;
-      for (const s of splits.values()) releaseSessions(s);
+      for (const s of splits.values()) retire(s);
       splits.clear();
     },
   };

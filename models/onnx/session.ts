@@ -79,6 +79,23 @@ export function sessionOptions(
   };
 }
 
+let open = 0;
+
+/**
+ * Sessions created and not yet freed, in this process (for leak checks and
+ * metrics).
+ *
+ * @example
+ * ```ts
+ * const before = openSessions();
+ * engine.dispose();
+ * openSessions() < before; // true once its passes are done
+ * ```
+ */
+export function openSessions(): number {
+  return open;
+}
+
 /** Runs a session: feeds in, the named outputs out. */
 export type RunFn = (
   feeds: Record<string, Ort.Tensor>,
@@ -114,12 +131,14 @@ export async function createSession(
     bytes,
     sessionOptions(settings),
   );
+  open++;
   let using = 0;
   let released = false;
   let freed = false;
   const free = () => {
     if (freed) return;
     freed = true;
+    open--;
     session.release().catch(() => {});
   };
   const run: RunFn = async (feeds, fetches) =>
