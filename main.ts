@@ -21,32 +21,46 @@ import {
 } from "./config/mod.ts";
 import { builtinExplainers, createRegistry } from "./explainers/registry.ts";
 import { jsonLogger, type Logger } from "./lib/log.ts";
-import { createModelSet, modelEntries, shutdownBackend } from "./models/mod.ts";
 import { createApp, serveHttp } from "./server/mod.ts";
-import { createLocalService, type ExplainService } from "./workers/mod.ts";
+import { createWorkerPool, type ExplainService } from "./workers/mod.ts";
 
 /** Time a shutdown may run past its grace period before the process exits 1. */
 export const EXIT_WATCHDOG_MS = 10_000;
 
-/** The explanation service the server runs its model work on. */
+/**
+ * The share of a worker's memory budget one batched pass may use (weights,
+ * the engine's own buffers and the pass cache need the rest).
+ */
+const BATCH_SHARE = 0.35;
+
+/** The explanation service: the model runs in supervised worker processes. */
 function startService(
   config: ServerConfig,
   registry: ReturnType<typeof createRegistry>,
   log: Logger,
 ): ExplainService {
-  const models = createModelSet(
-    modelEntries(config.models, {
-      backend: config.backend,
-      threads: config.threads ?? undefined,
-      batchSize: config.batch,
-      log: (msg) => log("info", msg),
-    }),
-    { maxBytes: config.maxModelBytes ?? Infinity },
-  );
-  return createLocalService({
-    models,
+  return createWorkerPool({
+    config: {
+      models: config.models,
+      engine: {
+        backend: config.backend,
+        ...(config.threads === null ? {} : { threads: config.threads }),
+        batchSize: config.batch,
+        batchBytes: Math.max(
+          64 * 1024 * 1024,
+          Math.floor(BATCH_SHARE * config.maxModelMemory),
+        ),
+      },
+      maxModelBytes: config.maxModelBytes,
+      maxPixels: config.limits.maxPixels,
+      plugins: config.plugins,
+    },
+    workers: config.limits.concurrency,
+    maxWorkerMemory: config.maxModelMemory,
+    log,
+  }, {
+    modelNames: config.models.map((m) => m.name),
     registry,
-    maxPixels: config.limits.maxPixels,
     maxPasses: config.limits.maxRequestPasses,
     maxQueued: config.limits.maxQueued,
   });
@@ -129,7 +143,6 @@ async function main(): Promise<number> {
   const stopped = Promise.withResolvers<void>();
   const exitNow = (why: string, fields: Record<string, unknown>) => {
     log("error", why, fields);
-    shutdownBackend();
     Deno.exit(1);
   };
   const stop = async (signal: string) => {
@@ -159,8 +172,6 @@ async function main(): Promise<number> {
     Deno.addSignalListener(signal, () => void stop(signal));
   }
   await stopped.promise;
-  // WASM threads keep the process alive until the backend is removed.
-  shutdownBackend();
   log("info", "stopped");
   return 0;
 }

@@ -72,6 +72,7 @@ async function startServer(dir: string, flags: string[]): Promise<Server> {
       "--allow-read",
       "--allow-env",
       "--allow-net=127.0.0.1",
+      "--allow-run=workers/model_worker.sh",
       "main.ts",
       "--hostname",
       "127.0.0.1",

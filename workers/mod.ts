@@ -17,3 +17,5 @@ export * from "./scheduler.ts";
 export * from "./calls.ts";
 export * from "./dispatch.ts";
 export * from "./local.ts";
+export * from "./pool.ts";
+export * from "./protocol.ts";

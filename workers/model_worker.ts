@@ -1,0 +1,194 @@
+/**
+ * A model worker process (started by `pool.ts` through `model_worker.sh`):
+ * loads the models, reads calls from stdin and answers on stdout (framed,
+ * `protocol.ts`), several at once, each cancellable. Its stdout carries
+ * frames only: anything a library prints goes to stderr, which the server
+ * turns into log lines. A WebAssembly trap or an uncaught error leaves the
+ * engine in an unknown state: the worker says so and exits, and the server
+ * starts a fresh one.
+ *
+ * @module
+ */
+import { loadPlugins } from "../config/plugins.ts";
+import type { ExplainHooks } from "../explain/explain_image.ts";
+import { builtinExplainers, createRegistry } from "../explainers/registry.ts";
+import { jsonLogger } from "../lib/log.ts";
+import {
+  createModelSet,
+  modelEntries,
+  shutdownBackend,
+} from "../models/mod.ts";
+import { type CallDeps, executeCall } from "./calls.ts";
+import { workStatsOf } from "./local.ts";
+import {
+  encodeFrame,
+  type FromWorker,
+  readFrames,
+  toErrorData,
+  type ToWorker,
+  type WorkerConfig,
+  type WorkerHealth,
+} from "./protocol.ts";
+
+/** Exit status of a worker whose engine can no longer be trusted. */
+export const FATAL_EXIT = 70;
+
+// Stdout is the protocol: libraries that print (TF.js, Emscripten) go to stderr.
+console.log = console.error;
+console.info = console.error;
+console.debug = console.error;
+console.warn = console.error;
+
+const config = JSON.parse(Deno.args[0]) as WorkerConfig;
+const log = jsonLogger({ level: "info" });
+const writer = Deno.stdout.writable.getWriter();
+let writing = Promise.resolve();
+
+function send(message: FromWorker): Promise<void> {
+  const frame = encodeFrame(message);
+  writing = writing.then(() => writer.write(frame)).catch(() => {
+    // The server is gone: nothing to answer to.
+    Deno.exit(0);
+  });
+  return writing;
+}
+
+function fatal(error: unknown): never {
+  log("error", "model worker: fatal error, exiting", {
+    worker: config.index,
+    error,
+  });
+  void send({ type: "fatal", error: toErrorData(error) });
+  // Let the last frame out, then go.
+  setTimeout(() => Deno.exit(FATAL_EXIT), 50);
+  throw error;
+}
+
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  fatal(event.reason);
+});
+globalThis.addEventListener("error", (event) => {
+  event.preventDefault();
+  fatal(event.error);
+});
+
+let deps: CallDeps;
+try {
+  const registry = createRegistry([
+    ...builtinExplainers(),
+    ...await loadPlugins(config.plugins),
+  ]);
+  const models = createModelSet(
+    modelEntries(config.models, {
+      ...config.engine,
+      log: (msg) => log("info", msg, { worker: config.index }),
+    }),
+    { maxBytes: config.maxModelBytes ?? Infinity },
+  );
+  deps = { models, registry, maxPixels: config.maxPixels };
+} catch (error) {
+  await send({ type: "failed", error: toErrorData(error) });
+  Deno.exit(1);
+}
+
+const health = (): WorkerHealth => ({
+  rss: Deno.memoryUsage().rss,
+  work: workStatsOf(deps.models),
+});
+
+try {
+  const model = await executeCall(deps, { kind: "describe", model: null });
+  await send({
+    type: "ready",
+    model: model as Extract<FromWorker, { type: "ready" }>["model"],
+    health: health(),
+  });
+} catch (error) {
+  await send({ type: "failed", error: toErrorData(error) });
+  Deno.exit(1);
+}
+
+const running = new Map<number, AbortController>();
+
+/** The hooks of one call: every event goes to the server as it happens. */
+function eventHooks(id: number, signal: AbortSignal): ExplainHooks {
+  const event = (name: string) => (data: unknown) =>
+    void send({ type: "event", id, event: name, data });
+  return {
+    signal,
+    onAnalysis: event("analysis"),
+    onProgress: (method, fraction) =>
+      void send({
+        type: "event",
+        id,
+        event: "progress",
+        data: { method, fraction },
+      }),
+    onMap: event("map"),
+    onRendering: event("rendering"),
+    onMethodError: (method, error) =>
+      void send({
+        type: "event",
+        id,
+        event: "methodError",
+        data: { method, error: toErrorData(error) },
+      }),
+  };
+}
+
+/** A method's own error, as data (`Error`s do not survive JSON). */
+function plainOutcome(value: unknown): unknown {
+  const outcome = value as { methods?: { error?: unknown }[] };
+  if (!Array.isArray(outcome?.methods)) return value;
+  return {
+    ...outcome,
+    methods: outcome.methods.map((m) =>
+      m.error ? { ...m, error: toErrorData(m.error) } : m
+    ),
+  };
+}
+
+async function handle(
+  id: number,
+  message: Extract<ToWorker, { type: "call" }>,
+) {
+  const controller = new AbortController();
+  running.set(id, controller);
+  try {
+    const value = await executeCall(
+      deps,
+      message.call,
+      eventHooks(id, controller.signal),
+    );
+    await send({
+      type: "result",
+      id,
+      value: plainOutcome(value),
+      health: health(),
+    });
+  } catch (error) {
+    if (error instanceof WebAssembly.RuntimeError) fatal(error);
+    await send({
+      type: "error",
+      id,
+      error: toErrorData(error),
+      health: health(),
+    });
+  } finally {
+    running.delete(id);
+  }
+}
+
+for await (const message of readFrames(Deno.stdin.readable)) {
+  const m = message as ToWorker;
+  if (m.type === "call") void handle(m.id, m);
+  else if (m.type === "cancel") {
+    running.get(m.id)?.abort(new DOMException("Cancelled", "AbortError"));
+  } else if (m.type === "exit") break;
+}
+// The server closed our stdin or asked us to go.
+for (const controller of running.values()) controller.abort();
+deps.models.dispose();
+shutdownBackend();
+Deno.exit(0);

@@ -1,0 +1,441 @@
+/**
+ * Model work in supervised worker processes, one per slot: the server's
+ * event loop never runs a model, so `/health` and `/ready` answer in
+ * milliseconds whatever the model does. The pool
+ * - starts each worker through `model_worker.sh` (its own narrow
+ *   permissions) and forwards what it prints as log lines;
+ * - sends calls and relays their events; a call whose signal aborts is
+ *   cancelled in the worker, and a worker that has not stopped it within
+ *   `cancelGraceMs` is killed and replaced (`timeout`);
+ * - answers `MODEL_CRASHED` (retryable) for every call a worker held when it
+ *   died (a WebAssembly trap, an abort, out of memory) and starts a fresh
+ *   one (`crash`);
+ * - replaces a worker whose resident memory passed `maxWorkerMemory` once
+ *   it is idle, so memory comes back (`memory`).
+ *
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ExplainHooks } from "../explain/explain_image.ts";
+import { clientError } from "../lib/errors.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Call, CallResults } from "./calls.ts";
+import {
+  createService,
+  type Executor,
+  type ServiceOptions,
+} from "./dispatch.ts";
+import {
+  encodeFrame,
+  type ErrorData,
+  fromErrorData,
+  type FromWorker,
+  readFrames,
+  type WorkerConfig,
+  type WorkerHealth,
+} from "./protocol.ts";
+import type { ExplainService, ModelDescription, WorkStats } from "./service.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const SCRIPT = fileURLToPath(new URL("./model_worker.sh", import.meta.url));
+
+/** Options of {@linkcode poolExecutor}. */
+export interface PoolOptions {
+  /** What every worker loads (paths are resolved against the working directory). */
+  config: Omit<WorkerConfig, "index">;
+  /** Worker processes (slots). @default 1 */
+  workers?: number;
+  /** Resident memory past which an idle worker is replaced, bytes. */
+  maxWorkerMemory: number;
+  /** Time a cancelled call may take to stop before its worker is killed. @default 5000 */
+  cancelGraceMs?: number;
+  log: Logger;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  hooks: ExplainHooks;
+  killTimer?: ReturnType<typeof setTimeout>;
+}
+
+interface Worker {
+  index: number;
+  child: Deno.ChildProcess | null;
+  ready: Promise<ModelDescription>;
+  pending: Map<number, Pending>;
+  health: WorkerHealth | null;
+  /** Set when the worker should be replaced once idle. */
+  retire: "memory" | null;
+  /** Set once the process has exited. */
+  dead: boolean;
+  send(message: unknown): void;
+}
+
+const EMPTY_WORK: WorkStats = {
+  forward: 0,
+  backward: 0,
+  batchItems: 0,
+  batches: 0,
+  cacheHits: 0,
+  cacheMisses: 0,
+  cacheEntries: 0,
+  cacheBytes: 0,
+  tensors: 0,
+  tensorBytes: 0,
+};
+
+/**
+ * Paths a worker may read: the project, and the files the server names
+ * (a `model.json`'s folder, for its weight shards; a plugin's folder, for
+ * its imports) where the server may read them itself.
+ */
+function readablePaths(config: Omit<WorkerConfig, "index">): string[] {
+  const files = [
+    ...config.models.flatMap((m) => [
+      m.path?.endsWith(".json") ? dirname(m.path) : m.path,
+      m.labels,
+    ]),
+    ...config.plugins.map((p) => dirname(p)),
+  ].filter((p): p is string => p !== null).map((p) => resolve(p));
+  const allowed = files.filter((path) => {
+    try {
+      return Deno.permissions.querySync({ name: "read", path }).state ===
+        "granted";
+    } catch {
+      return false;
+    }
+  });
+  return [ROOT, ...new Set(allowed)];
+}
+
+/** The config with every path absolute (workers start in the project root). */
+function absolute(config: Omit<WorkerConfig, "index">) {
+  return {
+    ...config,
+    models: config.models.map((m) => ({
+      ...m,
+      path: m.path === null ? null : resolve(m.path),
+      labels: m.labels === null ? null : resolve(m.labels),
+    })),
+    plugins: config.plugins.map((p) => resolve(p)),
+  };
+}
+
+/** Forwards a worker's stderr: JSON log lines with the worker added, other text as info lines. */
+async function forwardLog(
+  stream: ReadableStream<Uint8Array>,
+  worker: number,
+  log: Logger,
+): Promise<void> {
+  let rest = "";
+  const decoder = new TextDecoderStream() as unknown as TransformStream<
+    Uint8Array,
+    string
+  >;
+  for await (const text of stream.pipeThrough(decoder)) {
+    rest += text;
+    const lines = rest.split("\n");
+    rest = lines.pop()!;
+    for (const line of lines) {
+      if (line.trim() === "") continue;
+      try {
+        const { level, msg, ...fields } = JSON.parse(line);
+        log(level ?? "info", String(msg), { worker, ...fields });
+      } catch {
+        log("info", line, { worker });
+      }
+    }
+  }
+}
+
+function crashed(why: string): Error {
+  return clientError(
+    "MODEL_CRASHED",
+    `The model worker stopped (${why}) while running this request; a fresh one is starting: retry`,
+  );
+}
+
+/**
+ * An executor running calls in worker processes.
+ *
+ * @example
+ * ```ts
+ * const executor = poolExecutor({ config, workers: 2, maxWorkerMemory: 1.25 * 2 ** 30, log });
+ * ```
+ */
+export function poolExecutor(options: PoolOptions): Executor {
+  const count = Math.max(1, options.workers ?? 1);
+  const cancelGraceMs = options.cancelGraceMs ?? 5000;
+  const { log } = options;
+  const config = absolute(options.config);
+  const read = readablePaths(options.config).join(",");
+  const restarts: Record<string, number> = {};
+  let closing = false;
+  let nextId = 0;
+  let failed: Error | null = null;
+
+  const start = (index: number): Worker => {
+    const command = new Deno.Command(SCRIPT, {
+      args: [JSON.stringify({ ...config, index })],
+      cwd: ROOT,
+      env: { LUMEN_DENO: Deno.execPath(), LUMEN_WORKER_READ: read },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    });
+    const child = command.spawn();
+    const stdin = child.stdin.getWriter();
+    const ready = Promise.withResolvers<ModelDescription>();
+    ready.promise.catch(() => {});
+    let everReady = false;
+    const worker: Worker = {
+      index,
+      child,
+      ready: ready.promise,
+      pending: new Map(),
+      health: null,
+      retire: null,
+      dead: false,
+      send(message) {
+        stdin.write(encodeFrame(message)).catch(() => {
+          // The worker is gone; its exit fails what it held.
+        });
+      },
+    };
+    void forwardLog(child.stderr, index, log);
+    const settle = (id: number, settle: (p: Pending) => void) => {
+      const pending = worker.pending.get(id);
+      if (!pending) return;
+      clearTimeout(pending.killTimer);
+      worker.pending.delete(id);
+      settle(pending);
+    };
+    (async () => {
+      for await (const frame of readFrames(child.stdout)) {
+        const message = frame as FromWorker;
+        switch (message.type) {
+          case "ready":
+            worker.health = message.health;
+            everReady = true;
+            ready.resolve(message.model);
+            break;
+          case "failed":
+            ready.reject(fromErrorData(message.error));
+            break;
+          case "event":
+            relay(worker.pending.get(message.id)?.hooks, message);
+            break;
+          case "result":
+            worker.health = message.health;
+            settle(message.id, (p) => p.resolve(reviveOutcome(message.value)));
+            break;
+          case "error":
+            worker.health = message.health;
+            settle(message.id, (p) => p.reject(fromErrorData(message.error)));
+            break;
+          case "fatal":
+            log("error", "model worker: fatal error", {
+              worker: index,
+              error: message.error.message,
+            });
+            break;
+        }
+        checkMemory(worker);
+      }
+    })().catch(() => {});
+    child.status.then(({ code, signal }) => {
+      worker.dead = true;
+      ready.reject(new Error(`the model worker exited (${signal ?? code})`));
+      const reason = worker.retire ??
+        (killedForTimeout.has(worker) ? "timeout" : "crash");
+      killedForTimeout.delete(worker);
+      for (const [id, p] of worker.pending) {
+        clearTimeout(p.killTimer);
+        worker.pending.delete(id);
+        p.reject(
+          crashed(reason === "crash" ? `exit ${signal ?? code}` : reason),
+        );
+      }
+      // A worker that never loaded its model would fail the same way again.
+      if (closing || !everReady) return;
+      restarts[reason] = (restarts[reason] ?? 0) + 1;
+      // Crashing again and again: wait longer each time (at most 5 s).
+      const now = performance.now();
+      recentCrashes = now - lastCrash < 10_000 ? recentCrashes + 1 : 0;
+      lastCrash = reason === "memory" ? lastCrash : now;
+      const delay = reason === "memory" || recentCrashes === 0
+        ? 0
+        : Math.min(5000, 250 * 2 ** recentCrashes);
+      log(reason === "memory" ? "info" : "warn", "model worker replaced", {
+        worker: index,
+        reason,
+        exit: signal ?? code,
+        delayMs: delay,
+      });
+      setTimeout(() => {
+        if (!closing) workers[index] = start(index);
+      }, delay);
+    });
+    return worker;
+  };
+
+  const killedForTimeout = new Set<Worker>();
+  let recentCrashes = 0;
+  let lastCrash = -Infinity;
+  const workers: Worker[] = [];
+  for (let i = 0; i < count; i++) workers.push(start(i));
+
+  /** Replaces an idle worker that grew past the memory budget. */
+  const checkMemory = (worker: Worker) => {
+    const rss = worker.health?.rss ?? 0;
+    if (rss > options.maxWorkerMemory && !worker.retire) {
+      worker.retire = "memory";
+      log(
+        "info",
+        "model worker over its memory budget: replacing it when idle",
+        {
+          worker: worker.index,
+          rss,
+          budget: options.maxWorkerMemory,
+        },
+      );
+    }
+    if (worker.retire && worker.pending.size === 0) {
+      worker.send({ type: "exit" });
+    }
+  };
+
+  const ready = workers[0].ready.catch((error) => {
+    failed = error;
+    throw error;
+  });
+  ready.catch(() => {});
+
+  return {
+    slots: count,
+    ready,
+    async run<K extends Call["kind"]>(
+      slot: number,
+      call: Extract<Call, { kind: K }>,
+      hooks: ExplainHooks & { signal: AbortSignal },
+    ): Promise<CallResults[K]> {
+      if (failed) throw failed;
+      let worker = workers[slot];
+      // A worker being replaced: wait for the fresh one.
+      while (worker.retire || worker.dead) {
+        if (closing) throw crashed("shutting down");
+        hooks.signal.throwIfAborted();
+        await new Promise((r) => setTimeout(r, 20));
+        worker = workers[slot];
+      }
+      await worker.ready;
+      hooks.signal.throwIfAborted();
+      const id = ++nextId;
+      return await new Promise<CallResults[K]>((resolve, reject) => {
+        const pending: Pending = {
+          resolve: resolve as (value: unknown) => void,
+          reject,
+          hooks,
+        };
+        worker.pending.set(id, pending);
+        const onAbort = () => {
+          if (!worker.pending.has(id)) return;
+          worker.send({ type: "cancel", id });
+          // Work that does not stop is stopped for real.
+          pending.killTimer = setTimeout(() => {
+            if (!worker.pending.has(id) || !worker.child) return;
+            log(
+              "warn",
+              "model worker did not stop a cancelled call: killing it",
+              {
+                worker: worker.index,
+                graceMs: cancelGraceMs,
+              },
+            );
+            killedForTimeout.add(worker);
+            worker.child.kill("SIGKILL");
+          }, cancelGraceMs);
+        };
+        hooks.signal.addEventListener("abort", onAbort, { once: true });
+        worker.send({ type: "call", id, call });
+      });
+    },
+    workStats() {
+      const total = { ...EMPTY_WORK };
+      for (const w of workers) {
+        for (const [key, value] of Object.entries(w.health?.work ?? {})) {
+          total[key as keyof WorkStats] += value as number;
+        }
+      }
+      return total;
+    },
+    workerStats: () => ({
+      alive: workers.filter((w) => w.health !== null).length,
+      restarts: { ...restarts },
+      residentBytes: workers.reduce((s, w) => s + (w.health?.rss ?? 0), 0),
+    }),
+    async close() {
+      closing = true;
+      await Promise.all(workers.map(async (w) => {
+        if (!w.child) return;
+        w.send({ type: "exit" });
+        const timer = setTimeout(() => w.child?.kill("SIGKILL"), 2000);
+        await w.child.status;
+        clearTimeout(timer);
+      }));
+    },
+  };
+}
+
+/** Passes one worker event to the call's hooks, revived. */
+function relay(
+  hooks: ExplainHooks | undefined,
+  message: Extract<FromWorker, { type: "event" }>,
+): void {
+  if (!hooks) return;
+  const data = message.data as Record<string, unknown>;
+  switch (message.event) {
+    case "analysis":
+      return hooks.onAnalysis?.(data as never);
+    case "progress":
+      return hooks.onProgress?.(data.method as string, data.fraction as number);
+    case "map":
+      return hooks.onMap?.(data as never);
+    case "rendering":
+      return hooks.onRendering?.(data as never);
+    case "methodError":
+      return hooks.onMethodError?.(
+        data.method as string,
+        fromErrorData(data.error as ErrorData),
+      );
+  }
+}
+
+/** An explanation outcome's method errors, revived. */
+function reviveOutcome(value: unknown): unknown {
+  const outcome = value as { methods?: { error?: ErrorData }[] };
+  if (!Array.isArray(outcome?.methods)) return value;
+  return {
+    ...outcome,
+    methods: outcome.methods.map((m) =>
+      m.error ? { ...m, error: fromErrorData(m.error) } : m
+    ),
+  };
+}
+
+/**
+ * The explanation service over worker processes: the server's.
+ *
+ * @example
+ * ```ts
+ * const service = createWorkerPool({ config, maxWorkerMemory, log }, { modelNames, registry });
+ * ```
+ */
+export function createWorkerPool(
+  pool: PoolOptions,
+  service: ServiceOptions,
+): ExplainService {
+  return createService(poolExecutor(pool), service);
+}
