@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ORIGIN_MARK } from "../web/graphiql.ts";
 
 /** A 48×32 PNG of the Chelsea test photo, as base64 (the model sees a cat). */
 export const TINY_CAT_PNG_BASE64 =
@@ -12,7 +13,9 @@ export const TINY_CAT_PNG_BASE64 =
 
 /**
  * GraphiQL's default query: model info, the explainers, and a Grad-CAM
- * explanation of {@linkcode TINY_CAT_PNG_BASE64}.
+ * explanation of {@linkcode TINY_CAT_PNG_BASE64}. Its curl line names the
+ * server as {@linkcode ORIGIN_MARK}, which the GraphiQL page replaces with
+ * its own origin.
  *
  * @example
  * ```ts
@@ -26,7 +29,7 @@ export const DEFAULT_QUERY =
 # Send your own image as base64 (with or without a data: prefix):
 #   explain(image: { base64: "iVBORw0KGgo..." }) { ... }
 # or as a multipart upload (File variable), e.g. with curl:
-#   curl localhost:8000/graphql -H 'x-graphql-yoga-csrf: 1' \\
+#   curl ${ORIGIN_MARK}/graphql -H 'x-graphql-yoga-csrf: 1' \\
 #     -F operations='{"query":"query($f: File!) { predict(image: {file: $f}) { label probability } }","variables":{"f":null}}' \\
 #     -F map='{"0":["variables.f"]}' -F 0=@cat.png
 #

@@ -105,3 +105,54 @@ export async function buildWebBundle(): Promise<string> {
   }
   return dir;
 }
+
+/** A server for the page: the app, with the page from a fresh bundle. */
+export interface PageServer {
+  /** `http://127.0.0.1:<port>`. */
+  base: string;
+  /** Stops the server and removes the bundle. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `app` on a free loopback port, with the page bundled from source
+ * ({@linkcode buildWebBundle}) in place of `web/dist/`.
+ */
+export async function servePage(
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+): Promise<PageServer> {
+  const { createWebHandler } = await import("../../web/mod.ts");
+  const dist = await buildWebBundle();
+  const web = createWebHandler({ distDir: dist });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => web(request) ?? app.fetch(request),
+  );
+  return {
+    base: `http://127.0.0.1:${server.addr.port}`,
+    close: async () => {
+      await server.shutdown();
+      await Deno.remove(dist, { recursive: true });
+    },
+  };
+}
+
+/**
+ * Refuses every request of `context` that leaves `base` (data: and blob:
+ * URLs aside); returns the list of those refused, for the test to check.
+ */
+export async function closeNetwork(
+  context: BrowserContext,
+  base: string,
+): Promise<string[]> {
+  const outside: string[] = [];
+  await context.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    if (url.origin === base || ["data:", "blob:"].includes(url.protocol)) {
+      return route.continue();
+    }
+    outside.push(url.href);
+    return route.abort("internetdisconnected");
+  });
+  return outside;
+}

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
-import { createRegistry } from "../../explainers/registry.ts";
-import { createApp } from "../../schema/app.ts";
+import { loadingApp } from "../_service.ts";
+import { createApp, CSRF_HEADERS } from "../../server/mod.ts";
+import { DEFAULT_QUERY } from "../../schema/default_query.ts";
 import {
   CONTENT_SECURITY_POLICY,
   createWebHandler,
+  GRAPHIQL_HEADERS,
+  graphiqlOptions,
   isWebPath,
+  ORIGIN_MARK,
   renderOfflineGraphiQL,
 } from "../../web/mod.ts";
 
@@ -81,7 +85,7 @@ Deno.test("web: other paths and methods", async () => {
 });
 
 Deno.test("web: createApp serves the page at /", async () => {
-  const app = createApp({ runtime: () => null, registry: createRegistry() });
+  const app = createApp(loadingApp());
   const response = await app.fetch(get("/"));
   // 200 once `deno task build:web` has run, 503 (with the hint) before.
   assert.ok([200, 503].includes(response.status), String(response.status));
@@ -89,7 +93,7 @@ Deno.test("web: createApp serves the page at /", async () => {
 });
 
 Deno.test("web: GraphiQL at /graphql has its assets inline, no CDN", async () => {
-  const app = createApp({ runtime: () => null, registry: createRegistry() });
+  const app = createApp(loadingApp());
   const response = await app.fetch(
     new Request("http://localhost/graphql", {
       headers: { accept: "text/html" },
@@ -113,4 +117,24 @@ Deno.test("web: the offline GraphiQL page follows its options", async () => {
     await renderOfflineGraphiQL({ title: "B" }),
     /<title>B<\/title>/,
   );
+});
+
+Deno.test("web: GraphiQL sends the CSRF header and names its own origin", async () => {
+  const html = await renderOfflineGraphiQL({
+    defaultQuery: `# curl ${ORIGIN_MARK}/graphql`,
+    additionalHeaders: { "x-extra": "1" },
+  });
+  assert.ok(
+    html.includes(
+      '"additionalHeaders":{"x-graphql-yoga-csrf":"1","x-extra":"1"}',
+    ),
+  );
+  assert.ok(html.includes('"# curl " + location.origin + "/graphql"'));
+  assert.ok(!html.includes(ORIGIN_MARK));
+  assert.deepEqual(graphiqlOptions({}).additionalHeaders, GRAPHIQL_HEADERS);
+  assert.ok(
+    Object.keys(GRAPHIQL_HEADERS).every((h) => CSRF_HEADERS.includes(h)),
+  );
+  assert.ok(DEFAULT_QUERY.includes(`curl ${ORIGIN_MARK}/graphql`));
+  assert.ok(!DEFAULT_QUERY.includes("localhost"));
 });

@@ -2,7 +2,8 @@
  * The page's side of the GraphQL API, through Apollo Client: the start-up
  * query (model, layers, labels, explainers) and the explain query, an
  * upload answered incrementally — the top-5 first, then one explanation per
- * method as each is computed (`@stream`).
+ * method as each is computed (`@stream`). Slow methods go elsewhere, one
+ * request each: see `slow_runner.ts`.
  *
  * @module
  */
@@ -37,7 +38,7 @@ export interface Prediction {
   probability: number;
 }
 
-/** One explanation as the page receives it. */
+/** One explanation as the page receives it: the map, not an overlay. */
 export interface Explanation {
   method: string;
   layer: string;
@@ -51,13 +52,14 @@ export interface Explanation {
     rawMin: number;
     rawMax: number;
   };
-  overlay: string;
-  timings: { decode: number; forward: number; explain: number; render: number };
+  timings: { decode: number; forward: number; explain: number };
 }
 
 /** A layer the model offers. */
 export interface LayerInfo {
   name: string;
+  /** Other accepted names: modern Keras (`conv4_block6_out`), torchvision (`layer3`). */
+  aliases: string[];
   shape: number[];
   kind: string;
   explainable: boolean;
@@ -74,16 +76,30 @@ export interface ServerInfo {
     layers: LayerInfo[];
     labels: string[];
   };
-  explainers: { name: string; description: string; needsGradients: boolean }[];
+  explainers: ExplainerInfo[];
+}
+
+/** An explanation method the server offers. */
+export interface ExplainerInfo {
+  name: string;
+  description: string;
+  needsGradients: boolean;
+  /** Many model passes (seconds): run on its own, with progress. */
+  slow: boolean;
+}
+
+/** What the maps explain: the layer and the class (null: the default). */
+export interface MapSettings {
+  layer: string | null;
+  classIndex: number | null;
 }
 
 /** The settings of one explain request. */
-export interface ExplainSettings {
+export interface ExplainSettings extends MapSettings {
+  /** Methods for `explainMany`, which share one model pass; may be empty. */
   methods: string[];
-  layer: string | null;
-  classIndex: number | null;
-  colormap: string;
-  alpha: number;
+  /** Whether to ask for the top-5. @default true */
+  predictions?: boolean;
 }
 
 /** What an explain request reports, as it happens. */
@@ -110,6 +126,7 @@ const SERVER_INFO = gql`
         name
         shape
         kind
+        aliases
         explainable
       }
       labels
@@ -118,7 +135,32 @@ const SERVER_INFO = gql`
       name
       description
       needsGradients
+      slow
     }
+  }
+`;
+
+/**
+ * The fields the page reads of an explanation: the map, not the overlay
+ * (the page renders overlays itself, so the server renders none).
+ */
+export const EXPLANATION_FIELDS = `
+  method
+  layer
+  classIndex
+  label
+  probability
+  map {
+    width
+    height
+    values
+    rawMin
+    rawMax
+  }
+  timings {
+    decode
+    forward
+    explain
   }
 `;
 
@@ -128,9 +170,10 @@ const EXPLAIN = gql`
     $methods: [String!]!
     $layer: String
     $classIndex: Int
-    $render: RenderOptions
+    $withPredictions: Boolean!
+    $withMethods: Boolean!
   ) {
-    predict(image: $image, top: 5) {
+    predict(image: $image, top: 5) @include(if: $withPredictions) {
       classIndex
       label
       probability
@@ -140,27 +183,8 @@ const EXPLAIN = gql`
       methods: $methods
       layer: $layer
       classIndex: $classIndex
-      render: $render
-    ) @stream(initialCount: 0) {
-      method
-      layer
-      classIndex
-      label
-      probability
-      map {
-        width
-        height
-        values
-        rawMin
-        rawMax
-      }
-      overlay
-      timings {
-        decode
-        forward
-        explain
-        render
-      }
+    ) @include(if: $withMethods) @stream(initialCount: 0) {
+      ${EXPLANATION_FIELDS}
     }
   }
 `;
@@ -204,7 +228,7 @@ export interface Api {
    * request (no events follow).
    */
   explain(
-    file: File,
+    file: Blob,
     settings: ExplainSettings,
     events: ExplainEvents,
   ): () => void;
@@ -258,7 +282,8 @@ export function createApi(uri = "/graphql"): Api {
           methods: settings.methods,
           layer: settings.layer,
           classIndex: settings.classIndex,
-          render: { colormap: settings.colormap, alpha: settings.alpha },
+          withPredictions: settings.predictions ?? true,
+          withMethods: settings.methods.length > 0,
         },
         fetchPolicy: "no-cache",
         errorPolicy: "all",

@@ -1,13 +1,21 @@
 /// <reference lib="dom" />
 /**
- * One card per method: the overlay, what it explains, the map value under
- * the pointer (or the keyboard cursor), timings and downloads.
+ * One card per method: the overlay (drawn here from the map, see
+ * `overlay.ts`), what it explains, the map value under the pointer (or the
+ * keyboard cursor), timings and downloads; or, while a method runs, its
+ * progress; or why it failed.
  *
  * @module
  */
+import type { RgbImage } from "../../lib/image.ts";
+import { encodePng } from "../../lib/render.ts";
 import type { Explanation } from "./api.ts";
 import { h } from "./dom.ts";
-import { formatMs as ms, formatPercent as percent } from "./format.ts";
+import {
+  formatMs as ms,
+  formatPercent as percent,
+  formatTimeLeft,
+} from "./format.ts";
 import { displayLabel } from "./labels.ts";
 import {
   cellAt,
@@ -16,6 +24,9 @@ import {
   mapJson,
   moveCell,
 } from "./map_probe.ts";
+import { isEmptyMap, overlayRenderer } from "./overlay.ts";
+import { drawRgb } from "./pixels.ts";
+import type { ProgressState } from "./progress.ts";
 
 /**
  * The card of a method still being computed.
@@ -35,44 +46,214 @@ export function pendingCard(method: string, text: string): HTMLElement {
   );
 }
 
-/** Where a card's downloads and alt text come from. */
-export interface CardContext {
-  /** The uploaded file's name. */
-  imageName: string;
-  /** The colour map and α the overlay was rendered with. */
-  colormap: string;
-  alpha: number;
+/** A slow method's card while it waits or runs. */
+export interface ProgressCard {
+  card: HTMLElement;
+  /** Shows a wait (a sentence) or progress (fraction and time left). */
+  show(state: string | ProgressState): void;
 }
 
 /**
- * The card of a computed explanation. The returned function releases the
- * object URL of the map download.
+ * The card of a slow method: a sentence while it waits for its turn, then
+ * a progress bar with the fraction done and an estimate of the time left.
  *
  * @example
  * ```ts
- * const { card, dispose } = explanationCard(explanation, context);
+ * const { card, show } = progressCard("scorecam");
+ * show({ fraction: 0.25, secondsLeft: 12 });
+ * ```
+ */
+export function progressCard(method: string): ProgressCard {
+  const bar = h("progress", {
+    max: 1,
+    value: 0,
+    "aria-label": `${method} progress`,
+  });
+  // Read on demand: announcing every step would drown everything else.
+  const note = h("p", { class: "note", "aria-live": "off" });
+  const card = h(
+    "article",
+    { class: "card pending slow", "data-method": method, "aria-busy": "true" },
+    h("h3", {}, method, " ", h("span", { class: "badge" }, "slow")),
+    h("div", { class: "placeholder", "aria-hidden": "true" }),
+    bar,
+    note,
+  );
+  return {
+    card,
+    show(state) {
+      if (typeof state === "string") {
+        bar.removeAttribute("value"); // indeterminate
+        card.dataset.state = "waiting";
+        note.textContent = state;
+        return;
+      }
+      card.dataset.state = "running";
+      bar.value = state.fraction;
+      note.textContent = `${percent(state.fraction)} done · ${
+        state.secondsLeft === null
+          ? "estimating the time left…"
+          : formatTimeLeft(state.secondsLeft)
+      }`;
+    },
+  };
+}
+
+/** What a card draws on and says. */
+export interface CardContext {
+  /** The uploaded file's name. */
+  imageName: string;
+  /** The image's pixels, or null when the browser could not decode it. */
+  image: RgbImage | null;
+  /** The colour map and α to draw with. */
+  colormap: string;
+  alpha: number;
+  /** What to suggest when the map is all zero, e.g. "a later layer such as layer4". */
+  emptyHint: string;
+}
+
+/** A card of a computed explanation. */
+export interface ExplanationCard {
+  card: HTMLElement;
+  /** Redraws the overlay with another colour map or α (no request). */
+  restyle(colormap: string, alpha: number): void;
+  /** Releases the map download's object URL. */
+  dispose(): void;
+}
+
+function download(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  h("a", { href: url, download: name }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * The card of a computed explanation: the overlay drawn from the map over
+ * the image, or, for an all-zero map, a sentence saying why there is
+ * nothing to draw and what to try.
+ *
+ * @example
+ * ```ts
+ * const { card, restyle } = explanationCard(explanation, context);
  * overlays.append(card);
+ * restyle("viridis", 0.5);
  * ```
  */
 export function explanationCard(
   explanation: Explanation,
   context: CardContext,
-): { card: HTMLElement; dispose: () => void } {
+): ExplanationCard {
   const { map, method } = explanation;
   const label = explanation.label;
-  const valueText = h(
-    "p",
-    { class: "value", "aria-live": "polite" },
-    "Point at the overlay, or focus it and use the arrow keys, to read the map.",
-  );
-  const cursor = h("div", { class: "cursor", hidden: true });
-  const image = h("img", {
-    class: "overlay",
-    src: explanation.overlay,
-    alt: `${method} heatmap over ${context.imageName}, explaining ` +
-      `${displayLabel(label)} at layer ${explanation.layer}`,
-    decoding: "async",
+  const about = h("p", { class: "about" });
+  const describe = (colormap: string, alpha: number) => {
+    about.textContent = `${label} (class ${explanation.classIndex}, ${
+      percent(explanation.probability)
+    }) · layer ${explanation.layer} · ${colormap}, α ${alpha}`;
+  };
+  describe(context.colormap, context.alpha);
+  const json = mapJson(map, {
+    method,
+    layer: explanation.layer,
+    classIndex: explanation.classIndex,
+    label: explanation.label,
+    probability: explanation.probability,
+    image: context.imageName,
   });
+  const jsonUrl = URL.createObjectURL(
+    new Blob([json], { type: "application/json" }),
+  );
+  const links = h(
+    "p",
+    { class: "downloads" },
+    h("a", {
+      href: jsonUrl,
+      download: downloadName(context.imageName, [method, "map"], "json"),
+    }, "Map JSON"),
+  );
+  const { image } = context;
+  const empty = isEmptyMap(map);
+  let view: HTMLElement[];
+  let restyle = describe;
+  if (empty || !image) {
+    view = [h(
+      "p",
+      { class: "note empty" },
+      empty
+        ? `Nothing to show: at layer ${explanation.layer}, ${method} finds ` +
+          `nothing that speaks for ${displayLabel(label)} (the map is all ` +
+          `zero). Try ${context.emptyHint}.`
+        : "Your browser could not read this image's pixels, so the map " +
+          "cannot be drawn over it: download the map instead.",
+    )];
+  } else {
+    const renderer = overlayRenderer(image, map);
+    const canvas = h("canvas", {
+      class: "overlay",
+      role: "img",
+      "aria-label": `${method} heatmap over ${context.imageName}, explaining ` +
+        `${displayLabel(label)} at layer ${explanation.layer}`,
+    });
+    let style = { colormap: context.colormap, alpha: context.alpha };
+    const draw = () => {
+      const data = renderer.render(style.colormap, style.alpha);
+      drawRgb(canvas, { width: image.width, height: image.height, data });
+      canvas.dataset.style = `${style.colormap} ${style.alpha}`;
+    };
+    draw();
+    restyle = (colormap, alpha) => {
+      if (colormap === style.colormap && alpha === style.alpha) return;
+      style = { colormap, alpha };
+      describe(colormap, alpha);
+      draw();
+    };
+    const value = h("p", { class: "value", "aria-live": "polite" }, VALUE_HINT);
+    view = [overlayProbe(canvas, explanation, value), value];
+    links.prepend(h("button", {
+      type: "button",
+      class: "link",
+      onclick: async () => {
+        const data = renderer.render(style.colormap, style.alpha);
+        const png = await encodePng(image.width, image.height, data);
+        download(
+          downloadName(context.imageName, [method, "overlay"], "png"),
+          new Blob([png as Uint8Array<ArrayBuffer>], { type: "image/png" }),
+        );
+      },
+    }, "Overlay PNG"));
+  }
+  const { timings } = explanation;
+  const card = h(
+    "article",
+    {
+      class: empty ? "card empty" : "card",
+      "data-method": method,
+      "aria-busy": "false",
+    },
+    h("h3", {}, method),
+    about,
+    ...view,
+    h("p", { class: "timings" }, `explain ${ms(timings.explain)}`),
+    links,
+  );
+  return {
+    card,
+    restyle: (colormap, alpha) => restyle(colormap, alpha),
+    dispose: () => URL.revokeObjectURL(jsonUrl),
+  };
+}
+
+const VALUE_HINT =
+  "Point at the overlay, or focus it and use the arrow keys, to read the map.";
+
+/** The overlay with a cursor that reads the map, by pointer or keyboard. */
+function overlayProbe(
+  overlay: HTMLElement,
+  explanation: Explanation,
+  valueText: HTMLElement,
+): HTMLElement {
+  const { map, method } = explanation;
+  const cursor = h("div", { class: "cursor", hidden: true });
   let current: MapCell | null = null;
   const show = (cell: MapCell) => {
     current = cell;
@@ -84,7 +265,7 @@ export function explanationCard(
     cursor.style.width = `${100 / map.width}%`;
     cursor.style.height = `${100 / map.height}%`;
   };
-  const probe = h(
+  const probe: HTMLElement = h(
     "div",
     {
       class: "probe",
@@ -94,7 +275,7 @@ export function explanationCard(
         "arrow keys move the cursor",
       onpointermove: (event) => {
         const e = event as PointerEvent;
-        const rect = image.getBoundingClientRect();
+        const rect = overlay.getBoundingClientRect();
         show(cellAt(
           map,
           e.clientX - rect.left,
@@ -115,68 +296,31 @@ export function explanationCard(
         show(moveCell(map, current ?? { x: 0, y: 0 }, e.key));
       },
     },
-    image,
+    overlay,
     cursor,
   );
-  const json = mapJson(map, {
-    method,
-    layer: explanation.layer,
-    classIndex: explanation.classIndex,
-    label: explanation.label,
-    probability: explanation.probability,
-    image: context.imageName,
-  });
-  const jsonUrl = URL.createObjectURL(
-    new Blob([json], { type: "application/json" }),
-  );
-  const { timings } = explanation;
-  const card = h(
-    "article",
-    { class: "card", "data-method": method, "aria-busy": "false" },
-    h("h3", {}, method),
-    h(
-      "p",
-      { class: "about" },
-      `${label} (class ${explanation.classIndex}, ${
-        percent(explanation.probability)
-      }) · layer ${explanation.layer} · ${context.colormap}, α ${context.alpha}`,
-    ),
-    probe,
-    valueText,
-    h(
-      "p",
-      { class: "timings" },
-      `explain ${ms(timings.explain)} · render ${ms(timings.render)}`,
-    ),
-    h(
-      "p",
-      { class: "downloads" },
-      h("a", {
-        href: explanation.overlay,
-        download: downloadName(context.imageName, [method, "overlay"], "png"),
-      }, "Overlay PNG"),
-      h("a", {
-        href: jsonUrl,
-        download: downloadName(context.imageName, [method, "map"], "json"),
-      }, "Map JSON"),
-    ),
-  );
-  return { card, dispose: () => URL.revokeObjectURL(jsonUrl) };
+  return probe;
 }
 
 /**
- * The card of a method that failed in this request.
+ * The card of a method that failed in this request, with a button to try
+ * again when that may help.
  *
  * @example
  * ```ts
- * overlays.append(failedCard("scorecam", "The server is busy"));
+ * overlays.append(failedCard("scorecam", "The server is busy", retry));
  * ```
  */
-export function failedCard(method: string, text: string): HTMLElement {
+export function failedCard(
+  method: string,
+  text: string,
+  retry?: () => void,
+): HTMLElement {
   return h(
     "article",
     { class: "card failed", "data-method": method, "aria-busy": "false" },
     h("h3", {}, method),
     h("p", { class: "note" }, text),
+    retry ? h("button", { type: "button", onclick: retry }, "Try again") : null,
   );
 }

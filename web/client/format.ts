@@ -29,3 +29,18 @@ export function formatMs(value: number): string {
 export function formatPercent(p: number): string {
   return `${(p * 100).toFixed(p >= 0.1 ? 1 : 2)}%`;
 }
+
+/**
+ * An estimate of the time left, rounded as people say it.
+ *
+ * @example
+ * ```ts
+ * formatTimeLeft(12.4); // "about 12 s left"
+ * formatTimeLeft(150); // "about 3 min left"
+ * ```
+ */
+export function formatTimeLeft(seconds: number): string {
+  if (seconds < 1) return "less than a second left";
+  if (seconds < 90) return `about ${Math.round(seconds)} s left`;
+  return `about ${Math.round(seconds / 60)} min left`;
+}

@@ -2,29 +2,45 @@
 /// <reference lib="dom.iterable" />
 /**
  * The Lumen page: pick or drop an image, see the top-5 at once and each
- * method's overlay as it arrives. Settings (methods, layer, class, colour
- * map, α) re-explain the current image; results already computed with the
- * same settings are kept, so adding a method asks only for that method.
+ * method's overlay as it arrives. The fast methods share one request (one
+ * model pass); each slow one then runs on its own request with a progress
+ * bar, so a slow method never holds up a fast one. The layer and the class
+ * re-explain the current image (results already computed with the same
+ * settings are kept); the colour map and α only redraw overlays here, from
+ * the maps and the image's own pixels.
  *
  * @module
  */
-import { colormapLut, COLORMAPS } from "../../lib/colormap.ts";
+import { COLORMAPS } from "../../lib/colormap.ts";
+import type { RgbImage } from "../../lib/image.ts";
 import {
   createApi,
-  type ExplainSettings,
   type Explanation,
+  type MapSettings,
   type Prediction,
   ProblemError,
   problemsOf,
   type ServerInfo,
 } from "./api.ts";
-import { explanationCard, failedCard, pendingCard } from "./cards.ts";
+import { createBoard } from "./board.ts";
+import { predictionItems } from "./predictions.ts";
+import {
+  drawLegend,
+  emptyMapHint,
+  fillLayers,
+  fillMethods,
+} from "./controls.ts";
 import { byId, h } from "./dom.ts";
-import { formatMs, formatPercent } from "./format.ts";
-import { displayLabel, searchLabels } from "./labels.ts";
+import { formatMs } from "./format.ts";
+import { searchLabels } from "./labels.ts";
 import type { Problem } from "./messages.ts";
+import { decodeRgb } from "./pixels.ts";
+import { createRuns, type Phase } from "./runs.ts";
+import { type SlowRunner, sseSlowRunner } from "./slow_runner.ts";
 
 const api = createApi("/graphql");
+/** The one place that decides how slow methods run. */
+const runSlow: SlowRunner = sseSlowRunner({ uri: "/graphql" });
 
 const ui = {
   status: byId("server-status", HTMLElement),
@@ -33,6 +49,7 @@ const ui = {
   file: byId("file", HTMLInputElement),
   methods: byId("methods", HTMLFieldSetElement),
   layer: byId("layer", HTMLSelectElement),
+  layerAbout: byId("layer-about", HTMLElement),
   classChoice: byId("class-choice", HTMLElement),
   classSearch: byId("class-search", HTMLInputElement),
   classResults: byId("class-results", HTMLUListElement),
@@ -42,6 +59,7 @@ const ui = {
   alpha: byId("alpha", HTMLInputElement),
   alphaValue: byId("alpha-value", HTMLOutputElement),
   problems: byId("problems", HTMLElement),
+  results: byId("results", HTMLElement),
   original: byId("original", HTMLImageElement),
   originalCaption: byId("original-caption", HTMLElement),
   predictions: byId("predictions", HTMLOListElement),
@@ -53,15 +71,15 @@ interface State {
   info: ServerInfo | null;
   file: File | null;
   imageUrl: string | null;
+  /** The image's pixels; undefined while decoding, null if that failed. */
+  image: RgbImage | null | undefined;
   predictions: Prediction[] | null;
   /** Explanations of the current image, by method, for `resultsKey`. */
   results: Map<string, Explanation>;
-  /** The settings (all but the methods) the results were made with. */
+  /** The layer and class the results were made with ("" to start over). */
   resultsKey: string;
-  /** Methods asked for and not arrived yet; failed ones with a reason. */
-  pending: Set<string>;
-  failed: Map<string, string>;
-  cancel: (() => void) | null;
+  /** Methods asked for and not arrived yet. */
+  phases: Map<string, Phase>;
   startedAt: number;
   firstResultMs: number | null;
 }
@@ -70,12 +88,11 @@ const state: State = {
   info: null,
   file: null,
   imageUrl: null,
+  image: undefined,
   predictions: null,
   results: new Map(),
   resultsKey: "",
-  pending: new Set(),
-  failed: new Map(),
-  cancel: null,
+  phases: new Map(),
   startedAt: 0,
   firstResultMs: null,
 };
@@ -83,21 +100,17 @@ const state: State = {
 /** The class chosen by the person; null for each image's top-1. */
 let chosenClass: number | null = null;
 
-function settings(): ExplainSettings {
-  const methods = [
-    ...ui.methods.querySelectorAll<HTMLInputElement>("input:checked"),
-  ].map((input) => input.value);
-  return {
-    methods,
-    layer: ui.layer.value || null,
-    classIndex: chosenClass,
-    colormap: ui.colormap.value,
-    alpha: Number(ui.alpha.value),
-  };
+function selectedMethods(): string[] {
+  return [...ui.methods.querySelectorAll<HTMLInputElement>("input:checked")]
+    .map((input) => input.value);
 }
 
-function keyOf(s: ExplainSettings): string {
-  return JSON.stringify([s.layer, s.classIndex, s.colormap, s.alpha]);
+function mapSettings(): MapSettings {
+  return { layer: ui.layer.value || null, classIndex: chosenClass };
+}
+
+function style(): { colormap: string; alpha: number } {
+  return { colormap: ui.colormap.value, alpha: Number(ui.alpha.value) };
 }
 
 function showProblems(problems: readonly Problem[]): void {
@@ -118,35 +131,10 @@ function showProblems(problems: readonly Problem[]): void {
   );
 }
 
-/** A probability bar (sized through CSSOM: the CSP forbids style attributes). */
-function bar(probability: number): HTMLElement {
-  const element = h("span", { class: "bar", "aria-hidden": "true" });
-  element.style.width = `${Math.max(1, probability * 100)}%`;
-  return element;
-}
-
 function renderPredictions(): void {
-  const predictions = state.predictions ?? [];
-  ui.predictions.replaceChildren(...predictions.map((p) => {
-    const chosen = chosenClass === p.classIndex;
-    return h(
-      "li",
-      {},
-      h(
-        "button",
-        {
-          type: "button",
-          class: chosen ? "prediction chosen" : "prediction",
-          "aria-pressed": chosen ? "true" : "false",
-          title: `Explain ${displayLabel(p.label)}`,
-          onclick: () => chooseClass(chosen ? null : p.classIndex),
-        },
-        h("span", { class: "label" }, p.label),
-        h("span", { class: "probability" }, formatPercent(p.probability)),
-        bar(p.probability),
-      ),
-    );
-  }));
+  ui.predictions.replaceChildren(
+    ...predictionItems(state.predictions ?? [], chosenClass, chooseClass),
+  );
 }
 
 function renderClassChoice(): void {
@@ -164,54 +152,32 @@ function chooseClass(classIndex: number | null): void {
   explain();
 }
 
-/** The card shown per method, with what it shows (to reuse unchanged ones). */
-const cards = new Map<
-  string,
-  { element: HTMLElement; shows: Explanation | string; dispose?: () => void }
->();
+const board = createBoard(ui.overlays);
 
 function renderCards(): void {
-  const s = settings();
-  const wanted = s.methods.map((method) => {
-    const shows: Explanation | string = state.results.get(method) ??
-      (state.failed.has(method)
-        ? `failed:${state.failed.get(method)}`
-        : "pending");
-    const cached = cards.get(method);
-    if (cached && cached.shows === shows) return cached.element;
-    cached?.dispose?.();
-    let entry: { element: HTMLElement; dispose?: () => void };
-    if (typeof shows !== "string") {
-      const made = explanationCard(shows, {
-        imageName: state.file?.name ?? "image",
-        colormap: s.colormap,
-        alpha: s.alpha,
-      });
-      entry = { element: made.card, dispose: made.dispose };
-    } else if (shows === "pending") {
-      entry = { element: pendingCard(method, `Computing ${method}…`) };
-    } else {
-      entry = { element: failedCard(method, state.failed.get(method) ?? "") };
-    }
-    cards.set(method, { ...entry, shows });
-    return entry.element;
-  });
-  for (const [method, cached] of cards) {
-    if (!s.methods.includes(method)) {
-      cached.dispose?.();
-      cards.delete(method);
-    }
-  }
-  // Move as little as possible: a focused card keeps its focus.
-  wanted.forEach((element, i) => {
-    if (ui.overlays.children[i] !== element) {
-      ui.overlays.insertBefore(element, ui.overlays.children[i] ?? null);
-    }
-  });
-  while (ui.overlays.children.length > wanted.length) {
-    ui.overlays.lastElementChild?.remove();
-  }
-  ui.overlays.setAttribute("aria-busy", String(state.pending.size > 0));
+  const info = state.info;
+  const image = state.image;
+  board.render(
+    selectedMethods().map((method) => ({
+      method,
+      // Drawn once the image's pixels are known.
+      result: image === undefined ? undefined : state.results.get(method),
+      phase: state.phases.get(method),
+    })),
+    {
+      imageName: state.file?.name ?? "image",
+      image: image ?? null,
+      ...style(),
+      emptyHint: (layer) =>
+        info ? emptyMapHint(info.model, layer) : "a later layer",
+      retry: () => explain(),
+    },
+  );
+}
+
+function restyleCards(): void {
+  const { colormap, alpha } = style();
+  board.restyle(colormap, alpha);
 }
 
 function renderTimings(): void {
@@ -228,76 +194,70 @@ function renderTimings(): void {
   ui.timings.textContent = parts.join(" · ");
 }
 
+function received(explanation: Explanation): void {
+  state.firstResultMs ??= performance.now() - state.startedAt;
+  state.results.set(explanation.method, explanation);
+  renderCards();
+  renderTimings();
+}
+
+const runs = createRuns({
+  explainFast: api.explain,
+  runSlow,
+  isSlow: (method) =>
+    state.info?.explainers.some((e) => e.name === method && e.slow) ?? false,
+  events: {
+    predictions(predictions) {
+      state.predictions = predictions;
+      renderPredictions();
+    },
+    explanation: received,
+    phase(method, phase) {
+      if (phase) state.phases.set(method, phase);
+      else state.phases.delete(method);
+      renderCards();
+    },
+    problems: showProblems,
+  },
+});
+
 /** Explains the current image with the current settings, as needed. */
 function explain(): void {
   const file = state.file;
   if (!file || !state.info) return;
-  const s = settings();
-  const key = keyOf(s);
+  const settings = mapSettings();
+  const key = JSON.stringify(settings);
   if (key !== state.resultsKey) {
     state.results.clear();
+    state.phases.clear();
     state.resultsKey = key;
+    state.startedAt = performance.now();
+    state.firstResultMs = null;
+    runs.start(file, { ...settings, predictions: state.predictions === null });
   }
-  state.cancel?.();
-  state.cancel = null;
-  state.failed.clear();
   showProblems([]);
-  const missing = s.methods.filter((m) => !state.results.has(m));
-  state.pending = new Set(missing);
-  renderCards();
-  if (missing.length === 0 && state.predictions) return;
-  if (s.methods.length === 0) {
+  const methods = selectedMethods();
+  if (methods.length === 0) {
     showProblems([{
       code: "NO_METHOD",
       title: "Choose at least one method to see an overlay.",
       detail: "",
       retry: false,
     }]);
-    return;
   }
-  state.startedAt = performance.now();
-  state.firstResultMs = null;
-  state.cancel = api.explain(file, { ...s, methods: missing }, {
-    onPredictions(predictions) {
-      if (state.file !== file) return;
-      state.predictions = predictions;
-      renderPredictions();
-    },
-    onExplanation(explanation) {
-      if (state.file !== file || keyOf(settings()) !== key) return;
-      state.firstResultMs ??= performance.now() - state.startedAt;
-      state.results.set(explanation.method, explanation);
-      state.pending.delete(explanation.method);
-      renderCards();
-      renderTimings();
-    },
-    onProblems(problems) {
-      if (state.file !== file) return;
-      showProblems(problems);
-    },
-    onDone() {
-      if (state.file !== file) return;
-      const reason = ui.problems.textContent ? "Not computed: see above." : "";
-      for (const method of state.pending) {
-        state.failed.set(method, reason || "Not computed.");
-      }
-      state.pending.clear();
-      state.cancel = null;
-      renderCards();
-      renderTimings();
-    },
-  });
+  runs.want(methods.filter((m) => !state.results.has(m)));
+  renderCards();
 }
 
 function useFile(file: File): void {
-  state.cancel?.();
-  state.cancel = null;
+  runs.cancel();
   if (state.imageUrl) URL.revokeObjectURL(state.imageUrl);
   state.file = file;
   state.imageUrl = URL.createObjectURL(file);
+  state.image = undefined;
   state.predictions = null;
   state.results.clear();
-  state.failed.clear();
+  state.resultsKey = "";
   chosenClass = null;
   renderClassChoice();
   renderPredictions();
@@ -306,67 +266,43 @@ function useFile(file: File): void {
   ui.original.src = state.imageUrl;
   ui.originalCaption.textContent = file.name;
   ui.timings.textContent = "";
+  decodeRgb(file).then((image) => image, () => null).then((image) => {
+    if (state.file !== file) return;
+    state.image = image;
+    renderCards();
+  });
   explain();
+  showResults();
+}
+
+/**
+ * On a narrow screen the results start below the settings: bring them into
+ * view (and focus, for screen readers) so choosing a photo visibly does
+ * something.
+ */
+function showResults(): void {
+  if (ui.results.getBoundingClientRect().top < globalThis.innerHeight / 2) {
+    return;
+  }
+  const still = globalThis.matchMedia("(prefers-reduced-motion: reduce)");
+  ui.results.focus({ preventScroll: true });
+  ui.results.scrollIntoView({
+    block: "start",
+    behavior: still.matches ? "auto" : "smooth",
+  });
 }
 
 function fillControls(info: ServerInfo): void {
-  ui.methods.querySelectorAll(".method").forEach((node) => node.remove());
   const preferred = info.explainers.some((e) => e.name === "gradcam")
     ? "gradcam"
     : info.explainers[0]?.name;
-  for (const explainer of info.explainers) {
-    const id = `method-${explainer.name}`;
-    ui.methods.append(
-      h(
-        "div",
-        { class: "method" },
-        h("input", {
-          type: "checkbox",
-          id,
-          name: "method",
-          value: explainer.name,
-          checked: explainer.name === preferred,
-          "aria-describedby": `${id}-about`,
-        }),
-        h("label", { for: id }, explainer.name),
-        h("span", { id: `${id}-about`, class: "about" }, explainer.description),
-      ),
-    );
-  }
+  fillMethods(ui.methods, info.explainers, preferred);
+  fillLayers(ui.layer, ui.layerAbout, info.model);
   const { model } = info;
-  ui.layer.replaceChildren(
-    ...model.layers.filter((layer) => layer.explainable).map((layer) =>
-      h(
-        "option",
-        { value: layer.name, selected: layer.name === model.defaultLayer },
-        `${layer.name} (${layer.shape.join("×")})${
-          layer.name === model.defaultLayer ? " — recommended" : ""
-        }`,
-      )
-    ),
-  );
-  ui.layer.value = model.defaultLayer;
   ui.status.textContent = `${model.name} on ${model.backend}${
     model.adapter ? ` (${model.adapter})` : ""
   } · ${model.labels.length} classes · ${info.explainers.length} methods`;
   ui.status.dataset.state = "ready";
-}
-
-function drawLegend(): void {
-  const context = ui.legend.getContext("2d");
-  if (!context) return;
-  const lut = colormapLut(ui.colormap.value);
-  const pixels = context.createImageData(256, 1);
-  for (let i = 0; i < 256; i++) {
-    pixels.data.set([lut[3 * i], lut[3 * i + 1], lut[3 * i + 2], 255], 4 * i);
-  }
-  ui.legend.width = 256;
-  ui.legend.height = 1;
-  context.putImageData(pixels, 0, 0);
-  ui.legend.setAttribute(
-    "aria-label",
-    `Colour scale of ${ui.colormap.value}: map value 0 on the left, 1 on the right`,
-  );
 }
 
 function renderSearch(): void {
@@ -404,13 +340,23 @@ async function connect(): Promise<void> {
   explain();
 }
 
+/** Redraws at most once per frame while the α slider moves. */
+let restyleFrame = 0;
+function scheduleRestyle(): void {
+  if (restyleFrame) return;
+  restyleFrame = requestAnimationFrame(() => {
+    restyleFrame = 0;
+    restyleCards();
+  });
+}
+
 function wire(): void {
   for (const name of COLORMAPS) {
     ui.colormap.append(
       h("option", { value: name, selected: name === "jet" }, name),
     );
   }
-  drawLegend();
+  drawLegend(ui.legend, ui.colormap.value);
   ui.file.addEventListener("change", () => {
     const file = ui.file.files?.[0];
     if (file) useFile(file);
@@ -432,13 +378,13 @@ function wire(): void {
   ui.methods.addEventListener("change", explain);
   ui.layer.addEventListener("change", explain);
   ui.colormap.addEventListener("change", () => {
-    drawLegend();
-    explain();
+    drawLegend(ui.legend, ui.colormap.value);
+    restyleCards();
   });
   ui.alpha.addEventListener("input", () => {
     ui.alphaValue.value = Number(ui.alpha.value).toFixed(2);
+    scheduleRestyle();
   });
-  ui.alpha.addEventListener("change", explain);
   ui.classSearch.addEventListener("input", renderSearch);
   ui.classSearch.addEventListener("keydown", (event) => {
     if (event.key !== "Enter") return;

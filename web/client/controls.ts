@@ -1,0 +1,143 @@
+/// <reference lib="dom" />
+/**
+ * The settings controls filled from what the server offers: the method
+ * picker (slow methods marked as such up front), the layer picker (grouped,
+ * familiar names first) and the colour map's legend.
+ *
+ * @module
+ */
+import { colormapLut } from "../../lib/colormap.ts";
+import type { ExplainerInfo, ServerInfo } from "./api.ts";
+import { h } from "./dom.ts";
+import { describeLayer, familiarName, layerGroups } from "./layers.ts";
+
+/**
+ * Lists the methods as checkboxes, `preferred` checked; a slow method's
+ * label carries a "slow" badge and its description says how it runs.
+ *
+ * @example
+ * ```ts
+ * fillMethods(fieldset, info.explainers, "gradcam");
+ * ```
+ */
+export function fillMethods(
+  fieldset: HTMLFieldSetElement,
+  explainers: readonly ExplainerInfo[],
+  preferred?: string,
+): void {
+  fieldset.querySelectorAll(".method").forEach((node) => node.remove());
+  for (const explainer of explainers) {
+    const id = `method-${explainer.name}`;
+    fieldset.append(h(
+      "div",
+      { class: explainer.slow ? "method slow" : "method" },
+      h("input", {
+        type: "checkbox",
+        id,
+        name: "method",
+        value: explainer.name,
+        checked: explainer.name === preferred,
+        "aria-describedby": `${id}-about`,
+      }),
+      h(
+        "label",
+        { for: id },
+        explainer.name,
+        explainer.slow ? " " : null,
+        explainer.slow ? h("span", { class: "badge" }, "slow") : null,
+      ),
+      h(
+        "span",
+        { id: `${id}-about`, class: "about" },
+        explainer.description,
+        explainer.slow
+          ? h(
+            "span",
+            { class: "slow-note" },
+            " Slow: many model passes (seconds to a minute); runs on its " +
+              "own after the fast ones, with a progress bar.",
+          )
+          : null,
+      ),
+    ));
+  }
+}
+
+/**
+ * Fills the layer picker (stage outputs first, then each stage's layers,
+ * own names beside modern ones), selects the default layer, and keeps
+ * `about` describing the selected layer.
+ *
+ * @example
+ * ```ts
+ * fillLayers(select, aboutLayer, info.model);
+ * ```
+ */
+export function fillLayers(
+  select: HTMLSelectElement,
+  about: HTMLElement,
+  model: ServerInfo["model"],
+): void {
+  select.replaceChildren(
+    ...layerGroups(model.layers).map((group) =>
+      h(
+        "optgroup",
+        { label: group.label },
+        ...group.options.map((o) => h("option", { value: o.value }, o.text)),
+      )
+    ),
+  );
+  select.value = model.defaultLayer;
+  const describe = () => {
+    const layer = model.layers.find((l) => l.name === select.value);
+    about.textContent = layer ? describeLayer(layer, model.defaultLayer) : "";
+  };
+  select.onchange = describe;
+  describe();
+}
+
+/**
+ * What to suggest for an all-zero map at `layer`: a later layer (the
+ * default one) unless it is already that layer, then another class or
+ * method.
+ *
+ * @example
+ * ```ts
+ * emptyMapHint(info.model, "max_pooling2d"); // "a later layer, such as layer4 (the default)"
+ * ```
+ */
+export function emptyMapHint(
+  model: ServerInfo["model"],
+  layer: string,
+): string {
+  const fallback = model.layers.find((l) => l.name === model.defaultLayer);
+  if (!fallback || layer === model.defaultLayer) {
+    return "another method or another class";
+  }
+  return `a later layer, such as ${familiarName(fallback)} (the default)`;
+}
+
+/**
+ * Draws the colour map's 256 colours on the legend canvas.
+ *
+ * @example
+ * ```ts
+ * drawLegend(canvas, "viridis");
+ * ```
+ */
+export function drawLegend(canvas: HTMLCanvasElement, colormap: string): void {
+  const context = canvas.getContext("2d");
+  if (!context) return;
+  const lut = colormapLut(colormap);
+  const pixels = context.createImageData(256, 1);
+  for (let i = 0; i < 256; i++) {
+    pixels.data.set([lut[3 * i], lut[3 * i + 1], lut[3 * i + 2], 255], 4 * i);
+  }
+  canvas.width = 256;
+  canvas.height = 1;
+  context.putImageData(pixels, 0, 0);
+  canvas.setAttribute(
+    "aria-label",
+    `Colour scale of ${colormap}: map value 0 on the left, 1 on the right`,
+  );
+}

@@ -1,0 +1,145 @@
+/**
+ * The layer picker's contents: the stage outputs first (`layer1`…`layer4`),
+ * then each stage's layers under their modern names (`conv4_block6_out`)
+ * with the model's own names beside them, then any layer without a modern
+ * name. Pure: no DOM.
+ *
+ * @module
+ */
+
+/** A layer as the API describes it. */
+export interface LayerEntry {
+  name: string;
+  aliases: readonly string[];
+  shape: readonly number[];
+  kind: string;
+  explainable: boolean;
+}
+
+/** One option of the picker: the layer's own name as value, and its text. */
+export interface LayerOption {
+  value: string;
+  text: string;
+}
+
+/** A titled group of options (an `<optgroup>`). */
+export interface LayerGroup {
+  label: string;
+  options: LayerOption[];
+}
+
+const STAGE_OUTPUT = /^layer(\d+)$/;
+const MODERN = /^(conv|pool)(\d+)_/;
+
+/**
+ * The name people know a layer by: its torchvision stage name, else its
+ * first modern name, else its own.
+ *
+ * @example
+ * ```ts
+ * familiarName({ name: "activation_39", aliases: ["conv4_block6_out", "layer3"] }); // "layer3"
+ * ```
+ */
+export function familiarName(
+  layer: Pick<LayerEntry, "name" | "aliases">,
+): string {
+  return layer.aliases.find((a) => STAGE_OUTPUT.test(a)) ??
+    layer.aliases[0] ?? layer.name;
+}
+
+function modernName(layer: LayerEntry): string | undefined {
+  return layer.aliases.find((a) => MODERN.test(a));
+}
+
+function withOwnName(alias: string, layer: LayerEntry): string {
+  return alias === layer.name ? alias : `${alias} (${layer.name})`;
+}
+
+/**
+ * Groups the explainable layers for the picker, in the model's order
+ * within each group. A model with no aliases gets one group of its own
+ * names.
+ *
+ * @example
+ * ```ts
+ * const layers = [
+ *   { name: "activation_48", aliases: ["conv5_block3_out", "layer4"], shape: [7, 7, 2048], kind: "Activation", explainable: true },
+ * ];
+ * layerGroups(layers)[0];
+ * // { label: "Stage outputs", options: [{ value: "activation_48", text: "layer4 · conv5_block3_out" }] }
+ * ```
+ */
+export function layerGroups(layers: readonly LayerEntry[]): LayerGroup[] {
+  const explainable = layers.filter((l) => l.explainable);
+  const outputs: { stage: number; option: LayerOption }[] = [];
+  const stages = new Map<number, LayerOption[]>();
+  const others: LayerOption[] = [];
+  for (const layer of explainable) {
+    const output = layer.aliases.find((a) => STAGE_OUTPUT.test(a));
+    if (output) {
+      const block = modernName(layer);
+      outputs.push({
+        stage: Number(STAGE_OUTPUT.exec(output)![1]),
+        option: {
+          value: layer.name,
+          text: block ? `${output} · ${block}` : withOwnName(output, layer),
+        },
+      });
+    }
+    const modern = modernName(layer);
+    if (modern) {
+      const stage = Number(MODERN.exec(modern)![2]);
+      if (!stages.has(stage)) stages.set(stage, []);
+      stages.get(stage)!.push({
+        value: layer.name,
+        text: withOwnName(modern, layer),
+      });
+    } else if (!output) {
+      others.push({ value: layer.name, text: layer.name });
+    }
+  }
+  if (outputs.length === 0 && stages.size === 0) {
+    return others.length > 0 ? [{ label: "Layers", options: others }] : [];
+  }
+  const groups: LayerGroup[] = [];
+  if (outputs.length > 0) {
+    groups.push({
+      label: "Stage outputs",
+      options: outputs.sort((a, b) => a.stage - b.stage).map((o) => o.option),
+    });
+  }
+  for (const stage of [...stages.keys()].sort((a, b) => a - b)) {
+    groups.push({
+      label: stage === 1
+        ? "Stem: conv1, pool1"
+        : `Stage conv${stage} (layer${stage - 1}): every block`,
+      options: stages.get(stage)!,
+    });
+  }
+  if (others.length > 0) {
+    groups.push({ label: "Other layers", options: others });
+  }
+  return groups;
+}
+
+/**
+ * One line about a layer for under the picker: its own name, kind, output
+ * shape, other names, and whether it is the recommended one.
+ *
+ * @example
+ * ```ts
+ * describeLayer({ name: "activation_39", aliases: ["conv4_block6_out", "layer3"], shape: [14, 14, 1024], kind: "Activation", explainable: true }, "activation_48");
+ * // "activation_39 · Activation · 14×14×1024 · also conv4_block6_out, layer3"
+ * ```
+ */
+export function describeLayer(
+  layer: LayerEntry,
+  defaultLayer: string,
+): string {
+  const parts = [layer.name, layer.kind, layer.shape.join("×")];
+  if (layer.aliases.length > 0) parts.push(`also ${layer.aliases.join(", ")}`);
+  if (layer.name === defaultLayer) {
+    parts.push("recommended: the last stage, where maps show whole objects");
+  }
+  return parts.join(" · ");
+}
