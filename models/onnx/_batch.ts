@@ -8,7 +8,15 @@
 import type * as Ort from "onnxruntime-node";
 import type { OrtModule, RunFn } from "./session.ts";
 
-/** Joins per-item arrays of `size` values each. */
+/**
+ * Joins per-item arrays of `size` values each (a single item is returned as
+ * it is).
+ *
+ * @example
+ * ```ts
+ * join([new Float32Array([1, 2]), new Float32Array([3, 4])], 2); // [1, 2, 3, 4]
+ * ```
+ */
 export function join(
   items: readonly Float32Array[],
   size: number,
@@ -24,7 +32,14 @@ export function join(
   return out;
 }
 
-/** Splits a batch-major array into `n` copies of its items. */
+/**
+ * Splits a batch-major array into `n` copies of its items.
+ *
+ * @example
+ * ```ts
+ * split(new Float32Array([1, 2, 3, 4]), 2); // [[1, 2], [3, 4]]
+ * ```
+ */
 export function split(data: Float32Array, n: number): Float32Array[] {
   const size = data.length / n;
   return Array.from(
@@ -33,7 +48,14 @@ export function split(data: Float32Array, n: number): Float32Array[] {
   );
 }
 
-/** One batch item's data repeated `n` times. */
+/**
+ * One batch item's data repeated `n` times.
+ *
+ * @example
+ * ```ts
+ * repeat(new Float32Array([1, 2]), 2); // [1, 2, 1, 2]
+ * ```
+ */
 export function repeat(item: Float32Array, n: number): Float32Array {
   if (n === 1) return item;
   const out = new Float32Array(item.length * n);

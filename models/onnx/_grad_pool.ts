@@ -20,6 +20,7 @@ import {
   stringAttr,
 } from "./tensors.ts";
 
+/** GlobalAveragePool: the gradient spread evenly over H×W. */
 export const globalAveragePool: Rule = (node, [dy], _w, ctx) => {
   const x = node.inputs[0];
   const area = ctx.shape(x).slice(2).reduce((p, d) => p * d, 1);
@@ -27,6 +28,7 @@ export const globalAveragePool: Rule = (node, [dy], _w, ctx) => {
   return [ctx.b.node("Expand", [scaled, ctx.shapeOf(x)])];
 };
 
+/** GlobalMaxPool: the gradient to every position holding the maximum. */
 export const globalMaxPool: Rule = (node, [dy], _w, ctx) => {
   const x = node.inputs[0];
   const hit = mask(ctx, ctx.b.node("Equal", [x, node.outputs[0]]));
@@ -34,6 +36,15 @@ export const globalMaxPool: Rule = (node, [dy], _w, ctx) => {
   return [ctx.b.node("Mul", [spread, hit])];
 };
 
+/**
+ * ReduceMean (`mean`) or ReduceSum: the gradient broadcast back over the
+ * reduced axes (divided by their size for a mean).
+ *
+ * @example
+ * ```ts
+ * const rules = { ReduceMean: reduceRule(true), ReduceSum: reduceRule(false) };
+ * ```
+ */
 export function reduceRule(mean: boolean): Rule {
   return (node, [dy], wants, ctx) => {
     only(node, wants, [0]);
@@ -80,6 +91,7 @@ export function reduceRule(mean: boolean): Rule {
   };
 }
 
+/** MaxPool: each output's gradient added at its argmax (`Indices`). */
 export const maxPool: Rule = (node, [dy], _w, ctx) => {
   if (node.outputs.length < 2 || getInt(node, "storage_order", 0) !== 0) {
     throw new UnsupportedOpError("MaxPool", node.name, " without indices");
@@ -117,6 +129,7 @@ function windowCounts(
   });
 }
 
+/** AveragePool: each output's gradient spread over its window. */
 export const averagePool: Rule = (node, [dy], _w, ctx) => {
   const [x] = node.inputs;
   const sx = ctx.shape(x);

@@ -45,6 +45,15 @@ export type Rule = (
 
 const FLOAT = 1;
 
+/**
+ * Throws unless every input that needs a gradient is one of `ok` (the rule
+ * cannot differentiate, say, a convolution's computed weights).
+ *
+ * @example
+ * ```ts
+ * only(node, wants, [0]); // only the data input may need a gradient
+ * ```
+ */
 export function only(node: NodeProto, wants: readonly boolean[], ok: number[]) {
   wants.forEach((w, i) => {
     if (w && !ok.includes(i)) {
@@ -57,7 +66,15 @@ export function only(node: NodeProto, wants: readonly boolean[], ok: number[]) {
   });
 }
 
-/** Sums `g` over the axes `x` was broadcast along to make `y`. */
+/**
+ * Sums `g` over the axes `x` was broadcast along to make `y`, back to the
+ * shape of `x` (squeeze-excitation: a `[N, C, 1, 1]` scale).
+ *
+ * @example
+ * ```ts
+ * const dScale = unbroadcast(ctx, ctx.b.node("Mul", [dy, x]), scale, y);
+ * ```
+ */
 export function unbroadcast(ctx: GradContext, g: string, x: string, y: string) {
   const sx = ctx.shape(x);
   const sy = ctx.shape(y);
@@ -73,11 +90,27 @@ export function unbroadcast(ctx: GradContext, g: string, x: string, y: string) {
     : ctx.b.node("Reshape", [r, ctx.shapeOf(x)]);
 }
 
+/**
+ * A boolean tensor as 0/1 floats.
+ *
+ * @example
+ * ```ts
+ * const positive = mask(ctx, ctx.b.node("Greater", [x, zero]));
+ * ```
+ */
 export function mask(ctx: GradContext, condition: string): string {
   return ctx.b.node("Cast", [condition], [intAttr("to", FLOAT)]);
 }
 
-/** Explicit begin/end pads of a conv or pool, `auto_pad` resolved. */
+/**
+ * Explicit begin/end pads of a conv or pool, `auto_pad` resolved against
+ * the input's static shape.
+ *
+ * @example
+ * ```ts
+ * explicitPads(node, [1, 3, 7, 7], [3, 3], [2, 2], [1, 1]); // SAME_UPPER: [1, 1, 1, 1]
+ * ```
+ */
 export function explicitPads(
   node: NodeProto,
   input: readonly number[],

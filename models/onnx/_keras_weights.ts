@@ -97,7 +97,8 @@ export async function snapshotWeights(
       const shape = kernel.shape as number[];
       out.set(name, {
         kernel: {
-          data: toOIHW(await read(kernel), shape),
+          // toOIHW makes the copy: read the backend's values as they are.
+          data: toOIHW(await kernel.data() as Float32Array, shape),
           dims: [shape[3], shape[2], shape[0], shape[1]],
         },
         bias: c.useBias && bias ? await read(bias) : undefined,
@@ -138,22 +139,23 @@ export function foldChains(
     );
     const affine = bn ? weights.get(bn) : undefined;
     if (!bn || !affine || affine.scale!.some((s) => s === 0)) continue;
+    // In place: the snapshot owns these arrays, and a second copy of
+    // ResNet-50's kernels would cost 100 MB at load.
     const conv = weights.get(name)!;
     const { data, dims } = conv.kernel!;
     const per = data.length / dims[0];
-    const kernel = new Float32Array(data.length);
     const bias = new Float32Array(dims[0]);
     for (let o = 0; o < dims[0]; o++) {
       const s = affine.scale![o];
       for (let j = o * per; j < (o + 1) * per; j++) {
-        kernel[j] = Math.fround(data[j] * s);
+        data[j] = Math.fround(data[j] * s);
       }
       bias[o] = conv.bias
         ? Math.fround(Math.fround(conv.bias[o] * s) + affine.shift![o])
         : affine.shift![o];
     }
     weights.set(name, {
-      kernel: { data: kernel, dims },
+      kernel: { data, dims },
       bias,
       foldedWith: bn,
       hadBias: Boolean(conv.bias),

@@ -6,10 +6,13 @@
  * @module
  */
 
-/** Wire types (the low three bits of a field tag). */
+/** Wire type of varints (the low three bits of a field tag). */
 export const VARINT = 0;
+/** Wire type of 8-byte fields (double). */
 export const FIXED64 = 1;
+/** Wire type of length-delimited fields (bytes, strings, messages, packed). */
 export const BYTES = 2;
+/** Wire type of 4-byte fields (float). */
 export const FIXED32 = 5;
 
 const TWO_32 = 2 ** 32;

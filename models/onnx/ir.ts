@@ -39,7 +39,14 @@ export interface Graph {
   readonly batch: number | null;
 }
 
-/** The version of the default ("" / ai.onnx) operator set. */
+/**
+ * The version of the default ("" / ai.onnx) operator set.
+ *
+ * @example
+ * ```ts
+ * defaultOpset([{ domain: "", version: 17 }]); // 17
+ * ```
+ */
 export function defaultOpset(opsets: readonly OperatorSetId[]): number {
   return opsets.find((o) => o.domain === "" || o.domain === "ai.onnx")
     ?.version ?? 1;
@@ -81,6 +88,11 @@ export function constantValue(
 /**
  * Names of tensors whose values do not depend on the graph input:
  * initializers and outputs of nodes fed only by such tensors (`Constant`s).
+ *
+ * @example
+ * ```ts
+ * staticTensors(graph).has("fc.weight"); // true
+ * ```
  */
 export function staticTensors(
   graph: Pick<Graph, "nodes" | "initializers">,
@@ -158,7 +170,14 @@ export class Builder {
   }
 }
 
-/** A graph input or output of float type with a batch axis `N` when symbolic. */
+/**
+ * A graph input or output of float type with a batch axis `N` when symbolic.
+ *
+ * @example
+ * ```ts
+ * floatValue("x", [-1, 3, 224, 224]); // shape ["N", 3, 224, 224]
+ * ```
+ */
 export function floatValue(
   name: string,
   shape: readonly number[] | undefined,
@@ -171,7 +190,14 @@ export function floatValue(
   };
 }
 
-/** Bytes of one batch item of a tensor with this full shape (batch first). */
+/**
+ * Bytes of one batch item of a tensor with this full shape (batch first).
+ *
+ * @example
+ * ```ts
+ * itemBytes([-1, 64, 56, 56]); // 802816
+ * ```
+ */
 export function itemBytes(shape: readonly number[] | undefined): number {
   if (!shape) return 0;
   return elementCount(shape.slice(1).map((d) => Math.max(1, d))) * 4;

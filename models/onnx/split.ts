@@ -23,11 +23,15 @@ import {
 import { DataType, type ModelProto, type NodeProto } from "./proto.ts";
 import { intAttr, intsAttr } from "./tensors.ts";
 
-/** Names of the tensors crossing the cut and of the extra inputs/outputs. */
+/** The boundary crossing the cut, channels-last. */
 export const BOUNDARY = "lumen::boundary";
+/** The upper model's class input (int64 `[1]`; negative: each item's top-1). */
 export const CLASS_IN = "lumen::class";
+/** The upper model's output of the class used per item (int64 `[N]`). */
 export const CLASS_OUT = "lumen::top";
+/** The upper model's gradient output, shaped like the boundary input. */
 export const GRADIENT = "lumen::gradient";
+/** The upper model's logits output. */
 export const LOGITS = "lumen::logits";
 
 /** Where a graph is cut. */

@@ -11,7 +11,14 @@ import {
   type TensorProto,
 } from "./proto.ts";
 
-/** Elements of a tensor with these dims. */
+/**
+ * Elements of a tensor with these dims.
+ *
+ * @example
+ * ```ts
+ * elementCount([2, 3, 4]); // 24
+ * ```
+ */
 export function elementCount(dims: readonly number[]): number {
   return dims.reduce((p, d) => p * d, 1);
 }
@@ -150,7 +157,14 @@ export function readInts(t: TensorProto): number[] {
   }
 }
 
-/** Bytes a tensor's values take. */
+/**
+ * Bytes a tensor's values take.
+ *
+ * @example
+ * ```ts
+ * tensorBytes(floatTensor("w", [2, 2], new Float32Array(4))); // 16
+ * ```
+ */
 export function tensorBytes(t: TensorProto): number {
   if (t.rawData) return t.rawData.length;
   const n = elementCount(t.dims);
@@ -160,12 +174,26 @@ export function tensorBytes(t: TensorProto): number {
 
 // ---- attributes ----
 
-/** An int attribute. */
+/**
+ * An int attribute.
+ *
+ * @example
+ * ```ts
+ * intAttr("axis", 1);
+ * ```
+ */
 export function intAttr(name: string, i: number): AttributeProto {
   return { name, type: AttributeType.INT, i };
 }
 
-/** An ints attribute. */
+/**
+ * An ints attribute.
+ *
+ * @example
+ * ```ts
+ * intsAttr("perm", [0, 2, 3, 1]);
+ * ```
+ */
 export function intsAttr(
   name: string,
   ints: readonly number[],
@@ -173,17 +201,38 @@ export function intsAttr(
   return { name, type: AttributeType.INTS, ints: [...ints] };
 }
 
-/** A float attribute. */
+/**
+ * A float attribute.
+ *
+ * @example
+ * ```ts
+ * floatAttr("alpha", 0.1);
+ * ```
+ */
 export function floatAttr(name: string, f: number): AttributeProto {
   return { name, type: AttributeType.FLOAT, f };
 }
 
-/** A string attribute. */
+/**
+ * A string attribute.
+ *
+ * @example
+ * ```ts
+ * stringAttr("mode", "constant");
+ * ```
+ */
 export function stringAttr(name: string, s: string): AttributeProto {
   return { name, type: AttributeType.STRING, s: new TextEncoder().encode(s) };
 }
 
-/** A tensor attribute (`Constant`'s `value`). */
+/**
+ * A tensor attribute (`Constant`'s `value`).
+ *
+ * @example
+ * ```ts
+ * tensorAttr("value", int64Tensor("", [1], [4]));
+ * ```
+ */
 export function tensorAttr(name: string, t: TensorProto): AttributeProto {
   return { name, type: AttributeType.TENSOR, t };
 }
@@ -208,7 +257,14 @@ export function getInt(
   return find(node, name)?.i ?? fallback;
 }
 
-/** An ints attribute of `node`, or `fallback`. */
+/**
+ * An ints attribute of `node`, or `fallback`.
+ *
+ * @example
+ * ```ts
+ * getInts(node, "strides", [1, 1]);
+ * ```
+ */
 export function getInts(
   node: NodeProto,
   name: string,
@@ -218,7 +274,14 @@ export function getInts(
   return a?.ints ? [...a.ints] : fallback ? [...fallback] : null;
 }
 
-/** A float attribute of `node`, or `fallback`. */
+/**
+ * A float attribute of `node`, or `fallback`.
+ *
+ * @example
+ * ```ts
+ * getFloat(node, "epsilon", 1e-5);
+ * ```
+ */
 export function getFloat(
   node: NodeProto,
   name: string,
@@ -227,7 +290,14 @@ export function getFloat(
   return find(node, name)?.f ?? fallback;
 }
 
-/** A string attribute of `node`, or `fallback`. */
+/**
+ * A string attribute of `node`, or `fallback`.
+ *
+ * @example
+ * ```ts
+ * getString(node, "auto_pad", "NOTSET");
+ * ```
+ */
 export function getString(
   node: NodeProto,
   name: string,
@@ -237,7 +307,14 @@ export function getString(
   return s ? new TextDecoder().decode(s) : fallback;
 }
 
-/** A tensor attribute of `node`, or undefined. */
+/**
+ * A tensor attribute of `node`, or undefined.
+ *
+ * @example
+ * ```ts
+ * getTensor(node, "value");
+ * ```
+ */
 export function getTensor(
   node: NodeProto,
   name: string,

@@ -183,7 +183,7 @@ const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
  *
  * @example
  * ```ts
- * convChain(source, "res4b_branch2a", null); // ["res4b_branch2a", "bn4b_branch2a", "activation_41"]
+ * convChain(source, "res4b_branch2a", null); // ["res4b_branch2a", "bn4b_branch2a", "activation_25"]
  * ```
  */
 export function convChain(
