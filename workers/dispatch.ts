@@ -182,9 +182,10 @@ export function createService(
     predict: (request, callOptions) =>
       schedule(1, { kind: "predict", ...request }, callOptions),
     async explain(request, hooks = {}) {
-      const view = modelView(await describe(request.model, hooks.signal));
-      const cost = checkCost(explainCost(view, registry, request), maxPasses);
-      return await schedule(cost, { kind: "explain", request }, hooks);
+      const { maxPasses: limit = maxPasses, ...rest } = hooks;
+      const view = modelView(await describe(request.model, rest.signal));
+      const cost = checkCost(explainCost(view, registry, request), limit);
+      return await schedule(cost, { kind: "explain", request }, rest);
     },
     faithfulness(request, callOptions) {
       const cost = checkCost(faithfulnessCost(request.steps), maxPasses);

@@ -117,10 +117,14 @@ export interface ExplainService {
     request: { model: string; image: Uint8Array; top: number },
     options?: CallOptions,
   ): Promise<Prediction[]>;
-  /** Runs a checked explanation request (see `explain/explain_image.ts`). */
+  /**
+   * Runs a checked explanation request (see `explain/explain_image.ts`);
+   * `maxPasses` overrides the service's cost limit (jobs may cost more than
+   * requests).
+   */
   explain(
     request: ExplainImageRequest,
-    hooks?: ExplainHooks,
+    hooks?: ExplainHooks & { maxPasses?: number },
   ): Promise<ExplainOutcome>;
   /** Scores a map's faithfulness. */
   faithfulness(
