@@ -131,6 +131,7 @@ export function onnxEngine(
     source.layers.map((l) => [l.name, l]),
   );
   const splits = new Map<string, Split>();
+  const sizes = new Map<string, Split["bytes"]>();
   let disposed = false;
   const inputDims = [source.input.height, source.input.width, 3];
   const inputSize = source.input.height * source.input.width * 3;
@@ -313,9 +314,15 @@ export function onnxEngine(
     defaultLayer: source.defaultLayer,
     weightBytes: source.weightBytes,
     itemBytes(layer, gradients) {
-      const s = splitFor(layer ?? source.defaultLayer);
-      return 4 * s.bytes.largest +
-        (gradients && layer !== null ? 2 * s.bytes.upper : 0);
+      // Sizes only: asking must not push a split's sessions out of the cache.
+      const key = layer ?? source.defaultLayer;
+      let bytes = sizes.get(key);
+      if (!bytes) {
+        bytes = (splits.get(key) ?? makeSplit(key)).bytes;
+        sizes.set(key, bytes);
+      }
+      return 4 * bytes.largest +
+        (gradients && layer !== null ? 2 * bytes.upper : 0);
     },
     lower(inputs, layer) {
       return withSplit(layer ?? source.defaultLayer, async (s) => {
