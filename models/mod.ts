@@ -20,7 +20,6 @@ export * from "./labels.ts";
 export * from "./randomize.ts";
 export * from "./model_set.ts";
 export * from "./entries.ts";
-export * from "./queue.ts";
 export { hashInput } from "./pass_cache.ts";
 export { DEFAULT_THREADS, shutdownBackend } from "./tfjs/backend.ts";
 export { ModelLoadError } from "./tfjs/io.ts";

@@ -158,3 +158,31 @@ export async function tinyRuntime(
     ...load,
   });
 }
+
+/** Writes the tiny network as a model.json + weights in `dir`. */
+export async function writeTinyModel(dir: string): Promise<string> {
+  await selectBackend("cpu");
+  const model = tinyResNet();
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    await Deno.writeFile(
+      `${dir}/weights.bin`,
+      new Uint8Array(artifacts.weightData as ArrayBuffer),
+    );
+    await Deno.writeTextFile(
+      `${dir}/model.json`,
+      JSON.stringify({
+        format: "layers-model",
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{
+          paths: ["weights.bin"],
+          weights: artifacts.weightSpecs,
+        }],
+      }),
+    );
+    return {
+      modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" },
+    };
+  }));
+  model.dispose();
+  return `${dir}/model.json`;
+}

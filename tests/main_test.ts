@@ -1,38 +1,8 @@
 import assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs-core";
 import { fileURLToPath } from "node:url";
-import { selectBackend } from "../models/tfjs/backend.ts";
-import { tinyResNet } from "./_shared.ts";
+import { writeTinyModel } from "./_shared.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-/** Writes the tiny network as a model.json + weights in `dir`. */
-async function writeTinyModel(dir: string): Promise<string> {
-  await selectBackend("cpu");
-  const model = tinyResNet();
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    await Deno.writeFile(
-      `${dir}/weights.bin`,
-      new Uint8Array(artifacts.weightData as ArrayBuffer),
-    );
-    await Deno.writeTextFile(
-      `${dir}/model.json`,
-      JSON.stringify({
-        format: "layers-model",
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{
-          paths: ["weights.bin"],
-          weights: artifacts.weightSpecs,
-        }],
-      }),
-    );
-    return {
-      modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" },
-    };
-  }));
-  model.dispose();
-  return `${dir}/model.json`;
-}
 
 /** An explainer plugin that takes `ms` (or until its signal aborts). */
 function sleepyPlugin(ms: number): string {

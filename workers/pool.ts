@@ -70,6 +70,8 @@ interface Worker {
   retire: "memory" | null;
   /** Set once the process has exited. */
   dead: boolean;
+  /** Resident memory right after loading the model, bytes. */
+  baseline: number;
   send(message: unknown): void;
 }
 
@@ -198,6 +200,7 @@ export function poolExecutor(options: PoolOptions): Executor {
       health: null,
       retire: null,
       dead: false,
+      baseline: 0,
       send(message) {
         stdin.write(encodeFrame(message)).catch(() => {
           // The worker is gone; its exit fails what it held.
@@ -218,7 +221,20 @@ export function poolExecutor(options: PoolOptions): Executor {
         switch (message.type) {
           case "ready":
             worker.health = message.health;
+            worker.baseline = message.health.rss;
             everReady = true;
+            if (worker.baseline > options.maxWorkerMemory && !warned) {
+              warned = true;
+              log(
+                "warn",
+                "the model alone is over the worker memory budget: raise --max-model-memory",
+                {
+                  worker: index,
+                  rss: worker.baseline,
+                  budget: options.maxWorkerMemory,
+                },
+              );
+            }
             ready.resolve(message.model);
             break;
           case "failed":
@@ -242,7 +258,9 @@ export function poolExecutor(options: PoolOptions): Executor {
             });
             break;
         }
-        checkMemory(worker);
+        if (message.type === "result" || message.type === "error") {
+          checkMemory(worker);
+        }
       }
     })().catch(() => {});
     child.status.then(({ code, signal }) => {
@@ -284,13 +302,18 @@ export function poolExecutor(options: PoolOptions): Executor {
   const killedForTimeout = new Set<Worker>();
   let recentCrashes = 0;
   let lastCrash = -Infinity;
+  let warned = false;
   const workers: Worker[] = [];
   for (let i = 0; i < count; i++) workers.push(start(i));
 
-  /** Replaces an idle worker that grew past the memory budget. */
+  /**
+   * Replaces an idle worker that grew past the memory budget (not one that
+   * was over it from the start: a fresh one would be too).
+   */
   const checkMemory = (worker: Worker) => {
     const rss = worker.health?.rss ?? 0;
-    if (rss > options.maxWorkerMemory && !worker.retire) {
+    const grew = rss > Math.max(options.maxWorkerMemory, worker.baseline * 1.1);
+    if (grew && !worker.retire) {
       worker.retire = "memory";
       log(
         "info",
@@ -322,16 +345,18 @@ export function poolExecutor(options: PoolOptions): Executor {
       hooks: ExplainHooks & { signal: AbortSignal },
     ): Promise<CallResults[K]> {
       if (failed) throw failed;
+      // A worker being replaced: wait for the fresh one to be ready.
       let worker = workers[slot];
-      // A worker being replaced: wait for the fresh one.
-      while (worker.retire || worker.dead) {
+      for (;;) {
         if (closing) throw crashed("shutting down");
         hooks.signal.throwIfAborted();
+        if (!worker.retire && !worker.dead) {
+          await worker.ready.catch(() => {});
+          if (!worker.retire && !worker.dead) break;
+        }
         await new Promise((r) => setTimeout(r, 20));
         worker = workers[slot];
       }
-      await worker.ready;
-      hooks.signal.throwIfAborted();
       const id = ++nextId;
       return await new Promise<CallResults[K]>((resolve, reject) => {
         const pending: Pending = {

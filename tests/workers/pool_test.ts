@@ -1,0 +1,214 @@
+/**
+ * The supervised worker pool with real worker processes on the tiny
+ * network (a TF.js model.json in a temp folder), and explainer plugins
+ * that misbehave on purpose: one that kills its process, one that traps
+ * like WebAssembly, one that never checks its signal.
+ */
+import assert from "node:assert/strict";
+import { checkExplain } from "../../explain/mod.ts";
+import {
+  builtinExplainers,
+  createRegistry,
+} from "../../explainers/registry.ts";
+import type { Explainer } from "../../explainers/types.ts";
+import { ClientError } from "../../lib/errors.ts";
+import { silentLogger } from "../../lib/log.ts";
+import { encodePng } from "../../lib/render.ts";
+import {
+  createWorkerPool,
+  type ExplainService,
+  modelView,
+} from "../../workers/mod.ts";
+import { writeTinyModel } from "../_shared.ts";
+
+/** Plugins that misbehave, as one module. */
+const PLUGINS = `
+const base = { needsGradients: false, parseParams: () => ({}) };
+export default [
+  { ...base, name: "crash", description: "Kills its process",
+    explain: () => Deno.exit(99) },
+  { ...base, name: "trap", description: "Traps like WebAssembly",
+    explain: () => { throw new WebAssembly.RuntimeError("memory access out of bounds"); } },
+  { ...base, name: "stubborn", description: "Never checks its signal",
+    explain: () => { const end = Date.now() + 60_000; while (Date.now() < end) {} } },
+];`;
+
+/** The same plugins' names and shapes for the server side's registry. */
+function pluginStubs(): Explainer[] {
+  return ["crash", "trap", "stubborn"].map((name) => ({
+    name,
+    description: name,
+    needsGradients: false,
+    parseParams: () => ({}),
+    explain: () => {
+      throw new Error("runs in the worker only");
+    },
+  }));
+}
+
+interface Setup {
+  service: ExplainService;
+  png: Uint8Array;
+  dir: string;
+}
+
+async function withPool(
+  options: { maxWorkerMemory?: number; cancelGraceMs?: number },
+  test: (setup: Setup) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "lumen-pool-" });
+  const model = await writeTinyModel(dir);
+  await Deno.writeTextFile(`${dir}/plugins.js`, PLUGINS);
+  const registry = createRegistry([...builtinExplainers(), ...pluginStubs()]);
+  const service = createWorkerPool({
+    config: {
+      models: [{
+        name: "tiny",
+        path: model,
+        labels: null,
+        preprocess: "tf",
+        layer: null,
+      }],
+      engine: { backend: "wasm", threads: 1 },
+      maxModelBytes: null,
+      maxPixels: 1_000_000,
+      plugins: [`${dir}/plugins.js`],
+    },
+    maxWorkerMemory: options.maxWorkerMemory ?? 4 * 1024 ** 3,
+    cancelGraceMs: options.cancelGraceMs ?? 5000,
+    log: silentLogger,
+  }, { modelNames: ["tiny"], registry });
+  try {
+    await service.ready();
+    const png = await encodePng(
+      16,
+      16,
+      new Uint8Array(16 * 16 * 3).map((_, i) => (i * 37) % 256),
+    );
+    await test({ service, png, dir });
+  } finally {
+    await service.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function explain(
+  service: ExplainService,
+  png: Uint8Array,
+  method: string,
+  signal?: AbortSignal,
+) {
+  const model = await service.describe("tiny");
+  const registry = createRegistry([...builtinExplainers(), ...pluginStubs()]);
+  const request = checkExplain(modelView(model), registry, {
+    methods: [method],
+  }, {
+    maxMethods: 4,
+  });
+  return await service.explain(
+    { ...request, image: png },
+    signal ? { signal } : {},
+  );
+}
+
+Deno.test("a call runs in a worker process; its parts arrive in order, plain data", async () => {
+  await withPool({}, async ({ service, png }) => {
+    const model = await service.describe();
+    assert.equal(model.name, "tiny");
+    assert.equal(model.backend.name, "wasm");
+    const registry = createRegistry();
+    const request = checkExplain(modelView(model), registry, {
+      methods: ["gradcam", "activation"],
+    }, { maxMethods: 4 });
+    const seen: string[] = [];
+    const outcome = await service.explain({ ...request, image: png }, {
+      onAnalysis: () => seen.push("analysis"),
+      onMap: (m) => seen.push(`map ${m.method}`),
+      onRendering: (r) => seen.push(`rendering ${r.method}`),
+    });
+    assert.deepEqual(seen, [
+      "analysis",
+      "map gradcam",
+      "rendering gradcam",
+      "map activation",
+      "rendering activation",
+    ]);
+    const [gradcam] = outcome.methods;
+    assert.ok(gradcam.map!.heatmap.values instanceof Float32Array);
+    assert.ok(gradcam.rendering!.overlay instanceof Uint8Array);
+    const stats = service.stats();
+    assert.equal(stats.workers.alive, 1);
+    assert.ok(stats.workers.residentBytes > 0);
+    assert.ok(stats.work.forward >= 1);
+  });
+});
+
+Deno.test("a worker that dies fails only its calls (MODEL_CRASHED, retryable); a fresh one takes over", async () => {
+  await withPool({}, async ({ service, png }) => {
+    for (const method of ["crash", "trap"]) {
+      await assert.rejects(explain(service, png, method), (error: unknown) => {
+        assert.ok(error instanceof ClientError, String(error));
+        assert.equal(error.code, "MODEL_CRASHED");
+        return true;
+      });
+      const next = await explain(service, png, "gradcam");
+      assert.equal(next.methods[0].method, "gradcam");
+    }
+    assert.equal(service.stats().workers.restarts.crash, 2);
+  });
+});
+
+Deno.test("cancelled work that never checks its signal is stopped for real: the worker is killed and replaced", async () => {
+  await withPool({ cancelGraceMs: 300 }, async ({ service, png }) => {
+    const start = performance.now();
+    await assert.rejects(
+      explain(service, png, "stubborn", AbortSignal.timeout(200)),
+      (error: unknown) => (error as Error).name === "TimeoutError",
+    );
+    // The caller heard at once; the stubborn worker is killed after the grace.
+    assert.ok(performance.now() - start < 2000);
+    const next = await explain(service, png, "gradcam");
+    assert.equal(next.methods[0].method, "gradcam");
+    assert.equal(service.stats().workers.restarts.timeout, 1);
+    assert.equal(service.stats().queue.running.light, 0);
+  });
+});
+
+Deno.test("a worker that grew past its memory budget is replaced once idle; calls go on", async () => {
+  // A budget just over what the loaded worker holds; integrated gradients
+  // with a batch of 256 grows its WASM heap past it.
+  let baseline = 0;
+  await withPool({}, async ({ service }) => {
+    baseline = service.stats().workers.residentBytes;
+  });
+  await withPool(
+    { maxWorkerMemory: Math.round(baseline * 1.15) },
+    async ({ service, png }) => {
+      const model = await service.describe("tiny");
+      const request = checkExplain(modelView(model), createRegistry(), {
+        methods: ["integratedgradients"],
+        options: { integratedgradients: { steps: 256, batchSize: 256 } },
+      }, { maxMethods: 1 });
+      await service.explain({ ...request, image: png });
+      // Replaced once idle: a fresh worker, back under the budget.
+      const end = performance.now() + 20_000;
+      while ((service.stats().workers.restarts.memory ?? 0) < 1) {
+        assert.ok(performance.now() < end, "no replacement");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const next = await explain(service, png, "gradcam");
+      assert.equal(next.methods[0].method, "gradcam");
+      assert.ok(service.stats().workers.residentBytes < baseline * 1.15);
+    },
+  );
+});
+
+Deno.test("a budget below the model itself is not a restart loop", async () => {
+  await withPool({ maxWorkerMemory: 1 }, async ({ service, png }) => {
+    for (let i = 0; i < 3; i++) {
+      const outcome = await explain(service, png, "gradcam");
+      assert.equal(outcome.methods[0].method, "gradcam");
+    }
+    assert.equal(service.stats().workers.restarts.memory, undefined);
+  });
+});
