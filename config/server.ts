@@ -5,14 +5,21 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import type { JobSettings } from "../jobs/explanation/types.ts";
 import type { LogLevel } from "../lib/log.ts";
 import { PREPROCESS_MODES } from "../lib/preprocess.ts";
-import { ENGINE_PREFERENCES, type EnginePreference } from "../models/mod.ts";
+import { ENGINE_PREFERENCES } from "../models/mod.ts";
 import { DEFAULT_LIMITS, type Limits } from "../schema/mod.ts";
 import { checkOrigin } from "../server/mod.ts";
-import { bytes, fromFlagOrEnv, integer, oneOf, UsageError } from "./flags.ts";
-import type { ModelSpec } from "../models/mod.ts";
-import { parseModelSpecs } from "./models.ts";
+import { fromFlagOrEnv, integer, oneOf, UsageError } from "./flags.ts";
+import {
+  JOB_OPTIONS,
+  JOB_USAGE,
+  MODEL_OPTIONS,
+  type ModelSettings,
+  parseJobSettings,
+  parseModelSettings,
+} from "./worker.ts";
 
 /** Usage text, printed by `--help` and after a bad flag. */
 export const USAGE = `Usage: deno task serve [FLAGS]
@@ -85,27 +92,16 @@ Limits (see RELIABILITY.md):
   --url-max-redirects N    Redirects followed for a URL input (default ${DEFAULT_LIMITS.urlMaxRedirects})
   --shutdown-grace-ms N    On SIGTERM/SIGINT, time in-flight work may take
                            before it is cancelled (default 20000)
-`;
+
+${JOB_USAGE}`;
 
 /** The server's configuration, from flags and environment. */
-export interface ServerConfig {
+export interface ServerConfig extends ModelSettings {
   port: number;
   hostname: string;
-  backend: EnginePreference;
-  /** Engine threads per worker; null: every core. */
-  threads: number | null;
-  /** Concurrent requests run as one batched pass (1: off). */
-  batch: number;
-  /** The models, the default first. */
-  models: ModelSpec[];
-  /** Weights budget of a worker's loaded models, bytes; null: none. */
-  maxModelBytes: number | null;
-  /** Resident memory budget of a model worker, bytes. */
-  maxModelMemory: number;
   allowUrlHosts: string[];
   allowPrivateUrls: boolean;
   corsOrigins: string[];
-  plugins: string[];
   production: boolean;
   /** null: the mode's default (on, off with --production). */
   graphiql: boolean | null;
@@ -116,6 +112,8 @@ export interface ServerConfig {
   limits: Limits;
   /** Time in-flight work may take after SIGTERM/SIGINT, ms. */
   shutdownGraceMs: number;
+  /** Explanation jobs: embedded, or on Redis. */
+  jobs: JobSettings;
   help: boolean;
 }
 
@@ -150,14 +148,11 @@ const LIMIT_FLAGS: readonly [string, keyof Limits, number][] = [
  */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
-/** The default of `--max-model-memory`: a worker stays near 1.25 GiB. */
-export const DEFAULT_MAX_MODEL_MEMORY = 1280 * 1024 * 1024;
-
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 /**
- * Parses the server's flags, with `PORT`, `LUMEN_BACKEND` and
- * `LUMEN_THREADS` from `env` as fallbacks. Throws {@linkcode UsageError}
+ * Parses the server's flags, with `PORT`, `LUMEN_BACKEND`, `LUMEN_THREADS`
+ * and `LUMEN_REDIS_URL` from `env` as fallbacks. Throws {@linkcode UsageError}
  * for unknown flags or bad values.
  *
  * @example
@@ -177,20 +172,13 @@ export function parseServerConfig(
       strict: true,
       allowPositionals: false,
       options: {
+        ...MODEL_OPTIONS,
+        ...JOB_OPTIONS,
         port: { type: "string" },
         hostname: { type: "string" },
-        backend: { type: "string" },
-        threads: { type: "string" },
-        batch: { type: "string" },
-        model: { type: "string", multiple: true },
-        labels: { type: "string" },
-        preprocessing: { type: "string" },
-        "max-model-bytes": { type: "string" },
-        "max-model-memory": { type: "string" },
         "allow-url-host": { type: "string", multiple: true },
         "allow-private-urls": { type: "boolean" },
         "cors-origin": { type: "string", multiple: true },
-        plugin: { type: "string", multiple: true },
         production: { type: "boolean" },
         graphiql: { type: "boolean" },
         introspection: { type: "boolean" },
@@ -206,18 +194,6 @@ export function parseServerConfig(
     throw new UsageError((error as Error).message);
   }
   const port = fromFlagOrEnv("--port", values.port, "PORT", env);
-  const backend = fromFlagOrEnv(
-    "--backend",
-    values.backend,
-    "LUMEN_BACKEND",
-    env,
-  );
-  const threads = fromFlagOrEnv(
-    "--threads",
-    values.threads,
-    "LUMEN_THREADS",
-    env,
-  );
   const hostname = values.hostname ?? "0.0.0.0";
   if (hostname === "") throw new UsageError("Invalid --hostname: empty");
   const allowUrlHosts = values["allow-url-host"] ?? [];
@@ -239,45 +215,14 @@ export function parseServerConfig(
     const text = given[flag];
     if (typeof text === "string") limits[key] = integer(`--${flag}`, text, min);
   }
-  const batch = values.batch === undefined
-    ? 1
-    : integer("--batch", values.batch, 1);
-  const models = parseModelSpecs(values.model ?? []);
-  if (values.labels !== undefined || values.preprocessing !== undefined) {
-    if (values.model?.length !== 1 || models[0].path === null) {
-      throw new UsageError(
-        "--labels and --preprocessing apply to a single --model; with several, give labels=… and preprocess=… in each --model",
-      );
-    }
-    models[0].labels ??= values.labels ?? null;
-    if (values.preprocessing !== undefined) {
-      models[0].preprocess = oneOf(
-        "--preprocessing",
-        values.preprocessing,
-        PREPROCESS_MODES,
-      );
-    }
-  }
   const graceText = values["shutdown-grace-ms"];
   return {
+    ...parseModelSettings(values, env),
     port: port ? integer(port.name, port.text, 0, 65535) : 8000,
     hostname,
-    backend: backend
-      ? oneOf(backend.name, backend.text, ENGINE_PREFERENCES)
-      : "auto",
-    threads: threads ? integer(threads.name, threads.text, 1) : null,
-    batch,
-    models,
-    maxModelBytes: values["max-model-bytes"] === undefined
-      ? null
-      : bytes("--max-model-bytes", values["max-model-bytes"]),
-    maxModelMemory: values["max-model-memory"] === undefined
-      ? DEFAULT_MAX_MODEL_MEMORY
-      : bytes("--max-model-memory", values["max-model-memory"]),
     allowUrlHosts,
     allowPrivateUrls: values["allow-private-urls"] ?? false,
     corsOrigins,
-    plugins: values.plugin ?? [],
     production: values.production ?? false,
     graphiql: values.graphiql ?? null,
     introspection: values.introspection ?? null,
@@ -286,6 +231,7 @@ export function parseServerConfig(
     shutdownGraceMs: graceText === undefined
       ? DEFAULT_SHUTDOWN_GRACE_MS
       : integer("--shutdown-grace-ms", graceText, 0),
+    jobs: parseJobSettings(values, env),
     help: values.help ?? false,
   };
 }

@@ -26,3 +26,4 @@ export * from "./types.ts";
 export { embeddedJobs, type EmbeddedJobsOptions } from "./embedded.ts";
 export { redisJobs, type RedisJobsOptions } from "./redis.ts";
 export { DURATION_BOUNDS } from "./_stats.ts";
+export { jobMetricFamilies, type JobMetricsOptions } from "./metrics.ts";

@@ -1,0 +1,400 @@
+/**
+ * What every process that runs the model is configured with — the server
+ * and `deno task worker` alike: the model and engine flags, the job flags,
+ * and the worker pool they describe. Plus the job worker's own command line.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { Registry } from "../explainers/registry.ts";
+import {
+  DEFAULT_JOB_SETTINGS,
+  type JobSettings,
+} from "../jobs/explanation/types.ts";
+import { DEFAULT_MAX_PIXELS } from "../lib/image.ts";
+import type { Logger, LogLevel } from "../lib/log.ts";
+import { PREPROCESS_MODES } from "../lib/preprocess.ts";
+import {
+  ENGINE_PREFERENCES,
+  type EnginePreference,
+  type ModelSpec,
+} from "../models/mod.ts";
+import type { PoolOptions, ServiceOptions } from "../workers/mod.ts";
+import { bytes, fromFlagOrEnv, integer, oneOf, UsageError } from "./flags.ts";
+import { parseModelSpecs } from "./models.ts";
+
+/** `parseArgs` options of the model and engine flags. */
+export const MODEL_OPTIONS = {
+  backend: { type: "string" },
+  threads: { type: "string" },
+  batch: { type: "string" },
+  model: { type: "string", multiple: true },
+  labels: { type: "string" },
+  preprocessing: { type: "string" },
+  "max-model-bytes": { type: "string" },
+  "max-model-memory": { type: "string" },
+  plugin: { type: "string", multiple: true },
+} as const;
+
+/** `parseArgs` options of the job flags. */
+export const JOB_OPTIONS = {
+  redis: { type: "string" },
+  "job-ttl": { type: "string" },
+  "job-timeout-ms": { type: "string" },
+  "max-jobs-queued": { type: "string" },
+  "max-job-passes": { type: "string" },
+  "job-attempts": { type: "string" },
+} as const;
+
+/** The model runtime: which models, on which engine, within what memory. */
+export interface ModelSettings {
+  backend: EnginePreference;
+  /** Engine threads per worker; null: every core. */
+  threads: number | null;
+  /** Concurrent requests run as one batched pass (1: off). */
+  batch: number;
+  /** The models, the default first. */
+  models: ModelSpec[];
+  /** Weights budget of a worker's loaded models, bytes; null: none. */
+  maxModelBytes: number | null;
+  /** Resident memory budget of a model worker, bytes. */
+  maxModelMemory: number;
+  plugins: string[];
+}
+
+/** The default of `--max-model-memory`: a worker stays near 1.25 GiB. */
+export const DEFAULT_MAX_MODEL_MEMORY = 1280 * 1024 * 1024;
+
+/**
+ * The share of a worker's memory budget one batched pass may use (weights,
+ * the engine's own buffers and the pass cache need the rest).
+ */
+const BATCH_SHARE = 0.35;
+
+/** Usage lines of the job flags (the server's and the worker's). */
+export const JOB_USAGE = `Jobs (see README, "Jobs and scaling out"):
+  --redis URL              Keep jobs in Redis (redis://HOST:PORT[/DB]; env
+                           LUMEN_REDIS_URL) so that API replicas and workers
+                           (deno task worker) share them; default: embedded,
+                           jobs run in this process and die with it
+  --job-ttl D              How long finished jobs and results are kept: 1h,
+                           60m, 3600s, 500ms, or a number of milliseconds
+                           (default 1h)
+  --job-timeout-ms N       Time limit of one job attempt (default ${DEFAULT_JOB_SETTINGS.timeoutMs})
+  --max-jobs-queued N      Jobs waiting (fleet-wide on Redis); more answer
+                           OVERLOADED (default ${DEFAULT_JOB_SETTINGS.maxQueued})
+  --max-job-passes N       Most model passes one job may cost, checked before
+                           it is queued (default ${DEFAULT_JOB_SETTINGS.maxPasses})
+  --job-attempts N         Times a job may start when its worker dies or its
+                           model worker crashes (default ${DEFAULT_JOB_SETTINGS.attempts})
+  Tests shorten Redis lock timings with the environment: LUMEN_JOB_LOCK_MS
+  (default ${DEFAULT_JOB_SETTINGS.lockMs}) and LUMEN_JOB_STALLED_CHECK_MS (default ${DEFAULT_JOB_SETTINGS.stalledCheckMs}).
+`;
+
+/**
+ * A duration: an integer with a unit (`ms`, `s`, `m`, `h`), or a bare
+ * integer of milliseconds.
+ *
+ * @example
+ * ```ts
+ * duration("--job-ttl", "1h"); // 3_600_000
+ * duration("--job-ttl", "2500"); // 2_500
+ * ```
+ */
+export function duration(flag: string, text: string): number {
+  const match = /^(\d+)\s*(ms|s|m|h)?$/.exec(text.trim());
+  const scale: Record<string, number> = {
+    "": 1,
+    ms: 1,
+    s: 1_000,
+    m: 60_000,
+    h: 3_600_000,
+  };
+  const value = match ? Number(match[1]) * scale[match[2] ?? ""] : NaN;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(
+      `Invalid ${flag} "${text}": use a duration such as 1h, 60m, 3600s or milliseconds`,
+    );
+  }
+  return value;
+}
+
+type Values = Record<string, string | string[] | boolean | undefined>;
+
+function text(values: Values, flag: string): string | undefined {
+  const value = values[flag];
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * The model settings from parsed flags, with `LUMEN_BACKEND` and
+ * `LUMEN_THREADS` from `env` as fallbacks.
+ *
+ * @example
+ * ```ts
+ * parseModelSettings({ backend: "wasm", threads: "1" }, {}).threads; // 1
+ * ```
+ */
+export function parseModelSettings(
+  values: Values,
+  env: Record<string, string | undefined>,
+): ModelSettings {
+  const backend = fromFlagOrEnv(
+    "--backend",
+    text(values, "backend"),
+    "LUMEN_BACKEND",
+    env,
+  );
+  const threads = fromFlagOrEnv(
+    "--threads",
+    text(values, "threads"),
+    "LUMEN_THREADS",
+    env,
+  );
+  const batch = text(values, "batch");
+  const given = (values.model ?? []) as string[];
+  const models = parseModelSpecs(given);
+  const labels = text(values, "labels");
+  const preprocessing = text(values, "preprocessing");
+  if (labels !== undefined || preprocessing !== undefined) {
+    if (given.length !== 1 || models[0].path === null) {
+      throw new UsageError(
+        "--labels and --preprocessing apply to a single --model; with several, give labels=… and preprocess=… in each --model",
+      );
+    }
+    models[0].labels ??= labels ?? null;
+    if (preprocessing !== undefined) {
+      models[0].preprocess = oneOf(
+        "--preprocessing",
+        preprocessing,
+        PREPROCESS_MODES,
+      );
+    }
+  }
+  const modelBytes = text(values, "max-model-bytes");
+  const modelMemory = text(values, "max-model-memory");
+  return {
+    backend: backend
+      ? oneOf(backend.name, backend.text, ENGINE_PREFERENCES)
+      : "auto",
+    threads: threads ? integer(threads.name, threads.text, 1) : null,
+    batch: batch === undefined ? 1 : integer("--batch", batch, 1),
+    models,
+    maxModelBytes: modelBytes === undefined
+      ? null
+      : bytes("--max-model-bytes", modelBytes),
+    maxModelMemory: modelMemory === undefined
+      ? DEFAULT_MAX_MODEL_MEMORY
+      : bytes("--max-model-memory", modelMemory),
+    plugins: (values.plugin ?? []) as string[],
+  };
+}
+
+/**
+ * The job settings from parsed flags, with `LUMEN_REDIS_URL` (and the test
+ * timings `LUMEN_JOB_LOCK_MS`, `LUMEN_JOB_STALLED_CHECK_MS`) from `env`.
+ *
+ * @example
+ * ```ts
+ * parseJobSettings({ redis: "redis://127.0.0.1:6379", "job-ttl": "10m" }, {}).ttlMs; // 600_000
+ * ```
+ */
+export function parseJobSettings(
+  values: Values,
+  env: Record<string, string | undefined>,
+): JobSettings {
+  const redis = fromFlagOrEnv(
+    "--redis",
+    text(values, "redis"),
+    "LUMEN_REDIS_URL",
+    env,
+  );
+  let redisUrl: string | null = null;
+  if (redis) {
+    let url: URL | null = null;
+    try {
+      url = new URL(redis.text);
+    } catch {
+      // Reported below.
+    }
+    if (!url || !["redis:", "rediss:"].includes(url.protocol)) {
+      throw new UsageError(
+        `Invalid ${redis.name} "${redis.text}": use redis://HOST:PORT or rediss://HOST:PORT`,
+      );
+    }
+    redisUrl = redis.text;
+  }
+  const number = (flag: string, min: number, fallback: number) => {
+    const given = text(values, flag);
+    return given === undefined ? fallback : integer(`--${flag}`, given, min);
+  };
+  const fromEnv = (name: string, fallback: number) =>
+    env[name] === undefined ? fallback : integer(name, env[name]!, 1);
+  const ttl = text(values, "job-ttl");
+  const d = DEFAULT_JOB_SETTINGS;
+  return {
+    redisUrl,
+    ttlMs: ttl === undefined ? d.ttlMs : duration("--job-ttl", ttl),
+    timeoutMs: number("job-timeout-ms", 1, d.timeoutMs),
+    maxQueued: number("max-jobs-queued", 0, d.maxQueued),
+    maxPasses: number("max-job-passes", 1, d.maxPasses),
+    attempts: number("job-attempts", 1, d.attempts),
+    lockMs: fromEnv("LUMEN_JOB_LOCK_MS", d.lockMs),
+    stalledCheckMs: fromEnv("LUMEN_JOB_STALLED_CHECK_MS", d.stalledCheckMs),
+  };
+}
+
+/** What a model worker pool needs beyond the model settings. */
+export interface PoolLimits {
+  /** Model worker processes. */
+  concurrency: number;
+  /** Largest decoded image, width × height. */
+  maxPixels: number;
+  /** The service's cost limit per call (a job may pass its own). */
+  maxPasses: number;
+  /** Calls waiting in each lane of the service. */
+  maxQueued: number;
+}
+
+/**
+ * The options of `createWorkerPool` for these settings: the server's pool
+ * and a job worker's are built the same way.
+ *
+ * @example
+ * ```ts
+ * const service = createWorkerPool(...modelPoolOptions(config, limits, { registry, log }));
+ * ```
+ */
+export function modelPoolOptions(
+  settings: ModelSettings,
+  limits: PoolLimits,
+  context: { registry: Registry; log: Logger },
+): [PoolOptions, ServiceOptions] {
+  return [{
+    config: {
+      models: settings.models,
+      engine: {
+        backend: settings.backend,
+        ...(settings.threads === null ? {} : { threads: settings.threads }),
+        batchSize: settings.batch,
+        batchBytes: Math.max(
+          64 * 1024 * 1024,
+          Math.floor(BATCH_SHARE * settings.maxModelMemory),
+        ),
+      },
+      maxModelBytes: settings.maxModelBytes,
+      maxPixels: limits.maxPixels,
+      plugins: settings.plugins,
+    },
+    workers: limits.concurrency,
+    maxWorkerMemory: settings.maxModelMemory,
+    log: context.log,
+  }, {
+    modelNames: settings.models.map((m) => m.name),
+    registry: context.registry,
+    maxPasses: limits.maxPasses,
+    maxQueued: limits.maxQueued,
+  }];
+}
+
+/** Usage of `deno task worker`. */
+export const WORKER_USAGE = `Usage: deno task worker --redis URL [FLAGS]
+
+Runs explanation jobs from Redis with the model runtime (no HTTP API).
+Start as many as you like, on as many machines; each takes jobs from the
+same queue as the API replicas (deno task serve --redis URL) fill.
+SIGTERM: stops taking jobs, lets running ones finish within the grace
+period, then hands them back to the queue; exits 0.
+
+Flags:
+  --backend NAME           ${ENGINE_PREFERENCES.join(", ")} (env
+                           LUMEN_BACKEND; default auto)
+  --threads N              Engine threads per model worker (env
+                           LUMEN_THREADS; default: every core)
+  --batch N                Batched passes of concurrent calls (default 1)
+  --model [NAME=]PATH[,labels=FILE][,preprocess=MODE][,layer=LAYER]
+                           As the server's: give the same models
+  --labels PATH            Labels of a single --model
+  --preprocessing MODE     Preprocessing of a single --model
+  --max-model-bytes N      Weights a model worker may hold (default: no limit)
+  --max-model-memory N     Resident memory of a model worker (default 1280M)
+  --plugin PATH            Import an explainer module (repeatable)
+  --concurrency N          Model worker processes, and jobs run at once
+                           (default 1)
+  --max-pixels N           Largest decoded image (default ${DEFAULT_MAX_PIXELS})
+  --shutdown-grace-ms N    On SIGTERM, time running jobs may take before they
+                           go back to the queue (default 20000)
+  --log-level LEVEL        debug, info, warn or error (default info)
+  --help                   Show this text
+
+${JOB_USAGE}`;
+
+/** The job worker's configuration. */
+export interface WorkerConfig extends ModelSettings {
+  /** Model worker processes, and jobs run at once. */
+  concurrency: number;
+  maxPixels: number;
+  jobs: JobSettings;
+  shutdownGraceMs: number;
+  logLevel: LogLevel;
+  help: boolean;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+
+/**
+ * Parses `deno task worker`'s flags; `--redis` (or `LUMEN_REDIS_URL`) is
+ * required. Throws {@linkcode UsageError}.
+ *
+ * @example
+ * ```ts
+ * parseWorkerConfig(["--redis", "redis://127.0.0.1:6379", "--threads", "1"], {}).threads; // 1
+ * ```
+ */
+export function parseWorkerConfig(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+): WorkerConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: args[0] === "--" ? args.slice(1) : [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...MODEL_OPTIONS,
+        ...JOB_OPTIONS,
+        concurrency: { type: "string" },
+        "max-pixels": { type: "string" },
+        "shutdown-grace-ms": { type: "string" },
+        "log-level": { type: "string" },
+        help: { type: "boolean" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const help = values.help ?? false;
+  const jobs = parseJobSettings(values, env);
+  if (jobs.redisUrl === null && !help) {
+    throw new UsageError(
+      "Missing --redis URL: a worker takes its jobs from Redis (or set LUMEN_REDIS_URL)",
+    );
+  }
+  const grace = values["shutdown-grace-ms"];
+  return {
+    ...parseModelSettings(values, env),
+    concurrency: values.concurrency === undefined
+      ? 1
+      : integer("--concurrency", values.concurrency, 1),
+    maxPixels: values["max-pixels"] === undefined
+      ? DEFAULT_MAX_PIXELS
+      : integer("--max-pixels", values["max-pixels"], 1),
+    jobs,
+    shutdownGraceMs: grace === undefined
+      ? 20_000
+      : integer("--shutdown-grace-ms", grace, 0),
+    logLevel: oneOf("--log-level", values["log-level"] ?? "info", LOG_LEVELS),
+    help,
+  };
+}
