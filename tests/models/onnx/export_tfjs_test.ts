@@ -8,6 +8,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import type { Engine } from "../../../models/engine.ts";
 import { RESNET50_MODEL } from "../../../models/load.ts";
 import { createRuntime } from "../../../models/runtime.ts";
+import { onnxEngine } from "../../../models/onnx/engine.ts";
 import { exportedModelBytes } from "../../../models/onnx/export_tfjs.ts";
 import { exportTfjsModel, loadOnnxEngine } from "../../../models/onnx/load.ts";
 import { decodeModel } from "../../../models/onnx/proto.ts";
@@ -113,7 +114,9 @@ test("the shipped ResNet-50 on ONNX Runtime equals TF.js WASM at layer4 and insi
     backend: "wasm",
     threads: 1,
   });
-  const onnx = await loadOnnxEngine(RESNET50_MODEL);
+  const ort = await loadOrt();
+  const source = await exportTfjsModel(RESNET50_MODEL);
+  const onnx = onnxEngine(ort, source);
   try {
     const labels = Array.from({ length: tfjs.classes }, (_, i) => `${i}`);
     const input = createRuntime(tfjs, { name: "r", labels }).prepare(
