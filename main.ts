@@ -1,10 +1,11 @@
 /**
  * The Lumen server: reads its configuration, starts serving at once (so
- * `/health` answers while the model loads), starts the model, and shuts
- * down gracefully on SIGINT / SIGTERM: it stops accepting connections,
- * lets in-flight work finish within the grace period (then cancels it),
- * releases the model and exits 0. A second signal exits 1 at once; a
- * shutdown still running 10 s after the grace period exits 1.
+ * `/health` answers while the model loads), starts the model in its worker
+ * processes, and shuts down gracefully on SIGINT / SIGTERM: `/ready`
+ * answers 503 and new model work `SHUTTING_DOWN` while in-flight work
+ * finishes within the grace period (then it is cancelled); then it stops
+ * listening, stops the workers and exits 0. A second signal exits 1 at
+ * once; a shutdown still running 10 s after the grace period exits 1.
  *
  * ```sh
  * deno task serve --port 8000
@@ -162,10 +163,11 @@ async function main(): Promise<number> {
       graceMs + EXIT_WATCHDOG_MS,
     );
     Deno.unrefTimer(watchdog);
-    const closed = server.shutdown();
+    // Still listening while draining: probes see /ready answer 503 and new
+    // model work is refused with SHUTTING_DOWN; then the listener closes.
     const { cancelled } = await app.drain({ graceMs });
     if (cancelled) log("warn", "in-flight work was cancelled", { graceMs });
-    await Promise.all([closed, service.close()]);
+    await Promise.all([server.shutdown(), service.close()]);
     stopped.resolve();
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -23,6 +23,11 @@ export type ParsedOptions<S extends Record<string, NumberOption>> = {
   [K in keyof S]: S[K]["default"] extends number ? number : number | null;
 };
 
+/** A value as the user sent it: numbers as numbers (1e400 is Infinity, not null). */
+function shown(value: unknown): string {
+  return typeof value === "number" ? String(value) : JSON.stringify(value);
+}
+
 /**
  * A `parseParams` for a method whose options are all numbers. Unknown keys,
  * wrong types and out-of-range values are `BAD_USER_INPUT` client errors.
@@ -79,9 +84,7 @@ export function numberOptions<S extends Record<string, NumberOption>>(
           : `from ${option.min} to ${option.max}`;
         throw clientError(
           "BAD_USER_INPUT",
-          `${method}: ${key} must be ${kind} ${range}, got ${
-            JSON.stringify(value)
-          }`,
+          `${method}: ${key} must be ${kind} ${range}, got ${shown(value)}`,
         );
       }
       out[key] = value as number;

@@ -88,8 +88,14 @@ export function layerCatalog(
     layers,
     defaultLayer,
     resolve(name) {
-      if (name === undefined || name === null || name === "") {
+      if (name === undefined || name === null) {
         return byName.get(defaultLayer.toLowerCase())!;
+      }
+      if (name.trim() === "") {
+        throw clientError(
+          "BAD_USER_INPUT",
+          `layer is empty: give a layer name or alias, or leave it out for the default "${defaultLayer}"`,
+        );
       }
       const found = byName.get(name.toLowerCase());
       if (!found) {

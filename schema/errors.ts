@@ -39,7 +39,14 @@ export function clientExtensions(error: ClientError): Record<string, unknown> {
   };
   extensions.code = error.code;
   if (RETRYABLE_CODES.has(error.code)) {
-    extensions.http = { status: 503, headers: { "Retry-After": "1" } };
+    // A full job queue says how long to wait (`retryAfterS`); else 1 s.
+    const retryAfter = error.details.retryAfterS;
+    extensions.http = {
+      status: 503,
+      headers: {
+        "Retry-After": String(typeof retryAfter === "number" ? retryAfter : 1),
+      },
+    };
   } else if (HTTP_STATUS[error.code]) {
     extensions.http = { status: HTTP_STATUS[error.code] };
   }
@@ -105,7 +112,12 @@ export function maskErrors(options: MaskOptions): MaskError {
         extensions: clientExtensions(original),
       });
     }
-    if (error instanceof GraphQLError && !error.originalError) {
+    // GraphQL's own errors (parsing, validation, coercing variables) may
+    // wrap another GraphQLError: still the request's fault, not a bug.
+    if (
+      error instanceof GraphQLError &&
+      (!error.originalError || error.originalError instanceof GraphQLError)
+    ) {
       if (typeof error.extensions?.code === "string") return error;
       const code = requestErrorCode(error);
       if (code === null) return error;

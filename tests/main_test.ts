@@ -148,6 +148,16 @@ Deno.test("SIGTERM with requests in flight: they finish, then main.ts exits 0", 
       await metric(server.base, "lumen_queue_length") === 2
     );
     server.child.kill("SIGTERM");
+    // Draining: still listening, not ready, new work refused.
+    await waitFor(async () =>
+      (await fetch(`${server.base}/ready`).then((r) => r.status)) === 503
+    );
+    const late = await post();
+    assert.equal(late.status, 503);
+    assert.equal(
+      (await late.json()).errors[0].extensions.code,
+      "SHUTTING_DOWN",
+    );
     for (const response of await Promise.all(inFlight)) {
       assert.equal(response.status, 200);
       const body = await response.json();

@@ -169,6 +169,35 @@ const CASES: Case[] = [
     query: EXPLAIN(', layer: "avg_pool"'),
   },
   {
+    name: "an empty layer is not the default layer in disguise",
+    code: "BAD_USER_INPUT",
+    query: EXPLAIN(', layer: ""'),
+    says: "layer is empty",
+  },
+  {
+    name: "a number too large for a float says what it is",
+    code: "BAD_USER_INPUT",
+    query:
+      `query($b: String) { explain(image: { base64: $b }, method: "occlusion", options: { occlusion: { fill: 1e400 } }) { label } }`,
+    says: "got Infinity",
+  },
+  {
+    name: "a variable of the wrong type",
+    code: "BAD_USER_INPUT",
+    query: `query($t: Int) { predict(image: { base64: "x" }, top: $t) { label } }`,
+    variables: () => ({ t: "five" }),
+  },
+  {
+    name: "an operation the schema does not run",
+    code: "GRAPHQL_VALIDATION_FAILED",
+    query: `subscription { nope }`,
+  },
+  {
+    name: "a syntax error",
+    code: "GRAPHQL_PARSE_FAILED",
+    query: `{ predict(`,
+  },
+  {
     name: "unknown colormap",
     code: "UNKNOWN_COLORMAP",
     query: EXPLAIN(', render: { colormap: "nope" }'),
