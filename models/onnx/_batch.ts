@@ -6,6 +6,7 @@
  * @module
  */
 import type * as Ort from "onnxruntime-node";
+import type { FeatureMap } from "../engine.ts";
 import type { OrtModule, RunFn } from "./session.ts";
 
 /**
@@ -61,6 +62,42 @@ export function repeat(item: Float32Array, n: number): Float32Array {
   const out = new Float32Array(item.length * n);
   for (let i = 0; i < n; i++) out.set(item, i * item.length);
   return out;
+}
+
+/**
+ * The index of the largest value (the top-1 class).
+ *
+ * @example
+ * ```ts
+ * argMax(new Float32Array([0.1, 3, -2])); // 1
+ * ```
+ */
+export function argMax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) {
+    if (values[i] > values[best]) best = i;
+  }
+  return best;
+}
+
+/**
+ * A batch-major channels-last array as one feature map per item; a
+ * non-spatial layer (`[C]`) becomes 1×1×C.
+ *
+ * @example
+ * ```ts
+ * featureMaps(new Float32Array(2 * 7 * 7 * 8), 2, [7, 7, 8])[1].channels; // 8
+ * ```
+ */
+export function featureMaps(
+  data: Float32Array,
+  n: number,
+  dims: readonly number[],
+): FeatureMap[] {
+  const [height, width, channels] = dims.length === 3
+    ? dims
+    : [1, 1, dims.reduce((p, d) => p * d, 1)];
+  return split(data, n).map((d) => ({ height, width, channels, data: d }));
 }
 
 /** A batched float input: `n` items of `dims` each, joined. */

@@ -8,15 +8,16 @@
  *
  * @module
  */
-import type {
-  Engine,
-  FeatureMap,
-  GraphLayer,
-  LowerState,
-  UpperResult,
-} from "../engine.ts";
+import type { Engine, GraphLayer, LowerState, UpperResult } from "../engine.ts";
 import { clientError } from "../../lib/errors.ts";
-import { join, repeat, runBatch, split } from "./_batch.ts";
+import {
+  argMax,
+  featureMaps,
+  join,
+  repeat,
+  runBatch,
+  split,
+} from "./_batch.ts";
 import { UnsupportedOpError } from "./backward.ts";
 import { itemBytes } from "./ir.ts";
 import { encodeModel } from "./proto.ts";
@@ -76,25 +77,6 @@ interface OnnxLowerState extends LowerState {
   boundary: Float32Array | null;
   skips: Float32Array[];
   logits: Float32Array[] | null;
-}
-
-function argMax(values: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) {
-    if (values[i] > values[best]) best = i;
-  }
-  return best;
-}
-
-function featureMaps(
-  data: Float32Array,
-  n: number,
-  dims: number[],
-): FeatureMap[] {
-  const [height, width, channels] = dims.length === 3
-    ? dims
-    : [1, 1, dims.reduce((p, d) => p * d, 1)];
-  return split(data, n).map((d) => ({ height, width, channels, data: d }));
 }
 
 function gradientError(error: unknown): unknown {
