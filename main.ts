@@ -4,7 +4,8 @@
  * processes, and shuts down gracefully on SIGINT / SIGTERM: `/ready`
  * answers 503 and new model work `SHUTTING_DOWN` while in-flight work
  * finishes within the grace period (then it is cancelled); then it stops
- * listening, stops the workers and exits 0. A second signal exits 1 at
+ * listening, stops the workers and exits 0. Explanation jobs run here
+ * (embedded) or are queued in Redis (`--redis`) for `deno task worker`. A second signal exits 1 at
  * once; a shutdown still running 10 s after the grace period exits 1.
  *
  * ```sh
@@ -15,57 +16,20 @@
  */
 import {
   loadPlugins,
+  modelPoolOptions,
   parseServerConfig,
   type ServerConfig,
   USAGE,
   UsageError,
 } from "./config/mod.ts";
 import { builtinExplainers, createRegistry } from "./explainers/registry.ts";
-import { jsonLogger, type Logger } from "./lib/log.ts";
+import { openExplanationJobs } from "./jobs/explanation/mod.ts";
+import { jsonLogger } from "./lib/log.ts";
 import { createApp, serveHttp } from "./server/mod.ts";
-import { createWorkerPool, type ExplainService } from "./workers/mod.ts";
+import { createWorkerPool } from "./workers/mod.ts";
 
 /** Time a shutdown may run past its grace period before the process exits 1. */
 export const EXIT_WATCHDOG_MS = 10_000;
-
-/**
- * The share of a worker's memory budget one batched pass may use (weights,
- * the engine's own buffers and the pass cache need the rest).
- */
-const BATCH_SHARE = 0.35;
-
-/** The explanation service: the model runs in supervised worker processes. */
-function startService(
-  config: ServerConfig,
-  registry: ReturnType<typeof createRegistry>,
-  log: Logger,
-): ExplainService {
-  return createWorkerPool({
-    config: {
-      models: config.models,
-      engine: {
-        backend: config.backend,
-        ...(config.threads === null ? {} : { threads: config.threads }),
-        batchSize: config.batch,
-        batchBytes: Math.max(
-          64 * 1024 * 1024,
-          Math.floor(BATCH_SHARE * config.maxModelMemory),
-        ),
-      },
-      maxModelBytes: config.maxModelBytes,
-      maxPixels: config.limits.maxPixels,
-      plugins: config.plugins,
-    },
-    workers: config.limits.concurrency,
-    maxWorkerMemory: config.maxModelMemory,
-    log,
-  }, {
-    modelNames: config.models.map((m) => m.name),
-    registry,
-    maxPasses: config.limits.maxRequestPasses,
-    maxQueued: config.limits.maxQueued,
-  });
-}
 
 /** Starts the server; resolves with the exit status once it has stopped. */
 async function main(): Promise<number> {
@@ -92,7 +56,24 @@ async function main(): Promise<number> {
     log("error", "cannot load explainers", { error });
     return 1;
   }
-  const service = startService(config, registry, log);
+  // The model runs in supervised worker processes.
+  const service = createWorkerPool(...modelPoolOptions(config, {
+    concurrency: config.limits.concurrency,
+    maxPixels: config.limits.maxPixels,
+    maxPasses: config.limits.maxRequestPasses,
+    maxQueued: config.limits.maxQueued,
+  }, { registry, log }));
+  // Embedded, this process runs the jobs on its own model workers (jobs and
+  // requests share the cost lanes); on Redis, `deno task worker` runs them.
+  const embedded = config.jobs.redisUrl === null;
+  const jobs = openExplanationJobs(config.jobs, {
+    ...(embedded
+      ? {
+        runHere: { service, registry, concurrency: config.limits.concurrency },
+      }
+      : {}),
+    log,
+  });
   const app = createApp({
     service,
     registry,
@@ -109,6 +90,7 @@ async function main(): Promise<number> {
     ...(config.introspection === null
       ? {}
       : { introspection: config.introspection }),
+    jobs,
     log,
   });
   let server;
@@ -127,10 +109,12 @@ async function main(): Promise<number> {
           models: config.models.map((m) => m.name),
           explainers: registry.names,
           limits: config.limits,
+          jobs: embedded ? "embedded" : "redis",
         }),
     });
   } catch (error) {
     log("error", "cannot listen", { port: config.port, error });
+    await jobs.close({ graceMs: 0 });
     await service.close();
     return 1;
   }
@@ -165,7 +149,12 @@ async function main(): Promise<number> {
     Deno.unrefTimer(watchdog);
     // Still listening while draining: probes see /ready answer 503 and new
     // model work is refused with SHUTTING_DOWN; then the listener closes.
-    const { cancelled } = await app.drain({ graceMs });
+    // Closing the job queue ends its followers' streams; embedded jobs
+    // still running after the grace period fail with SHUTTING_DOWN.
+    const [{ cancelled }] = await Promise.all([
+      app.drain({ graceMs }),
+      jobs.close({ graceMs }),
+    ]);
     if (cancelled) log("warn", "in-flight work was cancelled", { graceMs });
     await Promise.all([server.shutdown(), service.close()]);
     stopped.resolve();

@@ -1,13 +1,14 @@
 /**
  * What every resolver gets: the explanation service, the method registry,
- * the limits, metrics and the logger (`Services`, built once by the
- * server), and the request's scope (its id, its signal, the answer for
+ * the limits, metrics, the logger and the job queue (`Services`, built once
+ * by the server), and the request's scope (its id, its signal, the answer for
  * abandoned work).
  *
  * @module
  */
 import type { YogaInitialContext } from "graphql-yoga";
 import type { Registry } from "../explainers/registry.ts";
+import type { ExplanationQueue } from "../jobs/explanation/mod.ts";
 import { DEFAULT_MAX_PIXELS } from "../lib/image.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ExplainService } from "../workers/mod.ts";
@@ -93,6 +94,14 @@ export interface ResolverMetrics {
   error(code: string): void;
 }
 
+/** Explanation jobs as the API sees them. */
+export interface JobsService {
+  /** Where jobs are queued, followed and cancelled. */
+  queue: ExplanationQueue;
+  /** Most model passes one job may cost (`--max-job-passes`). */
+  maxPasses: number;
+}
+
 /** The app-wide services resolvers use. */
 export interface Services {
   /** Where model work runs. */
@@ -103,6 +112,8 @@ export interface Services {
   fetchUrl: UrlFetcher | null;
   metrics: ResolverMetrics;
   log: Logger;
+  /** Explanation jobs; null: the job fields answer `UNAVAILABLE`. */
+  jobs: JobsService | null;
 }
 
 /** Why a request's work was abandoned. */

@@ -10,6 +10,9 @@ import { explain } from "./resolvers/explain.ts";
 import { explainMany } from "./resolvers/explain_many.ts";
 import { explainProgress } from "./resolvers/explain_progress.ts";
 import { explainers } from "./resolvers/explainers.ts";
+import { cancelJob, job } from "./resolvers/job.ts";
+import { startExplanation } from "./resolvers/job_start.ts";
+import { jobUpdates } from "./resolvers/job_updates.ts";
 import { model, models } from "./resolvers/model.ts";
 import { predict } from "./resolvers/predict.ts";
 import { sanityCheck } from "./resolvers/sanity_check.ts";
@@ -42,8 +45,10 @@ export function lumenSchema(): ReturnType<
         explainers,
         model,
         models,
+        job,
       },
-      Subscription: { explainProgress },
+      Mutation: { startExplanation, cancelJob },
+      Subscription: { explainProgress, jobUpdates },
     },
   });
 }

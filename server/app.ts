@@ -12,6 +12,8 @@
 import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
 import { createYoga, type Plugin, type YogaLogger } from "graphql-yoga";
 import type { Registry } from "../explainers/registry.ts";
+import type { ExplanationJobs } from "../jobs/explanation/mod.ts";
+import { jobMetricFamilies, type JobStats } from "../jobs/mod.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
 import type { MetricFamily } from "../lib/prometheus.ts";
 import {
@@ -56,8 +58,14 @@ export interface AppOptions {
   graphiql?: boolean;
   /** Answer introspection queries. @default !production */
   introspection?: boolean;
-  /** More `/metrics` families (e.g. the job queue's). */
+  /** More `/metrics` families. */
   extraMetrics?: () => MetricFamily[];
+  /**
+   * Explanation jobs (`openExplanationJobs`): the job fields use its queue;
+   * on Redis, `/ready` answers 503 while Redis cannot be reached. None: the
+   * job fields answer `UNAVAILABLE`. @default null
+   */
+  jobs?: ExplanationJobs | null;
   /** @default silent */
   log?: Logger;
 }
@@ -105,8 +113,45 @@ function yogaLogger(log: Logger): YogaLogger {
 }
 
 /**
+ * The job store's part in `/ready` and `/metrics`, before their own
+ * plugins answer: `/ready` is 503 while a Redis store does not answer (an
+ * API replica that cannot queue or follow jobs should get no traffic), and
+ * `/metrics` reads the queue's numbers first (`null` when unreachable).
+ */
+function useJobStore(
+  jobs: ExplanationJobs,
+  onStats: (stats: JobStats | null) => void,
+): Plugin {
+  return {
+    async onRequest({ url, endResponse }) {
+      if (url.pathname === "/metrics") {
+        onStats(await jobs.queue.stats().catch(() => null));
+      } else if (url.pathname === "/ready" && !jobs.embedded) {
+        try {
+          await jobs.queue.ping();
+        } catch {
+          endResponse(
+            new Response(
+              JSON.stringify({
+                status: "unavailable",
+                error: "The job store (Redis) cannot be reached",
+              }),
+              {
+                status: 503,
+                headers: { "content-type": "application/json; charset=utf-8" },
+              },
+            ),
+          );
+        }
+      }
+    },
+  };
+}
+
+/**
  * Builds the app. `/health` answers 200 at once; `/ready` answers 503 until
- * the service's default model is loaded.
+ * the service's default model is loaded (and, with jobs on Redis, while
+ * Redis cannot be reached).
  *
  * @example
  * ```ts
@@ -138,6 +183,9 @@ export function createApp(options: AppOptions): App {
   });
   const { log } = handler;
   const urlInputs = options.urlInputs ?? null;
+  const jobs = options.jobs ?? null;
+  /** The job queue's numbers, read as `/metrics` is scraped. */
+  let jobStats: JobStats | null = null;
   const services: Services = {
     service,
     registry: options.registry,
@@ -153,16 +201,25 @@ export function createApp(options: AppOptions): App {
         })),
     metrics,
     log,
+    jobs: jobs && { queue: jobs.queue, maxPasses: jobs.settings.maxPasses },
   };
   const plugins: Plugin[] = [
     useHealth(),
+    ...(jobs ? [useJobStore(jobs, (stats) => jobStats = stats)] : []),
     useReady({ state: service.state, stopping: () => stopping }),
     useMetrics(() =>
       metrics.render({
         stats: service.stats,
         state: service.state,
         inFlight: () => handler.inFlight,
-        extra: options.extraMetrics,
+        extra: () => [
+          ...(options.extraMetrics?.() ?? []),
+          ...(jobs
+            ? jobMetricFamilies(jobStats, {
+              capacity: jobs.settings.maxQueued,
+            })
+            : []),
+        ],
       })
     ),
     useWebPage(createWebHandler()),
