@@ -112,7 +112,8 @@ export function createBoard(container: HTMLElement): Board {
           entry.progress.show(phase.text);
         } else if (entry.progress && phase?.kind === "running") {
           entry.progress.show(
-            phase.progress ?? "Starting: the model pass comes first…",
+            phase.progress ??
+              "Running: waiting for the server's first progress report…",
           );
         }
         return entry.element;
