@@ -105,6 +105,7 @@ export function startRedisWorker<P, R>(
     const outcome = cancelled
       ? { kind: "stopped" as const, reason: STOP.cancel }
       : await runAttempt(options.runner, job.data.payload, {
+        jobId: id,
         stop,
         timeoutMs,
         onProgress: progress.report,

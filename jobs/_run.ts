@@ -36,6 +36,8 @@ export type Outcome<R> =
 
 /** Options of {@linkcode runAttempt}. */
 export interface AttemptOptions {
+  /** The job's id, passed to the runner. */
+  jobId: string;
   /** Aborts the attempt from outside (cancel, shutdown, lock lost). */
   stop: AbortSignal;
   /** The attempt's time limit; past it the outcome is a `TIMEOUT` failure. */
@@ -58,6 +60,7 @@ function timeoutError(ms: number): Error {
  * @example
  * ```ts
  * const outcome = await runAttempt(runner, payload, {
+ *   jobId: "job-1",
  *   stop: controller.signal,
  *   timeoutMs: 900_000,
  *   onProgress: (p) => console.log(p),
@@ -91,6 +94,7 @@ export async function runAttempt<P, R>(
   aborted.catch(() => {});
   const work = Promise.resolve().then(() =>
     runner(payload, {
+      id: options.jobId,
       signal: controller.signal,
       onProgress: options.onProgress,
     })

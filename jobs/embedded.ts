@@ -173,6 +173,7 @@ export function embeddedJobs<P, R>(
       { floor: entry.job.progress },
     );
     const outcome = await runAttempt(worker.runner, entry.payload as P, {
+      jobId: entry.job.id,
       stop: entry.stop.signal,
       timeoutMs: worker.timeoutMs,
       onProgress: progress.report,

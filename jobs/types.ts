@@ -65,6 +65,8 @@ export interface Job<R = unknown> {
 
 /** What a runner gets besides the payload. */
 export interface JobHooks {
+  /** The job's id (for log lines). */
+  readonly id: string;
   /**
    * Aborts when the job is cancelled, runs past its time limit or its worker
    * shuts down. Check it between batches; the job ends without waiting for

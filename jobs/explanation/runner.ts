@@ -44,7 +44,7 @@ export interface RunnerOptions {
    * @default 1_000
    */
   busyRetryMs?: number;
-  /** Where method failures that are bugs are logged. @default none */
+  /** Where each job's start and end, and method failures that are bugs, are logged. @default none */
   log?: Logger;
 }
 
@@ -206,7 +206,10 @@ export function explanationRunner(
   const attempts = options.attempts ?? 2;
   const busyRetryMs = options.busyRetryMs ?? 1_000;
   const log = options.log ?? (() => {});
-  return async ({ request, image }, { signal, onProgress }) => {
+  const run: JobRunner<ExplanationPayload, ExplanationResult> = async (
+    { request, image },
+    { signal, onProgress },
+  ) => {
     await service.ready();
     const model = modelView(await service.describe(request.model, { signal }));
     const weights = weightsOf(request, options.registry, model);
@@ -233,6 +236,25 @@ export function explanationRunner(
           throw error;
         }
       }
+    }
+  };
+  return async (payload, hooks) => {
+    const start = performance.now();
+    const fields = { jobId: hooks.id, methods: payload.request.methods };
+    log("info", "job started", fields);
+    let outcome = "succeeded";
+    try {
+      return await run(payload, hooks);
+    } catch (error) {
+      outcome = hooks.signal.aborted
+        ? "stopped"
+        : isClientError(error)
+        ? error.code
+        : "INTERNAL";
+      throw error;
+    } finally {
+      const ms = Math.round(performance.now() - start);
+      log("info", "job ended", { ...fields, outcome, ms });
     }
   };
 }
