@@ -1,6 +1,7 @@
 /**
  * `deno task explain`: explains images from the command line through the
- * same explanation core as the server, in this process (no HTTP). Writes
+ * same explanation core as the server, in this process (no HTTP), or with
+ * `--server URL` as jobs on a running server (no model loaded here). Writes
  * overlay PNGs and raw maps, prints each image's top-5, draws a progress
  * bar on stderr, and optionally writes one self-contained HTML report.
  *
@@ -23,6 +24,8 @@ import {
   explainFiles,
   parseCliArgs,
   type Progress,
+  type RemoteService,
+  remoteService,
   renderReport,
   usage,
   UsageError,
@@ -102,21 +105,25 @@ export async function runCli(
     return EXIT.ok;
   }
   const start = performance.now();
-  const service = createLocalService({
-    models: createModelSet(
-      modelEntries(
-        options.models.map((m) => ({
-          ...m,
-          path: m.path === null ? null : resolve(cwd, m.path),
-          labels: m.labels === null ? null : resolve(cwd, m.labels),
-        })),
-        { backend: options.backend },
+  const service: RemoteService = options.server !== null
+    ? remoteService(options.server)
+    : createLocalService({
+      models: createModelSet(
+        modelEntries(
+          options.models.map((m) => ({
+            ...m,
+            path: m.path === null ? null : resolve(cwd, m.path),
+            labels: m.labels === null ? null : resolve(cwd, m.labels),
+          })),
+          { backend: options.backend },
+        ),
       ),
-    ),
-    registry,
-  });
+      registry,
+    });
   try {
-    const model = await service.ready();
+    const model = options.serverModel === null
+      ? await service.ready()
+      : await service.describe(options.serverModel);
     if (options.listLayers) {
       for (const line of layerLines(model)) console.log(line);
       return EXIT.ok;
@@ -154,8 +161,9 @@ export async function runCli(
         total: collected.files.length * request.methods.length,
       })
       : null;
+    const where = options.server === null ? "" : ` at ${options.server}`;
     console.log(
-      `${model.name} on ${model.backend.name}, layer ${request.layer}, ` +
+      `${model.name} on ${model.backend.name}${where}, layer ${request.layer}, ` +
         `${count(collected.files.length, "image")} × ${
           count(request.methods.length, "method")
         } → ${out}`,
@@ -177,7 +185,7 @@ export async function runCli(
           rows: result.rows,
           failures,
           about: {
-            Model: `${model.name} on ${model.backend.name}`,
+            Model: `${model.name} on ${model.backend.name}${where}`,
             Layer: request.layer,
             Class: request.classIndex === null
               ? "each image's top-1"

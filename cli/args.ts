@@ -43,6 +43,13 @@ export interface CliOptions {
   progress: boolean | null;
   /** The models (the first explains); the shipped ResNet-50 by default. */
   models: ModelSpec[];
+  /**
+   * A running server's base URL: each image goes to it as a job and no
+   * model is loaded here; null: the model runs in this process.
+   */
+  server: string | null;
+  /** With `server`: the server's model by name; null: its default. */
+  serverModel: string | null;
   /** Print the methods and exit. */
   listMethods: boolean;
   /** Print the model's layers and exit. */
@@ -81,7 +88,11 @@ Flags:
   --backend NAME       ${ENGINE_PREFERENCES.join(", ")} (default auto)
   --model SPEC         [NAME=]PATH[,labels=FILE][,preprocess=MODE][,layer=L]:
                        an .onnx file or a TF.js model.json (default: the
-                       shipped Keras ResNet-50)
+                       shipped Keras ResNet-50); with --server, a model
+                       name of that server
+  --server URL         Send each image to a running Lumen server as a job
+                       (e.g. http://host:8000; needs network access) and
+                       write the same files; no model is loaded here
   --list-methods       Print the methods (slow ones marked) and exit
   --list-layers        Print the model's layers (familiar names first) and exit
   --progress           Always draw the progress bar on stderr
@@ -89,8 +100,25 @@ Flags:
   --help               Show this text
 
 Exit status: 0 all written, 1 some file failed (the others were written; the
-failures are listed), 2 bad arguments.
+failures are listed), 2 bad arguments, 3 the model or the server could not
+do the work.
 `;
+}
+
+/** A `--server` value: an http(s) URL, as the base of `/graphql`. */
+function serverUrl(text: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // Reported below.
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol)) {
+    throw new UsageError(
+      `Invalid --server "${text}": use the server's http(s) address, e.g. http://127.0.0.1:8000`,
+    );
+  }
+  return url.origin;
 }
 
 /**
@@ -129,6 +157,7 @@ export function parseCliArgs(
         npy: { type: "boolean" },
         backend: { type: "string" },
         model: { type: "string", multiple: true },
+        server: { type: "string" },
         "list-methods": { type: "boolean" },
         "list-layers": { type: "boolean" },
         progress: { type: "boolean" },
@@ -139,13 +168,26 @@ export function parseCliArgs(
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
+  const server = values.server === undefined ? null : serverUrl(values.server);
+  if (server !== null && values.backend !== undefined) {
+    throw new UsageError(
+      "--backend does not apply with --server: the server runs the model",
+    );
+  }
+  if (server !== null && (values.model?.length ?? 0) > 1) {
+    throw new UsageError(
+      "With --server, give one --model: a server's model name",
+    );
+  }
   const base = {
     layer: values.layer ?? null,
     report: values.report ?? null,
     npy: values.npy ?? false,
     progress: values.progress ?? null,
     backend: oneOf("--backend", values.backend ?? "auto", ENGINE_PREFERENCES),
-    models: parseModelSpecs(values.model ?? []),
+    models: server === null ? parseModelSpecs(values.model ?? []) : [],
+    server,
+    serverModel: server === null ? null : values.model?.[0] ?? null,
     listMethods: values["list-methods"] ?? false,
     listLayers: values["list-layers"] ?? false,
   };

@@ -193,9 +193,9 @@ async function writeMethod(
 
 /**
  * Explains every file with every method of the checked request, through
- * the explanation service. A file that fails (unreadable, not an image, a
- * method error) is recorded and the next one goes on; files already
- * written stay.
+ * the explanation service (in this process, or a server's: `remote.ts`).
+ * A file that fails (unreadable, not an image, a method error) is recorded
+ * and the next one goes on; files already written stay.
  *
  * @example
  * ```ts
@@ -206,7 +206,7 @@ async function writeMethod(
  * ```
  */
 export async function explainFiles(
-  service: ExplainService,
+  service: Pick<ExplainService, "explain">,
   files: readonly string[],
   options: ExplainFilesOptions,
 ): Promise<ExplainFilesResult> {
