@@ -36,7 +36,7 @@ COPY . .
 # and build:web steps at start (quick no-ops on this warm tree); the tree
 # belongs to the user that runs them.
 RUN deno task build:web \
- && deno cache main.ts \
+ && deno cache main.ts worker.ts cli.ts \
  && chown -R lumen:lumen /app
 USER lumen
 
