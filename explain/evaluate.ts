@@ -106,7 +106,11 @@ export interface FaithfulnessRequest extends FaithfulnessSettings {
 export async function scoreFaithfulness(
   deps: { runtime: ModelRuntime; maxPixels: number },
   request: FaithfulnessRequest,
-  hooks: { signal?: AbortSignal; onProgress?: (fraction: number) => void } = {},
+  hooks: {
+    signal?: AbortSignal;
+    onProgress?: (fraction: number) => void;
+    pause?: () => Promise<void>;
+  } = {},
 ): Promise<FaithfulnessScores> {
   const { runtime } = deps;
   runtime.checkClass(request.classIndex);

@@ -83,6 +83,8 @@ export interface ExplainOutcome {
 export interface ExplainHooks {
   /** Aborting stops the work at its next step (throws the reason). */
   signal?: AbortSignal;
+  /** Long methods await it between batches (cheaper work may run first). */
+  pause?: () => Promise<void>;
   onAnalysis?: (analysis: AnalysisSummary) => void;
   /** A long method's fraction done, 0 to 1, in order. */
   onProgress?: (method: string, fraction: number) => void;
@@ -177,6 +179,7 @@ export async function explainImage(
     try {
       const result = await analysis.explain(method, {
         signal,
+        ...(hooks.pause ? { pause: hooks.pause } : {}),
         onProgress: hooks.onProgress &&
           ((fraction) => hooks.onProgress!(method, fraction)),
       });

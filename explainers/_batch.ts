@@ -5,10 +5,35 @@
  * @module
  */
 
-/** Progress and cancellation hooks, as in `ExplainContext`. */
+/** Progress, cancellation and pausing hooks, as in `ExplainContext`. */
 export interface BatchHooks {
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
+  /** Awaited between batches: resolves when the work may go on. */
+  pause?: () => Promise<void>;
+}
+
+/** What `maxBatch` needs to know of the runtime. */
+interface BatchLimits {
+  maxBatch(kind: { gradients?: boolean; layer?: string }): number;
+}
+
+/**
+ * The batch size of a long method: the user's `batchSize` as a hint,
+ * capped by what the runtime allows for this kind of pass (memory, and a
+ * batch's time once timed); read again before every batch.
+ *
+ * @example
+ * ```ts
+ * await inBatches(169, batchesOf(ctx.runtime, params.batchSize, {}), run, ctx);
+ * ```
+ */
+export function batchesOf(
+  runtime: BatchLimits,
+  hint: number,
+  kind: { gradients?: boolean; layer?: string },
+): () => number {
+  return () => Math.max(1, Math.min(hint, runtime.maxBatch(kind)));
 }
 
 /** Resolves after one turn of the event loop (timers and I/O run). */
@@ -18,12 +43,14 @@ function nextMacrotask(): Promise<void> {
 
 /**
  * Calls `run(start, end)` for consecutive slices of `[0, count)` of at most
- * `batchSize` items, one after the other, and concatenates the results.
- * Between batches it lets the event loop turn once (model passes and their
- * reads are otherwise all microtasks, so a client's disconnect, a time limit
- * or a streamed progress event would wait for the whole method); before
- * each batch it throws `signal.reason` if the signal was aborted; after
- * each it reports the fraction done, ending with exactly 1.
+ * `batchSize` items (a number, or a function read before each batch), one
+ * after the other, and concatenates the results. Between batches it lets
+ * the event loop turn once (model passes and their reads are otherwise all
+ * microtasks, so a client's disconnect, a time limit or a streamed
+ * progress event would wait for the whole method) and awaits `pause`
+ * (cheaper work may run first); before each batch it throws
+ * `signal.reason` if the signal was aborted; after each it reports the
+ * fraction done, ending with exactly 1.
  *
  * @example
  * ```ts
@@ -34,15 +61,19 @@ function nextMacrotask(): Promise<void> {
  */
 export async function inBatches<R>(
   count: number,
-  batchSize: number,
+  batchSize: number | (() => number),
   run: (start: number, end: number) => Promise<R[]>,
   hooks: BatchHooks = {},
 ): Promise<R[]> {
   const out: R[] = [];
-  for (let start = 0; start < count; start += batchSize) {
-    if (start > 0) await nextMacrotask();
+  const size = typeof batchSize === "number" ? () => batchSize : batchSize;
+  for (let start = 0, end = 0; start < count; start = end) {
+    if (start > 0) {
+      await nextMacrotask();
+      await hooks.pause?.();
+    }
     hooks.signal?.throwIfAborted();
-    const end = Math.min(count, start + batchSize);
+    end = Math.min(count, start + Math.max(1, Math.floor(size())));
     const results = await run(start, end);
     if (results.length !== end - start) {
       throw new Error(

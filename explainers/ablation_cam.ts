@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { inBatches } from "./_batch.ts";
+import { batchesOf, inBatches } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import { camExplainer, strongestChannels } from "./cam.ts";
 import { channelCount } from "./score_cam.ts";
@@ -48,7 +48,7 @@ export function ablationCamExplainer(): Explainer<AblationCamParams> {
       const classIndex = ctx.pass.classIndex;
       const ablated = await inBatches(
         channels.length,
-        params.batchSize,
+        batchesOf(ctx.runtime, params.batchSize, { layer: layer.name }),
         async (start, end) => {
           const batch = channels.slice(start, end).map((k) => {
             const copy = a.data.slice();

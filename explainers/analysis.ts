@@ -47,7 +47,11 @@ export interface ImageAnalysis {
    */
   explain(
     method: string,
-    hooks?: { onProgress?: (fraction: number) => void; signal?: AbortSignal },
+    hooks?: {
+      onProgress?: (fraction: number) => void;
+      signal?: AbortSignal;
+      pause?: () => Promise<void>;
+    },
   ): Promise<MethodResult>;
 }
 

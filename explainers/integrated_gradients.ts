@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { inBatches } from "./_batch.ts";
+import { batchesOf, inBatches } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import { type Explainer, INPUT_GRADIENT_COST } from "./types.ts";
 
@@ -63,7 +63,8 @@ export function integratedGradientsExplainer(): Explainer<
       ctx.signal?.throwIfAborted();
       const [baselineLogits] = await runtime.logits([baseline]);
       const gradientSum = new Float64Array(input.length);
-      await inBatches(steps, batchSize, async (start, end) => {
+      const batches = batchesOf(runtime, batchSize, { gradients: true });
+      await inBatches(steps, batches, async (start, end) => {
         const points = [];
         for (let i = start; i < end; i++) {
           const alpha = (i + 0.5) / steps;

@@ -7,7 +7,7 @@
  * @module
  */
 import { clientError } from "../lib/errors.ts";
-import { inBatches, softmax } from "./_batch.ts";
+import { batchesOf, inBatches, softmax } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import type { Explainer } from "./types.ts";
 
@@ -98,7 +98,7 @@ export function occlusionExplainer(): Explainer<OcclusionParams> {
       const count = grid.rows * grid.columns;
       const probabilities = await inBatches(
         count,
-        params.batchSize,
+        batchesOf(runtime, params.batchSize, {}),
         async (start, end) => {
           const batch = [];
           for (let i = start; i < end; i++) {

@@ -14,7 +14,7 @@
  */
 import { upsampleBilinear } from "../lib/resize.ts";
 import type { FeatureMap } from "../models/mod.ts";
-import { inBatches, softmax } from "./_batch.ts";
+import { batchesOf, inBatches, softmax } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import { camExplainer, channelOf, strongestChannels } from "./cam.ts";
 import type { Explainer } from "./types.ts";
@@ -128,7 +128,7 @@ export function scoreCamExplainer(): Explainer<ScoreCamParams> {
       const classIndex = ctx.pass.classIndex;
       const scores = await inBatches(
         channels.length,
-        params.batchSize,
+        batchesOf(ctx.runtime, params.batchSize, {}),
         async (start, end) => {
           const inputs = channels.slice(start, end).map((k) =>
             maskInput(ctx.input, scoreCamMask(a, k, width, height))

@@ -6,7 +6,7 @@
  * @module
  */
 import { gaussianSource } from "../lib/random.ts";
-import { inBatches } from "./_batch.ts";
+import { batchesOf, inBatches } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import { maxAbsOverColours } from "./saliency.ts";
 import { type Explainer, INPUT_GRADIENT_COST } from "./types.ts";
@@ -72,7 +72,8 @@ export function smoothGradExplainer(): Explainer<SmoothGradParams> {
       const next = gaussianSource(params.seed);
       const { width, height } = runtime.inputSize;
       const sum = new Float64Array(width * height);
-      await inBatches(params.samples, params.batchSize, async (start, end) => {
+      const batches = batchesOf(runtime, params.batchSize, { gradients: true });
+      await inBatches(params.samples, batches, async (start, end) => {
         const noisy = Array.from(
           { length: end - start },
           () => input.map((v) => v + sigma * next()),

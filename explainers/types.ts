@@ -18,6 +18,11 @@ export interface ExplainContext {
   onProgress?: (fraction: number) => void;
   /** Aborted when the request is abandoned: long methods stop early. */
   signal?: AbortSignal;
+  /**
+   * Long methods await it between batches: it resolves when the work may
+   * go on (cheaper requests run first).
+   */
+  pause?: () => Promise<void>;
 }
 
 /** A map before ReLU and scaling, row-major. */

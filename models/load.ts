@@ -7,8 +7,9 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { fileURLToPath } from "node:url";
 import type { PreprocessMode } from "../lib/preprocess.ts";
-import type { EnginePreference } from "./engine.ts";
-import type { BackendDeps } from "./tfjs/backend.ts";
+import type { Engine, EnginePreference } from "./engine.ts";
+import { loadOnnxEngine } from "./onnx/mod.ts";
+import { type BackendDeps, backendDeps } from "./tfjs/backend.ts";
 import { loadTfjsEngine } from "./tfjs/engine.ts";
 import { ModelLoadError } from "./tfjs/io.ts";
 import { parseLabels } from "./labels.ts";
@@ -47,11 +48,14 @@ export const SHIPPED_MODEL: Readonly<ModelSpec> = Object.freeze({
 
 /** Options of {@linkcode loadModel}. */
 export interface LoadOptions {
-  /** Path to a `model.json`, or an IO handler; @default the shipped ResNet-50 */
+  /**
+   * A TF.js `model.json` path or IO handler, or an `.onnx` file path;
+   * @default the shipped ResNet-50
+   */
   model?: string | tf.io.IOHandler;
   /** Class labels; @default the shipped ImageNet labels with the default model */
   labels?: readonly string[];
-  /** @default "caffe" */
+  /** @default "torch" for `.onnx` files, else "caffe" */
   preprocessing?: PreprocessMode;
   /** @default "auto" */
   backend?: EnginePreference;
@@ -87,6 +91,77 @@ export async function resnet50Labels(): Promise<string[]> {
   }
 }
 
+/** A model's name from its file: a `model.json`'s folder, else the file stem. */
+function defaultName(model: string | tf.io.IOHandler | undefined): string {
+  if (model === undefined) return "resnet50";
+  if (typeof model !== "string") return "model";
+  const parts = model.split("/");
+  return isOnnxFile(model)
+    ? parts.at(-1)!.replace(/\.onnx$/i, "")
+    : parts.at(-2) || "model";
+}
+
+function isOnnxFile(model: string | tf.io.IOHandler): model is string {
+  return typeof model === "string" && /\.onnx$/i.test(model);
+}
+
+/**
+ * The engine for a model, as `backend` asks:
+ * - `auto`: TF.js on WebGPU with a real (non-fallback) adapter; else native
+ *   ONNX Runtime when its binding loads and the model exports; else TF.js
+ *   on WASM, else on the CPU;
+ * - `onnxruntime`: ONNX Runtime or an error;
+ * - `webgpu`, `wasm`, `cpu`: TF.js (WebGPU also on a software adapter;
+ *   each falls back as TF.js allows).
+ * `.onnx` files run on ONNX Runtime whatever is asked. Every engine skipped
+ * is logged and kept in `info.skipped`.
+ */
+async function loadEngine(
+  model: string | tf.io.IOHandler,
+  options: LoadOptions & { log: (message: string) => void },
+): Promise<Engine> {
+  const { log } = options;
+  const preference = options.backend ?? "auto";
+  const threads = options.threads;
+  const skipped: string[] = [];
+  const skip = (why: string) => {
+    skipped.push(why);
+    log(why);
+  };
+  if (isOnnxFile(model)) {
+    if (preference !== "auto" && preference !== "onnxruntime") {
+      skip(`${preference}: ONNX files run on onnxruntime`);
+    }
+    return await loadOnnxEngine(model, { threads, skipped });
+  }
+  if (preference === "auto") {
+    const deps = options.backendDeps ?? backendDeps({ threads, log });
+    const adapter = await deps.requestAdapter().catch(() => null);
+    if (adapter && !adapter.isFallback) {
+      return await loadTfjsEngine({ ...options, model, backend: "webgpu" });
+    }
+    skip(
+      adapter
+        ? `webgpu: only a software adapter (${adapter.description}); ask for --backend webgpu to use it`
+        : "webgpu: no WebGPU adapter",
+    );
+  }
+  if (preference === "auto" || preference === "onnxruntime") {
+    try {
+      return await loadOnnxEngine(model, { threads, skipped });
+    } catch (error) {
+      if (preference === "onnxruntime") throw error;
+      skip(`onnxruntime: ${(error as Error).message}`);
+    }
+  }
+  return await loadTfjsEngine({
+    ...options,
+    model,
+    backend: preference === "auto" ? "wasm" : preference as "wasm",
+    skipped,
+  });
+}
+
 /**
  * Loads a model and readies it for explanations.
  *
@@ -101,14 +176,8 @@ export async function loadModel(
 ): Promise<ModelRuntime> {
   const log = options.log ?? (() => {});
   const shipped = options.model === undefined;
-  if (options.backend === "onnxruntime") {
-    throw new ModelLoadError("The onnxruntime engine is not available yet");
-  }
-  const engine = await loadTfjsEngine({
-    model: options.model ?? RESNET50_MODEL,
-    backend: options.backend,
-    backendDeps: options.backendDeps,
-    threads: options.threads,
+  const engine = await loadEngine(options.model ?? RESNET50_MODEL, {
+    ...options,
     log,
   });
   let runtime: ModelRuntime;
@@ -123,12 +192,11 @@ export async function loadModel(
       );
     }
     runtime = createRuntime(engine, {
-      name: options.name ??
-        (typeof options.model === "string"
-          ? options.model.split("/").slice(-2, -1)[0] || "model"
-          : "resnet50"),
+      name: options.name ?? defaultName(options.model),
       labels,
-      preprocessing: options.preprocessing,
+      // torchvision's normalisation for ONNX files, Keras' for the rest.
+      preprocessing: options.preprocessing ??
+        (options.model && isOnnxFile(options.model) ? "torch" : "caffe"),
       batchSize: options.batchSize,
       batchWindowMs: options.batchWindowMs,
       cacheEntries: options.cacheEntries,

@@ -77,9 +77,12 @@ export interface ModelRuntime {
   prepare(image: RgbImage): Float32Array;
   run(input: Float32Array, options?: RunOptions): Promise<ModelPass>;
   /**
-   * The most items one extra pass may batch within the memory budget:
-   * `gradients` for input gradients, `layer` for passes continued from a
-   * layer, neither for whole forwards. Larger batches are split.
+   * The most items one extra pass should batch: within the memory budget
+   * (larger batches are split) and, once passes of this kind were timed,
+   * short enough to take about `batchMs`, so that long methods check their
+   * signal and let cheaper work through often. `gradients` for input
+   * gradients, `layer` for passes continued from a layer, neither for
+   * whole forwards.
    */
   maxBatch(kind: { gradients?: boolean; layer?: string }): number;
   /** Logits of a batch of preprocessed inputs (whole forwards). */
@@ -134,6 +137,8 @@ export interface RuntimeOptions {
    * passes are split to fit (at least one item each). @default 512 MiB
    */
   batchBytes?: number;
+  /** The time one batch of extra passes should take, ms. @default 250 */
+  batchMs?: number;
 }
 
 /** One image's shared pass as the batcher sees it. */
@@ -241,6 +246,7 @@ export function createRuntime(
       ? cache.get(requests[0].key)
       : undefined;
     const computed = !state;
+    const start = performance.now();
     if (!state) {
       state = await engine.lower(
         requests.map((r) => r.input),
@@ -261,6 +267,8 @@ export function createRuntime(
       throw error;
     }
     if (computed) {
+      // A whole forward (no layer) times the kind every method uses.
+      if (layer === null) observe("forward", start, n);
       // The cache may dispose it at once (too big).
       if (cacheable) cache.set(requests[0].key, state);
       else state.dispose();
@@ -281,10 +289,37 @@ export function createRuntime(
     run: passes,
   });
 
+  /** Milliseconds per item of each kind of pass (a moving average). */
+  const msPerItem = new Map<string, number>();
+  const kindKey = (kind: { gradients?: boolean; layer?: string }) =>
+    kind.gradients
+      ? "gradients"
+      : kind.layer
+      ? `layer ${kind.layer}`
+      : "forward";
+  const observe = (key: string, start: number, items: number) => {
+    const ms = (performance.now() - start) / Math.max(1, items);
+    const previous = msPerItem.get(key);
+    msPerItem.set(key, previous === undefined ? ms : 0.7 * previous + 0.3 * ms);
+  };
+  const batchMs = options.batchMs ?? 250;
   const maxBatch: ModelRuntime["maxBatch"] = (kind) => {
     const layer = kind.gradients ? engine.input.name : kind.layer ?? null;
     const perItem = engine.itemBytes(layer, Boolean(kind.gradients));
-    return Math.max(1, Math.floor(batchBytes / Math.max(1, perItem)));
+    const byMemory = Math.max(1, Math.floor(batchBytes / Math.max(1, perItem)));
+    // Not timed yet: a whole forward's time is a fair guess (a backward
+    // pass to the input costs about twice as much again).
+    const forward = msPerItem.get("forward");
+    const ms = msPerItem.get(kindKey(kind)) ??
+      (forward === undefined
+        ? undefined
+        : kind.gradients
+        ? 3 * forward
+        : forward);
+    const byTime = ms === undefined
+      ? Infinity
+      : Math.max(1, Math.floor(batchMs / Math.max(ms, 1e-3)));
+    return Math.min(byMemory, byTime);
   };
 
   const runtime: ModelRuntime = {
@@ -309,10 +344,12 @@ export function createRuntime(
       if (inputs.length === 0) return Promise.resolve([]);
       return inChunks(inputs, maxBatch({}), async (chunk) => {
         chunk.forEach(checkInput);
+        const start = performance.now();
         const state = await engine.lower(chunk, null);
         try {
           const { logits } = await engine.upper(state);
           counters.batchItems += chunk.length;
+          observe("forward", start, chunk.length);
           return logits;
         } finally {
           state.dispose();
@@ -326,6 +363,7 @@ export function createRuntime(
         maxBatch({ gradients: true }),
         async (chunk) => {
           chunk.forEach(checkInput);
+          const start = performance.now();
           const state = await engine.lower(chunk, engine.input.name);
           try {
             const r = await engine.upper(state, {
@@ -333,6 +371,7 @@ export function createRuntime(
               classIndex,
             });
             counters.batchItems += chunk.length;
+            observe("gradients", start, chunk.length);
             return r.logits.map((logits, i) => ({
               logits,
               gradients: r.gradients![i].data,
@@ -365,8 +404,10 @@ export function createRuntime(
           activations,
           maxBatch({ layer: layer.name }),
           async (chunk) => {
+            const start = performance.now();
             const { logits } = await engine.upper(state, { replace: chunk });
             counters.batchItems += chunk.length;
+            observe(`layer ${layer.name}`, start, chunk.length);
             return logits;
           },
         );

@@ -32,6 +32,7 @@ import {
 import { createWebHandler, renderOfflineGraphiQL } from "../web/mod.ts";
 import type { ExplainService } from "../workers/mod.ts";
 import { corsOptions } from "./cors.ts";
+import { useIncrementalAccept } from "./accept.ts";
 import { useCsrfHeader } from "./csrf.ts";
 import { createMetrics } from "./metrics.ts";
 import { requestHandler } from "./middleware.ts";
@@ -227,6 +228,7 @@ export function createApp(options: AppOptions): App {
     useQueryLimits(limits),
     ...(options.introspection ?? !production ? [] : [useNoIntrospection()]),
     useDeferStream(),
+    useIncrementalAccept(),
     useErrorCounting(metrics),
   ];
   const yoga = createYoga<{ scope: RequestScope }, LumenUserContext>({

@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { writeTinyModel } from "./_shared.ts";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+import { metric, startServer, waitFor } from "./_server.ts";
 
 /** An explainer plugin that takes `ms` (or until its signal aborts). */
 function sleepyPlugin(ms: number): string {
@@ -24,83 +21,6 @@ function sleepyPlugin(ms: number): string {
   };`;
 }
 
-interface Server {
-  base: string;
-  child: Deno.ChildProcess;
-  /** Every JSON log line so far. */
-  logs: Record<string, unknown>[];
-  /** Resolves with the exit code; all logs read. */
-  exited: Promise<number>;
-}
-
-/** Starts main.ts on the tiny model; resolves once the model is ready. */
-async function startServer(dir: string, flags: string[]): Promise<Server> {
-  const model = await writeTinyModel(dir);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-env",
-      "--allow-net=127.0.0.1",
-      "--allow-run=workers/model_worker.sh",
-      "main.ts",
-      "--hostname",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--backend",
-      "wasm",
-      "--model",
-      model,
-      "--preprocessing",
-      "tf",
-      ...flags,
-    ],
-    cwd: ROOT,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const logs: Record<string, unknown>[] = [];
-  const ready = Promise.withResolvers<string>();
-  const exited = (async () => {
-    let rest = "";
-    for await (
-      const text of child.stderr.pipeThrough(new TextDecoderStream())
-    ) {
-      rest += text;
-      const lines = rest.split("\n");
-      rest = lines.pop()!;
-      for (const line of lines) {
-        let entry: Record<string, unknown>;
-        try {
-          entry = JSON.parse(line);
-        } catch {
-          entry = { level: "raw", msg: line };
-        }
-        logs.push(entry);
-        if (entry.msg === "model ready") {
-          const listening = logs.find((l) => l.msg === "listening");
-          ready.resolve(`http://127.0.0.1:${listening?.port}`);
-        }
-      }
-    }
-    const { code } = await child.status;
-    ready.reject(
-      new Error(`main.ts exited (${code}): ${JSON.stringify(logs)}`),
-    );
-    return code;
-  })();
-  const timer = setTimeout(
-    () => ready.reject(new Error(`main.ts not ready: ${JSON.stringify(logs)}`)),
-    30_000,
-  );
-  try {
-    return { base: await ready.promise, child, logs, exited };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function tinyPngBase64(): Promise<string> {
   const { encodePng } = await import("../lib/render.ts");
   const { encodeBase64 } = await import("../lib/base64.ts");
@@ -111,25 +31,11 @@ const SLEEPY = `query($b: String!) {
   explain(image: { base64: $b }, method: "sleepy") { label map { width } }
 }`;
 
-async function metric(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(" ")[1]);
-}
-
-async function waitFor(condition: () => Promise<boolean>): Promise<void> {
-  const end = performance.now() + 10_000;
-  while (!(await condition())) {
-    if (performance.now() > end) throw new Error("Timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 Deno.test("SIGTERM with requests in flight: they finish, then main.ts exits 0", async () => {
   const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "lumen-main-" });
   try {
     await Deno.writeTextFile(`${dir}/sleepy.js`, sleepyPlugin(300));
-    const server = await startServer(dir, [
+    const server = await startServer({ dir, tiny: true }, [
       "--plugin",
       `${dir}/sleepy.js`,
       "--shutdown-grace-ms",
@@ -180,7 +86,7 @@ Deno.test("SIGTERM past the grace period: work is cancelled, main.ts still exits
   const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "lumen-main-" });
   try {
     await Deno.writeTextFile(`${dir}/sleepy.js`, sleepyPlugin(60_000));
-    const server = await startServer(dir, [
+    const server = await startServer({ dir, tiny: true }, [
       "--plugin",
       `${dir}/sleepy.js`,
       "--shutdown-grace-ms",

@@ -100,6 +100,7 @@ export function executeCall(
         (runtime) =>
           scoreFaithfulness({ runtime, maxPixels }, call.request, {
             signal,
+            ...(hooks.pause ? { pause: hooks.pause } : {}),
             ...(hooks.onProgress
               ? {
                 onProgress: (f: number) => hooks.onProgress!("faithfulness", f),

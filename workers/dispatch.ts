@@ -15,6 +15,7 @@ import { Histograms, LATENCY_BOUNDS } from "../lib/prometheus.ts";
 import type { Call, CallResults } from "./calls.ts";
 import {
   createScheduler,
+  type Lane,
   QueueFullError,
   type SchedulerOptions,
   untilAborted,
@@ -44,7 +45,7 @@ export interface Executor {
   run<K extends Call["kind"]>(
     slot: number,
     call: Extract<Call, { kind: K }>,
-    hooks: ExplainHooks & { signal: AbortSignal },
+    hooks: ExplainHooks & { signal: AbortSignal; lane: Lane },
   ): Promise<CallResults[K]>;
   workStats(): WorkStats;
   workerStats(): ServiceStats["workers"];
@@ -116,7 +117,12 @@ export function createService(
       return await untilAborted(
         scheduler.run(
           cost,
-          (slot, s) => executor.run<K>(slot, call, { ...hooks, signal: s }),
+          (slot, s) =>
+            executor.run<K>(slot, call, {
+              ...hooks,
+              signal: s,
+              lane: scheduler.laneOf(cost),
+            }),
           { signal },
         ),
         signal,

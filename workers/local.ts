@@ -8,6 +8,7 @@
  */
 import type { ExplainService } from "./service.ts";
 import { type CallDeps, executeCall } from "./calls.ts";
+import { createPriorityGate } from "./priority.ts";
 import {
   createService,
   type Executor,
@@ -62,6 +63,7 @@ export function workStatsOf(models: ModelSet): WorkStats {
  * ```
  */
 export function localExecutor(deps: CallDeps): Executor {
+  const gate = createPriorityGate();
   const ready = executeCall(deps, {
     kind: "describe",
     model: null,
@@ -71,7 +73,12 @@ export function localExecutor(deps: CallDeps): Executor {
     slots: 1,
     ready,
     // deno-lint-ignore no-explicit-any
-    run: (_slot, call, hooks) => executeCall(deps, call, hooks) as Promise<any>,
+    run: (_slot, call, { lane, ...hooks }) =>
+      gate.run(lane, (pause) =>
+        // deno-lint-ignore no-explicit-any
+        executeCall(deps, call, pause ? { ...hooks, pause } : hooks) as Promise<
+          any
+        >),
     workStats: () => workStatsOf(deps.models),
     workerStats: () => ({ alive: 0, restarts: {}, residentBytes: 0 }),
     close() {

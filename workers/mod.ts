@@ -18,4 +18,5 @@ export * from "./calls.ts";
 export * from "./dispatch.ts";
 export * from "./local.ts";
 export * from "./pool.ts";
+export * from "./priority.ts";
 export * from "./protocol.ts";

@@ -19,6 +19,7 @@ import {
   shutdownBackend,
 } from "../models/mod.ts";
 import { type CallDeps, executeCall } from "./calls.ts";
+import { createPriorityGate } from "./priority.ts";
 import { workStatsOf } from "./local.ts";
 import {
   encodeFrame,
@@ -149,6 +150,8 @@ function plainOutcome(value: unknown): unknown {
   };
 }
 
+const gate = createPriorityGate();
+
 async function handle(
   id: number,
   message: Extract<ToWorker, { type: "call" }>,
@@ -156,10 +159,11 @@ async function handle(
   const controller = new AbortController();
   running.set(id, controller);
   try {
-    const value = await executeCall(
-      deps,
-      message.call,
-      eventHooks(id, controller.signal),
+    const hooks = eventHooks(id, controller.signal);
+    const value = await gate.run(
+      message.lane,
+      (pause) =>
+        executeCall(deps, message.call, pause ? { ...hooks, pause } : hooks),
     );
     await send({
       type: "result",

@@ -35,6 +35,7 @@ import {
   type WorkerConfig,
   type WorkerHealth,
 } from "./protocol.ts";
+import type { Lane } from "./scheduler.ts";
 import type { ExplainService, ModelDescription, WorkStats } from "./service.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -342,7 +343,7 @@ export function poolExecutor(options: PoolOptions): Executor {
     async run<K extends Call["kind"]>(
       slot: number,
       call: Extract<Call, { kind: K }>,
-      hooks: ExplainHooks & { signal: AbortSignal },
+      hooks: ExplainHooks & { signal: AbortSignal; lane: Lane },
     ): Promise<CallResults[K]> {
       if (failed) throw failed;
       // A worker being replaced: wait for the fresh one to be ready.
@@ -384,7 +385,7 @@ export function poolExecutor(options: PoolOptions): Executor {
           }, cancelGraceMs);
         };
         hooks.signal.addEventListener("abort", onAbort, { once: true });
-        worker.send({ type: "call", id, call });
+        worker.send({ type: "call", id, call, lane: hooks.lane });
       });
     },
     workStats() {

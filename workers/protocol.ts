@@ -19,6 +19,7 @@ import {
 import type { ModelSpec } from "../models/mod.ts";
 import type { EntryOptions } from "../models/mod.ts";
 import type { Call } from "./calls.ts";
+import type { Lane } from "./scheduler.ts";
 import type { ModelDescription, WorkStats } from "./service.ts";
 
 /** How a worker process sets itself up. */
@@ -39,7 +40,7 @@ export interface WorkerConfig {
 
 /** From the server to a worker. */
 export type ToWorker =
-  | { type: "call"; id: number; call: Call }
+  | { type: "call"; id: number; call: Call; lane: Lane }
   | { type: "cancel"; id: number }
   | { type: "exit" };
 

@@ -8,7 +8,7 @@
  */
 import { upsampleBilinear } from "../../lib/resize.ts";
 import type { ModelRuntime } from "../../models/mod.ts";
-import { inBatches, softmax } from "../_batch.ts";
+import { batchesOf, inBatches, softmax } from "../_batch.ts";
 
 /** What to score and how. */
 export interface FaithfulnessRequest {
@@ -33,6 +33,8 @@ export interface FaithfulnessRequest {
   batchSize?: number;
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
+  /** Awaited between batches (cheaper work may run first). */
+  pause?: () => Promise<void>;
 }
 
 /** The scores; probabilities are softmax probabilities of the class. */
@@ -220,7 +222,7 @@ export async function faithfulness(
 
   const probabilities = await inBatches(
     images.length,
-    batchSize,
+    batchesOf(runtime, batchSize, {}),
     async (start, end) => {
       const batch = images.slice(start, end).map(({ top, rest, count }) => {
         if (count === n) return top;

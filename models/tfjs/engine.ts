@@ -46,6 +46,8 @@ export interface TfjsEngineOptions {
   backendDeps?: BackendDeps;
   /** WASM threads; @default every core */
   threads?: number;
+  /** Why other engines were skipped before this one (kept in `info`). */
+  skipped?: readonly string[];
   log?: (message: string) => void;
 }
 
@@ -275,11 +277,15 @@ export async function loadTfjsEngine(
   options: TfjsEngineOptions,
 ): Promise<Engine> {
   const log = options.log ?? (() => {});
-  const info = await selectBackend(
+  const selected = await selectBackend(
     options.backend ?? "auto",
     options.backendDeps ?? backendDeps({ threads: options.threads, log }),
     log,
   );
+  const info = {
+    ...selected,
+    skipped: [...(options.skipped ?? []), ...selected.skipped],
+  };
   const handler = typeof options.model === "string"
     ? fileHandler(options.model)
     : options.model;

@@ -28,7 +28,12 @@ Deno.test("modern Keras and torchvision aliases resolve to the shipped layers", 
     assert.equal(catalog.resolve(alias).name, name, alias);
   }
   assert.equal(catalog.resolve(undefined).name, "activation_48");
-  assert.equal(catalog.resolve("").name, "activation_48");
+  assert.equal(catalog.resolve(null).name, "activation_48");
+  // An empty name is a mistake, not the default layer in disguise.
+  assert.throws(
+    () => catalog.resolve(""),
+    (e: ClientError) => e.code === "BAD_USER_INPUT",
+  );
 });
 
 Deno.test("every stage has its blocks: 3, 4, 6, 3", async () => {

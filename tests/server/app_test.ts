@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { createRegistry } from "../../explainers/registry.ts";
 import { createApp } from "../../server/mod.ts";
 import { DEFAULT_QUERY } from "../../schema/default_query.ts";
-import { sharedResNet50 } from "../_shared.ts";
-import { pendingService, serviceOver } from "../_service.ts";
+import { encodeBase64 } from "../../lib/base64.ts";
+import { fixtureBytes, sharedResNet50 } from "../_shared.ts";
+import { loadingApp, pendingService, serviceOver } from "../_service.ts";
 import {
   graphqlRequest,
   send,
@@ -224,4 +225,77 @@ Deno.test("unexpected errors: details for developers, none in production", async
     // Never a stack trace with the server's file paths.
     assert.doesNotMatch(JSON.stringify(body), /file:\/\/|\.ts:\d+/);
   }
+});
+
+Deno.test("@defer to a client that accepts only JSON: a NOT_ACCEPTABLE error saying which Accept to send, before any work", async () => {
+  const app = await sharedApp();
+  const started = app.service.stats().queue.started;
+  const query = `query($b: String!) {
+    explain(image: { base64: $b }) { label ... @defer { overlay } }
+  }`;
+  const b = encodeBase64(await fixtureBytes("chelsea.png"));
+  const refused = await app.fetch(
+    graphqlRequest(query, { b }, { accept: "application/json" }),
+  );
+  assert.equal(refused.status, 406);
+  const body = await refused.json();
+  assert.equal(body.errors[0].extensions.code, "NOT_ACCEPTABLE");
+  assert.match(body.errors[0].message, /Accept: multipart\/mixed/);
+  assert.equal(app.service.stats().queue.started, started);
+  // Without @defer, JSON is fine; with the right Accept, @defer is.
+  const plain = await app.fetch(graphqlRequest(
+    `query($b: String!) { explain(image: { base64: $b }) { label } }`,
+    { b },
+    { accept: "application/json" },
+  ));
+  assert.equal(plain.status, 200);
+  await plain.body?.cancel();
+  const parts = await app.fetch(
+    graphqlRequest(query, { b }, { accept: "multipart/mixed" }),
+  );
+  assert.equal(parts.status, 200);
+  assert.match(parts.headers.get("content-type") ?? "", /multipart\/mixed/);
+  await parts.text();
+});
+
+Deno.test("CORS is off by default: a preflight from another origin gets no grant", async () => {
+  const preflight = (
+    app: { fetch(r: Request): Promise<Response> },
+    origin: string,
+  ) =>
+    app.fetch(
+      new Request("http://localhost/graphql", {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "x-graphql-yoga-csrf,content-type",
+        },
+      }),
+    );
+  const closed = createApp(loadingApp());
+  const evil = await preflight(closed, "http://evil.example");
+  await evil.body?.cancel();
+  assert.equal(evil.headers.get("access-control-allow-origin"), null);
+  assert.equal(evil.headers.get("access-control-allow-credentials"), null);
+  assert.equal(evil.headers.get("access-control-allow-headers"), null);
+  // Allow-listed origins only, never with credentials; others are not echoed.
+  const open = createApp({
+    ...loadingApp(),
+    corsOrigins: ["https://app.example", "https://admin.example"],
+  });
+  const allowed = await preflight(open, "https://app.example");
+  await allowed.body?.cancel();
+  assert.equal(
+    allowed.headers.get("access-control-allow-origin"),
+    "https://app.example",
+  );
+  assert.equal(allowed.headers.get("access-control-allow-credentials"), null);
+  const other = await preflight(open, "http://evil.example");
+  await other.body?.cancel();
+  assert.notEqual(
+    other.headers.get("access-control-allow-origin"),
+    "http://evil.example",
+  );
+  assert.equal(other.headers.get("access-control-allow-credentials"), null);
 });

@@ -260,3 +260,61 @@ Deno.test("a chunked body is refused (413) once it passes the limit, unread beyo
     await server.shutdown();
   }
 });
+
+Deno.test("a Node client that forgets the CSRF header on an upload reads the 403, not a broken pipe", async () => {
+  const app = createApp(loadingApp());
+  const server = await serveHttp(app.fetch, { hostname: "127.0.0.1", port: 0 });
+  try {
+    // Node's fetch (undici) with a 4 MB multipart body: the answer comes
+    // after the body is read and discarded, so the client sees it.
+    const script = `
+      const form = new FormData();
+      form.set("operations", JSON.stringify({ query: "{ explainers { name } }" }));
+      form.set("map", "{}");
+      form.set("0", new Blob([new Uint8Array(4 * 1024 * 1024)]), "big.png");
+      const response = await fetch("http://127.0.0.1:${server.addr.port}/graphql", { method: "POST", body: form });
+      console.log(JSON.stringify({ status: response.status, body: await response.json() }));`;
+    const output = await new Deno.Command("node", {
+      args: ["--input-type=module", "-e", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, stderr);
+    const { status, body } = JSON.parse(
+      new TextDecoder().decode(output.stdout),
+    );
+    assert.equal(status, 403);
+    assert.equal(body.errors[0].extensions.code, "CSRF_HEADER_REQUIRED");
+    assert.match(body.errors[0].message, /x-graphql-yoga-csrf/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("a request body that takes longer than bodyTimeoutMs is answered 408, not held forever", async () => {
+  const app = createApp(loadingApp());
+  const server = await serveHttp(app.fetch, {
+    hostname: "127.0.0.1",
+    port: 0,
+    bodyTimeoutMs: 300,
+  });
+  const conn = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: server.addr.port,
+  });
+  try {
+    // Declares 1000 bytes, sends 10, then nothing.
+    await conn.write(encoder.encode(
+      "POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\n" +
+        "Content-Length: 1000\r\n\r\n0123456789",
+    ));
+    const { status, text } = await readResponse(conn);
+    assert.equal(status, 408, text);
+    assert.match(text, /"code":"TIMEOUT"/);
+    assert.match(text, /0\.3 s to arrive/);
+  } finally {
+    conn.close();
+    await server.shutdown();
+  }
+});
