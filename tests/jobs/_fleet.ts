@@ -109,7 +109,13 @@ async function readLines(
   onLine: (line: string) => void,
 ): Promise<void> {
   let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+  // Typed by hand: with the DOM library in the program, TextDecoderStream's
+  // writable side is BufferSource, which a Uint8Array stream does not match.
+  const decoder = new TextDecoderStream() as unknown as TransformStream<
+    Uint8Array,
+    string
+  >;
+  for await (const chunk of stream.pipeThrough(decoder)) {
     const parts = (rest + chunk).split("\n");
     rest = parts.pop()!;
     for (const part of parts) if (part.trim()) onLine(part);
