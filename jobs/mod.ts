@@ -5,6 +5,10 @@
  * result; the work is a {@linkcode JobRunner} the caller supplies. Knows
  * nothing of GraphQL, HTTP or models.
  *
+ * The explanation job itself (payload, result, runner over the explanation
+ * service, the queue of a process) is `jobs/explanation/mod.ts`, kept apart
+ * so that this module loads no model code.
+ *
  * Two backends behind one {@linkcode JobQueue} interface:
  * - {@linkcode embeddedJobs}: everything in this process (the default);
  * - {@linkcode redisJobs}: BullMQ on Redis, for many API replicas and
