@@ -17,6 +17,7 @@ import { ClientError, isClientError } from "../lib/errors.ts";
 import type { Heatmap } from "../lib/heatmap.ts";
 import { decodeImage, type RgbImage } from "../lib/image.ts";
 import { renderPngs } from "../lib/render.ts";
+import { fastDeflate } from "../lib/zlib.ts";
 import type { ModelRuntime } from "../models/mod.ts";
 import type { CheckedExplain } from "./request.ts";
 
@@ -208,7 +209,12 @@ export async function explainImage(
       heatmap.values,
       heatmap.width,
       heatmap.height,
-      { ...render, overlay: outputs.overlay, heatmap: outputs.heatmap },
+      {
+        ...render,
+        overlay: outputs.overlay,
+        heatmap: outputs.heatmap,
+        deflate: fastDeflate,
+      },
     );
     const rendering: MethodRendering = {
       method,

@@ -1,7 +1,7 @@
 /**
- * A small PNG encoder for 8-bit RGB images: row filtering (the filter with
- * the smallest sum of absolute residuals among `FILTERS`, libpng's
- * heuristic) and the platform's zlib (`CompressionStream("deflate")`).
+ * A small PNG encoder for 8-bit RGB images: Paeth row filtering and zlib
+ * (the platform's `CompressionStream` by default, or a faster `deflate`
+ * the caller gives).
  *
  * @module
  */
@@ -36,55 +36,26 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Residuals of one row under filter `f` into `out`; returns Σ|residual|. */
-function filterRow(
-  f: number,
-  row: Uint8Array,
-  up: Uint8Array,
-  out: Uint8Array,
-): number {
+/** Paeth residuals of one RGB row into `out` (`up`: the row above). */
+function paethRow(row: Uint8Array, up: Uint8Array, out: Uint8Array): void {
   const n = row.length;
-  let score = 0;
-  // One loop per filter type: no per-byte branching on the filter.
-  switch (f) {
-    case 0:
-      for (let i = 0; i < n; i++) out[i] = row[i];
-      break;
-    case 1:
-      for (let i = 0; i < n; i++) out[i] = row[i] - (i >= 3 ? row[i - 3] : 0);
-      break;
-    case 2:
-      for (let i = 0; i < n; i++) out[i] = row[i] - up[i];
-      break;
-    case 3:
-      for (let i = 0; i < n; i++) {
-        out[i] = row[i] - (((i >= 3 ? row[i - 3] : 0) + up[i]) >> 1);
-      }
-      break;
-    default:
-      for (let i = 0; i < 3; i++) out[i] = row[i] - up[i];
-      for (let i = 3; i < n; i++) {
-        const a = row[i - 3];
-        const b = up[i];
-        const c = up[i - 3];
-        const pa = Math.abs(b - c);
-        const pb = Math.abs(a - c);
-        const pc = Math.abs(a + b - 2 * c);
-        out[i] = row[i] - (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-      }
+  for (let i = 0; i < 3; i++) out[i] = row[i] - up[i];
+  for (let i = 3; i < n; i++) {
+    const a = row[i - 3];
+    const b = up[i];
+    const c = up[i - 3];
+    const pa = Math.abs(b - c);
+    const pb = Math.abs(a - c);
+    const pc = Math.abs(a + b - 2 * c);
+    out[i] = row[i] - (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
   }
-  for (let i = 0; i < n; i++) {
-    const r = out[i];
-    score += r < 128 ? r : 256 - r;
-  }
-  return score;
 }
 
 // Paeth alone: on photos and overlays the per-row adaptive choice among all
 // five filters picked it for nearly every row (same size, 25 % slower).
-const FILTERS = [4];
+const PAETH = 4;
 
-/** Filters every row (filter type byte + residuals), choosing per row. */
+/** Filters every row with Paeth (filter type byte + residuals). */
 function filterRows(
   width: number,
   height: number,
@@ -92,28 +63,29 @@ function filterRows(
 ): Uint8Array {
   const stride = width * 3;
   const out = new Uint8Array(height * (stride + 1));
-  const candidates = Array.from({ length: 5 }, () => new Uint8Array(stride));
   const zero = new Uint8Array(stride);
   for (let y = 0; y < height; y++) {
     const row = rgb.subarray(y * stride, (y + 1) * stride);
     const up = y > 0 ? rgb.subarray((y - 1) * stride, y * stride) : zero;
-    let best = 0;
-    let bestScore = Infinity;
-    for (const f of FILTERS) {
-      const score = filterRow(f, row, up, candidates[f]);
-      if (score < bestScore) {
-        bestScore = score;
-        best = f;
-      }
-    }
     const at = y * (stride + 1);
-    out[at] = best;
-    out.set(candidates[best], at + 1);
+    out[at] = PAETH;
+    paethRow(row, up, out.subarray(at + 1, at + 1 + stride));
   }
   return out;
 }
 
-async function deflate(data: Uint8Array): Promise<Uint8Array> {
+/** Compresses PNG image data (zlib format). */
+export type Deflate = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+/**
+ * zlib through the platform's `CompressionStream` (browsers and Deno).
+ *
+ * @example
+ * ```ts
+ * await encodeRgbPng(1, 1, rgb, { deflate: streamDeflate });
+ * ```
+ */
+export async function streamDeflate(data: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream()
     .pipeThrough(new CompressionStream("deflate"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
@@ -133,7 +105,12 @@ export async function encodeRgbPng(
   width: number,
   height: number,
   rgb: Uint8Array,
+  options: {
+    /** @default streamDeflate (the platform's CompressionStream) */
+    deflate?: Deflate;
+  } = {},
 ): Promise<Uint8Array> {
+  const deflate = options.deflate ?? streamDeflate;
   if (rgb.length !== width * height * 3) {
     throw new RangeError(
       `RGB data has ${rgb.length} bytes, expected ${width * height * 3}`,
