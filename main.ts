@@ -15,13 +15,13 @@
  * @module
  */
 import {
-  loadPlugins,
   modelPoolOptions,
   parseServerConfig,
   type ServerConfig,
   USAGE,
   UsageError,
 } from "./config/mod.ts";
+import { loadPlugins } from "./explainers/plugins.ts";
 import { builtinExplainers, createRegistry } from "./explainers/registry.ts";
 import { openExplanationJobs } from "./jobs/explanation/mod.ts";
 import { jsonLogger } from "./lib/log.ts";

@@ -17,13 +17,13 @@
  * @module
  */
 import {
-  loadPlugins,
   modelPoolOptions,
   parseWorkerConfig,
   UsageError,
   WORKER_USAGE,
   type WorkerConfig,
 } from "./config/mod.ts";
+import { loadPlugins } from "./explainers/plugins.ts";
 import { builtinExplainers, createRegistry } from "./explainers/registry.ts";
 import { openExplanationJobs } from "./jobs/explanation/mod.ts";
 import { jsonLogger } from "./lib/log.ts";

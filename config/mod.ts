@@ -13,6 +13,5 @@
  */
 export * from "./flags.ts";
 export * from "./models.ts";
-export * from "./plugins.ts";
 export * from "./server.ts";
 export * from "./worker.ts";

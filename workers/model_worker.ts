@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { loadPlugins } from "../config/plugins.ts";
+import { loadPlugins } from "../explainers/plugins.ts";
 import type { ExplainHooks } from "../explain/explain_image.ts";
 import { builtinExplainers, createRegistry } from "../explainers/registry.ts";
 import { jsonLogger } from "../lib/log.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadPlugins } from "../../config/mod.ts";
+import { loadPlugins } from "../../explainers/plugins.ts";
 
 Deno.test("loadPlugins imports explainers from modules", async () => {
   const dir = await Deno.makeTempDir({ prefix: "lumen_plugins_" });

@@ -7,7 +7,7 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Explainer } from "../explainers/types.ts";
+import type { Explainer } from "./types.ts";
 
 function isExplainer(value: unknown): value is Explainer {
   const e = value as Explainer;
