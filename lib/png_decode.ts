@@ -187,10 +187,13 @@ function inflate(data: Uint8Array, expected: number): Uint8Array {
       maxOutputLength: expected,
     });
   } catch (error) {
-    const code = (error as { code?: string }).code;
+    const code = String((error as { code?: unknown }).code);
     if (code === "ERR_BUFFER_TOO_LARGE") corrupt("too much image data");
     if (code === "Z_BUF_ERROR") corrupt("image data is truncated");
-    return corrupt(`bad zlib data: ${(error as Error).message}`);
+    if (code.startsWith("Z_")) {
+      corrupt(`bad zlib data: ${(error as Error).message}`);
+    }
+    throw error; // not the data's fault (out of memory, say)
   }
   if (out.length < expected) corrupt("image data is truncated");
   // A plain Uint8Array view: the loops below then see one array class.
@@ -207,7 +210,8 @@ function inflate(data: Uint8Array, expected: number): Uint8Array {
  * (bad zlib stream, too little or too much image data, an unknown row filter)
  * throws `INVALID_IMAGE`; so does an interlaced file (see
  * {@link isInterlacedPng}). `data` may be a view on a buffer a little longer
- * than the pixels (the inflated rows, converted in place).
+ * than the pixels (the inflated rows, converted in place). Buffers are sized
+ * from the header: bound `width * height` first, as `decodeImage` does.
  *
  * @example
  * ```ts
