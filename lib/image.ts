@@ -2,8 +2,9 @@
  * Image header sniffing and decoding of PNG / JPEG bytes into 8-bit RGB.
  *
  * Headers are parsed by hand so that oversized or malformed files are
- * rejected before the decoder allocates anything; the pixels themselves are
- * decoded by imagescript's WebAssembly PNG and JPEG decoders.
+ * rejected before the decoder allocates anything. PNG pixels are decoded by
+ * our own decoder on the platform's zlib (`png_decode.ts`; Adam7-interlaced
+ * files by imagescript's), JPEG by imagescript's WebAssembly decoder.
  *
  * imagescript's main entry point loads a native addon at import time (which
  * needs `--allow-ffi`), so only its WebAssembly decoders are imported here;
@@ -12,6 +13,7 @@
  *
  * @module
  */
+import { crc32 as zlibCrc32 } from "node:zlib";
 import pngWasm from "imagescript/wasm/node/png.js";
 import jpegWasm from "imagescript/wasm/node/jpeg.js";
 
@@ -224,22 +226,9 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader {
   return invalid("not a PNG or JPEG file");
 }
 
-let crcTable: Uint32Array | undefined;
-
+/** CRC-32 of `bytes[start, end)` (zlib's, native: 50–100× faster than a JavaScript loop). */
 function crc32(bytes: Uint8Array, start: number, end: number): number {
-  if (crcTable === undefined) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = start; i < end; i++) {
-    crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  }
-  return (crc ^ 0xffffffff) >>> 0;
+  return zlibCrc32(bytes.subarray(start, end)) >>> 0;
 }
 
 /**

@@ -150,6 +150,11 @@ export function createModelSet(
         return await work(await slot.runtime);
       } finally {
         slot.busy--;
+        // Used until now: the most recent.
+        if (slots.get(resolved) === slot) {
+          slots.delete(resolved);
+          slots.set(resolved, slot);
+        }
         evict(resolved);
       }
     },

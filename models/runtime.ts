@@ -11,29 +11,18 @@ import type { RgbImage } from "../lib/image.ts";
 import { preprocess, type PreprocessMode } from "../lib/preprocess.ts";
 import { resizeRgbLinear } from "../lib/resize.ts";
 import { createBatcher } from "./batcher.ts";
-import { type LayerCatalog, layerCatalog, type LayerInfo } from "./catalog.ts";
-import type {
-  Engine,
-  EngineInfo,
-  FeatureMap,
-  LowerState,
-  UpperResult,
-} from "./engine.ts";
+import {
+  createBatchLimits,
+  DEFAULT_BATCH_BYTES,
+  inChunks,
+} from "./batch_limits.ts";
+import { type LayerCatalog, layerCatalog } from "./catalog.ts";
+import type { Engine, EngineInfo, FeatureMap } from "./engine.ts";
 import { checkClassIndex } from "./labels.ts";
 import { createPassCache, hashInput, type PassCache } from "./pass_cache.ts";
+import { type ModelPass, type PassRequest, sharedPasses } from "./passes.ts";
 
-/** Everything one forward (and optional backward) pass yields. */
-export interface ModelPass {
-  /** Pre-softmax class scores. */
-  logits: Float32Array;
-  probabilities: Float32Array;
-  /** The class the gradients are for: the requested one or the top-1. */
-  classIndex: number;
-  layer: LayerInfo | null;
-  activations: FeatureMap | null;
-  /** d(logit of `classIndex`)/d(activations), when asked for. */
-  gradients: FeatureMap | null;
-}
+export type { ModelPass } from "./passes.ts";
 
 /** Options of {@linkcode ModelRuntime.run}. */
 export interface RunOptions {
@@ -141,48 +130,6 @@ export interface RuntimeOptions {
   batchMs?: number;
 }
 
-/** One image's shared pass as the batcher sees it. */
-interface PassRequest {
-  input: Float32Array;
-  /** Pass-cache key: layer and image hash. */
-  key: string;
-  layer: LayerInfo | null;
-  gradients: boolean;
-  classIndex?: number;
-}
-
-/** The default working memory of one batched pass. */
-export const DEFAULT_BATCH_BYTES = 512 * 1024 * 1024;
-
-/** Calls `run` on consecutive slices of at most `size` items; concatenates. */
-async function inChunks<T, R>(
-  items: readonly T[],
-  size: number,
-  run: (chunk: readonly T[]) => Promise<R[]>,
-): Promise<R[]> {
-  if (items.length <= size) return await run(items);
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) {
-    out.push(...await run(items.slice(i, i + size)));
-  }
-  return out;
-}
-
-/** Softmax of logits, in float64 with the maximum subtracted. */
-function probabilities(logits: Float32Array): Float32Array {
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  const out = new Float32Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const e = Math.exp(logits[i] - max);
-    out[i] = e;
-    sum += e;
-  }
-  for (let i = 0; i < out.length; i++) out[i] /= sum;
-  return out;
-}
-
 /**
  * Wraps an engine as the runtime explainers use.
  *
@@ -224,7 +171,6 @@ export function createRuntime(
     maxEntries: cacheEntries,
     maxBytes: options.cacheBytes,
   });
-  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   const inputValues = width * height * 3;
 
   const checkInput = (x: Float32Array) => {
@@ -233,94 +179,23 @@ export function createRuntime(
     }
   };
 
-  /**
-   * One shared pass for several images with the same layer, gradient flag
-   * and class choice. A single image may come from (and goes to) the pass
-   * cache; a batch bypasses it.
-   */
-  const passes = async (requests: PassRequest[]): Promise<ModelPass[]> => {
-    const n = requests.length;
-    const { layer, gradients, classIndex } = requests[0];
-    const cacheable = cacheEntries > 0 && n === 1;
-    let state: LowerState | undefined = n === 1
-      ? cache.get(requests[0].key)
-      : undefined;
-    const computed = !state;
-    const start = performance.now();
-    if (!state) {
-      state = await engine.lower(
-        requests.map((r) => r.input),
-        layer?.name ?? null,
-      );
-      counters.forward += n;
-      if (n > 1) counters.batches++;
-    }
-    let result: UpperResult;
-    try {
-      result = await engine.upper(state, {
-        gradients,
-        classIndex,
-        activations: layer !== null,
-      });
-    } catch (error) {
-      if (computed) state.dispose();
-      throw error;
-    }
-    if (computed) {
-      // A whole forward (no layer) times the kind every method uses.
-      if (layer === null) observe("forward", start, n);
-      // The cache may dispose it at once (too big).
-      if (cacheable) cache.set(requests[0].key, state);
-      else state.dispose();
-    }
-    if (gradients) counters.backward += n;
-    return requests.map((_, i) => ({
-      logits: result.logits[i],
-      probabilities: probabilities(result.logits[i]),
-      classIndex: result.classIndex[i],
-      layer,
-      activations: result.activations?.[i] ?? null,
-      gradients: result.gradients?.[i] ?? null,
-    }));
-  };
+  const passes = sharedPasses(engine, {
+    cache,
+    cacheEntries,
+    counters,
+    observe: (key, start, items) => observe(key, start, items),
+  });
   const batcher = createBatcher<PassRequest, ModelPass>({
     size: batchSize,
     windowMs: options.batchWindowMs ?? 10,
     run: passes,
   });
 
-  /** Milliseconds per item of each kind of pass (a moving average). */
-  const msPerItem = new Map<string, number>();
-  const kindKey = (kind: { gradients?: boolean; layer?: string }) =>
-    kind.gradients
-      ? "gradients"
-      : kind.layer
-      ? `layer ${kind.layer}`
-      : "forward";
-  const observe = (key: string, start: number, items: number) => {
-    const ms = (performance.now() - start) / Math.max(1, items);
-    const previous = msPerItem.get(key);
-    msPerItem.set(key, previous === undefined ? ms : 0.7 * previous + 0.3 * ms);
-  };
-  const batchMs = options.batchMs ?? 250;
-  const maxBatch: ModelRuntime["maxBatch"] = (kind) => {
-    const layer = kind.gradients ? engine.input.name : kind.layer ?? null;
-    const perItem = engine.itemBytes(layer, Boolean(kind.gradients));
-    const byMemory = Math.max(1, Math.floor(batchBytes / Math.max(1, perItem)));
-    // Not timed yet: a whole forward's time is a fair guess (a backward
-    // pass to the input costs about twice as much again).
-    const forward = msPerItem.get("forward");
-    const ms = msPerItem.get(kindKey(kind)) ??
-      (forward === undefined
-        ? undefined
-        : kind.gradients
-        ? 3 * forward
-        : forward);
-    const byTime = ms === undefined
-      ? Infinity
-      : Math.max(1, Math.floor(batchMs / Math.max(ms, 1e-3)));
-    return Math.min(byMemory, byTime);
-  };
+  const limits = createBatchLimits(engine, {
+    batchBytes: options.batchBytes ?? DEFAULT_BATCH_BYTES,
+    batchMs: options.batchMs ?? 250,
+  });
+  const { maxBatch, observe } = limits;
 
   const runtime: ModelRuntime = {
     name: options.name,

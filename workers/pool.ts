@@ -15,20 +15,18 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { ExplainHooks } from "../explain/explain_image.ts";
-import { clientError } from "../lib/errors.ts";
-import type { Logger } from "../lib/log.ts";
+import type { ExplainHooks } from "../explain/mod.ts";
+import { clientError, type Logger } from "../lib/mod.ts";
 import type { Call, CallResults } from "./calls.ts";
 import {
   createService,
   type Executor,
   type ServiceOptions,
 } from "./dispatch.ts";
+import { relay, reviveOutcome } from "./_relay.ts";
+import { absolute, forwardLog, readablePaths, ROOT, SCRIPT } from "./_spawn.ts";
 import {
   encodeFrame,
-  type ErrorData,
   fromErrorData,
   type FromWorker,
   readFrames,
@@ -37,9 +35,6 @@ import {
 } from "./protocol.ts";
 import type { Lane } from "./scheduler.ts";
 import type { ExplainService, ModelDescription, WorkStats } from "./service.ts";
-
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const SCRIPT = fileURLToPath(new URL("./model_worker.sh", import.meta.url));
 
 /** Options of {@linkcode poolExecutor}. */
 export interface PoolOptions {
@@ -88,70 +83,6 @@ const EMPTY_WORK: WorkStats = {
   tensors: 0,
   tensorBytes: 0,
 };
-
-/**
- * Paths a worker may read: the project, and the files the server names
- * (a `model.json`'s folder, for its weight shards; a plugin's folder, for
- * its imports) where the server may read them itself.
- */
-function readablePaths(config: Omit<WorkerConfig, "index">): string[] {
-  const files = [
-    ...config.models.flatMap((m) => [
-      m.path?.endsWith(".json") ? dirname(m.path) : m.path,
-      m.labels,
-    ]),
-    ...config.plugins.map((p) => dirname(p)),
-  ].filter((p): p is string => p !== null).map((p) => resolve(p));
-  const allowed = files.filter((path) => {
-    try {
-      return Deno.permissions.querySync({ name: "read", path }).state ===
-        "granted";
-    } catch {
-      return false;
-    }
-  });
-  return [ROOT, ...new Set(allowed)];
-}
-
-/** The config with every path absolute (workers start in the project root). */
-function absolute(config: Omit<WorkerConfig, "index">) {
-  return {
-    ...config,
-    models: config.models.map((m) => ({
-      ...m,
-      path: m.path === null ? null : resolve(m.path),
-      labels: m.labels === null ? null : resolve(m.labels),
-    })),
-    plugins: config.plugins.map((p) => resolve(p)),
-  };
-}
-
-/** Forwards a worker's stderr: JSON log lines with the worker added, other text as info lines. */
-async function forwardLog(
-  stream: ReadableStream<Uint8Array>,
-  worker: number,
-  log: Logger,
-): Promise<void> {
-  let rest = "";
-  const decoder = new TextDecoderStream() as unknown as TransformStream<
-    Uint8Array,
-    string
-  >;
-  for await (const text of stream.pipeThrough(decoder)) {
-    rest += text;
-    const lines = rest.split("\n");
-    rest = lines.pop()!;
-    for (const line of lines) {
-      if (line.trim() === "") continue;
-      try {
-        const { level, msg, ...fields } = JSON.parse(line);
-        log(level ?? "info", String(msg), { worker, ...fields });
-      } catch {
-        log("info", line, { worker });
-      }
-    }
-  }
-}
 
 function crashed(why: string): Error {
   return clientError(
@@ -412,42 +343,6 @@ export function poolExecutor(options: PoolOptions): Executor {
         clearTimeout(timer);
       }));
     },
-  };
-}
-
-/** Passes one worker event to the call's hooks, revived. */
-function relay(
-  hooks: ExplainHooks | undefined,
-  message: Extract<FromWorker, { type: "event" }>,
-): void {
-  if (!hooks) return;
-  const data = message.data as Record<string, unknown>;
-  switch (message.event) {
-    case "analysis":
-      return hooks.onAnalysis?.(data as never);
-    case "progress":
-      return hooks.onProgress?.(data.method as string, data.fraction as number);
-    case "map":
-      return hooks.onMap?.(data as never);
-    case "rendering":
-      return hooks.onRendering?.(data as never);
-    case "methodError":
-      return hooks.onMethodError?.(
-        data.method as string,
-        fromErrorData(data.error as ErrorData),
-      );
-  }
-}
-
-/** An explanation outcome's method errors, revived. */
-function reviveOutcome(value: unknown): unknown {
-  const outcome = value as { methods?: { error?: ErrorData }[] };
-  if (!Array.isArray(outcome?.methods)) return value;
-  return {
-    ...outcome,
-    methods: outcome.methods.map((m) =>
-      m.error ? { ...m, error: fromErrorData(m.error) } : m
-    ),
   };
 }
 

@@ -1,0 +1,82 @@
+/**
+ * Starting a model worker process: the script that grants its permissions,
+ * the files it may read, its configuration with absolute paths, and its
+ * stderr turned into log lines.
+ *
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "../lib/mod.ts";
+import type { WorkerConfig } from "./protocol.ts";
+
+/** The project root: workers start there. */
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+/** The script a worker process starts through. */
+export const SCRIPT = fileURLToPath(
+  new URL("./model_worker.sh", import.meta.url),
+);
+
+/**
+ * Paths a worker may read: the project, and the files the server names
+ * (a `model.json`'s folder, for its weight shards; a plugin's folder, for
+ * its imports) where the server may read them itself.
+ */
+export function readablePaths(config: Omit<WorkerConfig, "index">): string[] {
+  const files = [
+    ...config.models.flatMap((m) => [
+      m.path?.endsWith(".json") ? dirname(m.path) : m.path,
+      m.labels,
+    ]),
+    ...config.plugins.map((p) => dirname(p)),
+  ].filter((p): p is string => p !== null).map((p) => resolve(p));
+  const allowed = files.filter((path) => {
+    try {
+      return Deno.permissions.querySync({ name: "read", path }).state ===
+        "granted";
+    } catch {
+      return false;
+    }
+  });
+  return [ROOT, ...new Set(allowed)];
+}
+
+/** The config with every path absolute (workers start in the project root). */
+export function absolute(config: Omit<WorkerConfig, "index">) {
+  return {
+    ...config,
+    models: config.models.map((m) => ({
+      ...m,
+      path: m.path === null ? null : resolve(m.path),
+      labels: m.labels === null ? null : resolve(m.labels),
+    })),
+    plugins: config.plugins.map((p) => resolve(p)),
+  };
+}
+
+/** Forwards a worker's stderr: JSON log lines with the worker added, other text as info lines. */
+export async function forwardLog(
+  stream: ReadableStream<Uint8Array>,
+  worker: number,
+  log: Logger,
+): Promise<void> {
+  let rest = "";
+  const decoder = new TextDecoderStream() as unknown as TransformStream<
+    Uint8Array,
+    string
+  >;
+  for await (const text of stream.pipeThrough(decoder)) {
+    rest += text;
+    const lines = rest.split("\n");
+    rest = lines.pop()!;
+    for (const line of lines) {
+      if (line.trim() === "") continue;
+      try {
+        const { level, msg, ...fields } = JSON.parse(line);
+        log(level ?? "info", String(msg), { worker, ...fields });
+      } catch {
+        log("info", line, { worker });
+      }
+    }
+  }
+}
