@@ -17,7 +17,7 @@ import {
   inChunks,
 } from "./batch_limits.ts";
 import { type LayerCatalog, layerCatalog } from "./catalog.ts";
-import type { Engine, EngineInfo, FeatureMap } from "./engine.ts";
+import type { Engine, EngineInfo } from "./engine.ts";
 import { checkClassIndex } from "./labels.ts";
 import { createPassCache, hashInput, type PassCache } from "./pass_cache.ts";
 import { type ModelPass, type PassRequest, sharedPasses } from "./passes.ts";

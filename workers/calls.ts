@@ -60,10 +60,18 @@ export interface CallDeps {
  * const top = await executeCall(deps, { kind: "predict", model: "resnet50", image, top: 5 });
  * ```
  */
-export function executeCall(
+export function executeCall<K extends Call["kind"]>(
+  deps: CallDeps,
+  call: Extract<Call, { kind: K }>,
+  hooks: ExplainHooks = {},
+): Promise<CallResults[K]> {
+  return run(deps, call, hooks) as Promise<CallResults[K]>;
+}
+
+function run(
   deps: CallDeps,
   call: Call,
-  hooks: ExplainHooks = {},
+  hooks: ExplainHooks,
 ): Promise<CallResults[Call["kind"]]> {
   const { models, registry, maxPixels } = deps;
   const signal = hooks.signal;

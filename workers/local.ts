@@ -14,7 +14,7 @@ import {
   type Executor,
   type ServiceOptions,
 } from "./dispatch.ts";
-import type { ModelDescription, WorkStats } from "./service.ts";
+import type { WorkStats } from "./service.ts";
 import { type ModelSet, tensorMemory } from "../models/mod.ts";
 
 /**
@@ -64,21 +64,16 @@ export function workStatsOf(models: ModelSet): WorkStats {
  */
 export function localExecutor(deps: CallDeps): Executor {
   const gate = createPriorityGate();
-  const ready = executeCall(deps, {
-    kind: "describe",
-    model: null,
-  }) as Promise<ModelDescription>;
+  const ready = executeCall(deps, { kind: "describe", model: null });
   ready.catch(() => {});
   return {
     slots: 1,
     ready,
-    // deno-lint-ignore no-explicit-any
     run: (_slot, call, { lane, ...hooks }) =>
-      gate.run(lane, (pause) =>
-        // deno-lint-ignore no-explicit-any
-        executeCall(deps, call, pause ? { ...hooks, pause } : hooks) as Promise<
-          any
-        >),
+      gate.run(
+        lane,
+        (pause) => executeCall(deps, call, pause ? { ...hooks, pause } : hooks),
+      ),
     workStats: () => workStatsOf(deps.models),
     workerStats: () => ({ alive: 0, restarts: {}, residentBytes: 0 }),
     close() {
