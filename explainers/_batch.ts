@@ -88,24 +88,3 @@ export async function inBatches<R>(
   if (count === 0) hooks.onProgress?.(1);
   return out;
 }
-
-/**
- * Softmax of a score vector, in float64 with the maximum subtracted.
- *
- * @example
- * ```ts
- * softmax([0, Math.log(3)]); // [0.25, 0.75]
- * ```
- */
-export function softmax(scores: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < scores.length; i++) max = Math.max(max, scores[i]);
-  const out = new Float64Array(scores.length);
-  let sum = 0;
-  for (let i = 0; i < scores.length; i++) {
-    out[i] = Math.exp(scores[i] - max);
-    sum += out[i];
-  }
-  for (let i = 0; i < out.length; i++) out[i] /= sum;
-  return out;
-}

@@ -5,49 +5,9 @@
  * @module
  */
 import { camExplainer } from "./cam.ts";
+import { euclidean, topEigenvector } from "./_maths.ts";
 import type { Explainer, RawMap } from "./types.ts";
 import type { FeatureMap } from "../models/mod.ts";
-
-/** Power-iteration limits: plenty for the maps' 1e-4 tolerance. */
-const MAX_ITERATIONS = 20_000;
-const TOLERANCE = 1e-12;
-
-/**
- * The eigenvector of the largest eigenvalue of a symmetric positive
- * semi-definite n×n matrix (row-major, float64), by power iteration from
- * `start`. Returns null when the matrix maps `start` to zero.
- */
-function topEigenvector(
-  matrix: Float64Array,
-  n: number,
-  start: Float64Array,
-): Float64Array | null {
-  let v = start;
-  let norm = euclidean(v);
-  if (norm === 0) return null;
-  v = v.map((x) => x / norm);
-  const next = new Float64Array(n);
-  for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
-    for (let i = 0; i < n; i++) {
-      let sum = 0;
-      const row = i * n;
-      for (let j = 0; j < n; j++) sum += matrix[row + j] * v[j];
-      next[i] = sum;
-    }
-    norm = 0;
-    for (let i = 0; i < n; i++) norm += next[i] * next[i];
-    norm = Math.sqrt(norm);
-    if (norm === 0) return null;
-    let change = 0;
-    for (let i = 0; i < n; i++) {
-      const x = next[i] / norm;
-      change += (x - v[i]) ** 2;
-      v[i] = x;
-    }
-    if (change < TOLERANCE * TOLERANCE) break;
-  }
-  return v;
-}
 
 /**
  * The projection of an HWC map, seen as an (H·W)×K matrix X with each
@@ -103,7 +63,7 @@ export function firstComponentProjection(m: FeatureMap): RawMap {
     for (let p = 0; p < n; p++) {
       for (let c = 0; c < k; c++) start[c] += x[p * k + c] * centredSum[p];
     }
-    v = topEigenvector(gram, k, withJitter(start, jitter));
+    v = topEigenvector(gram, withJitter(start, jitter));
   } else {
     const gram = new Float64Array(n * n);
     for (let p = 0; p < n; p++) {
@@ -114,7 +74,7 @@ export function firstComponentProjection(m: FeatureMap): RawMap {
         gram[q * n + p] = sum;
       }
     }
-    const u = topEigenvector(gram, n, withJitter(centredSum, jitter));
+    const u = topEigenvector(gram, withJitter(centredSum, jitter));
     v = null;
     if (u) {
       const xu = new Float64Array(k);
@@ -141,12 +101,7 @@ export function firstComponentProjection(m: FeatureMap): RawMap {
   return { width, height, values };
 }
 
-function euclidean(v: Float64Array): number {
-  let sum = 0;
-  for (const x of v) sum += x * x;
-  return Math.sqrt(sum);
-}
-
+/** `start` nudged by a small deterministic spread (1e-3 of its norm). */
 function withJitter(
   start: Float64Array,
   jitter: (i: number) => number,

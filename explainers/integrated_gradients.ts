@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { batchesOf, inBatches } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
-import { type Explainer, INPUT_GRADIENT_COST } from "./types.ts";
+import { inputGradientExplainer } from "./_input_gradients.ts";
+import type { Explainer } from "./types.ts";
 
 const OPTIONS = {
   steps: { integer: true, min: 1, max: 1024, default: 32 },
@@ -41,18 +41,17 @@ export type IntegratedGradientsParams = ParsedOptions<typeof OPTIONS>;
 export function integratedGradientsExplainer(): Explainer<
   IntegratedGradientsParams
 > {
-  return {
+  return inputGradientExplainer({
     name: "integratedgradients",
     description:
       "Integrated gradients: (input − black) times the gradient averaged along the path from black, summed over colours (one backward pass per step)",
-    needsGradients: false,
     slow: true,
-    resolution: "input",
     parseParams: numberOptions("integratedgradients", OPTIONS),
-    // The baseline's forward, then one backward pass per step.
-    cost: (params) => 1 + params.steps * INPUT_GRADIENT_COST,
-    async explain(ctx, { steps, batchSize }) {
-      const { runtime, input, pass } = ctx;
+    points: (params) => params.steps,
+    batchSize: (params) => params.batchSize,
+    // The baseline's forward.
+    extraCost: () => 1,
+    async walk({ runtime, input, pass, signal }, { steps }) {
       const { width, height } = runtime.inputSize;
       const baseline = runtime.prepare({
         width,
@@ -60,48 +59,44 @@ export function integratedGradientsExplainer(): Explainer<
         data: new Uint8Array(width * height * 3),
       });
       const classIndex = pass.classIndex;
-      ctx.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       const [baselineLogits] = await runtime.logits([baseline]);
       const gradientSum = new Float64Array(input.length);
-      const batches = batchesOf(runtime, batchSize, { gradients: true });
-      await inBatches(steps, batches, async (start, end) => {
-        const points = [];
-        for (let i = start; i < end; i++) {
-          const alpha = (i + 0.5) / steps;
-          points.push(
-            input.map((v, j) => baseline[j] + alpha * (v - baseline[j])),
-          );
-        }
-        const { gradients } = await runtime.inputGradients(points, classIndex);
-        for (const g of gradients) {
-          for (let j = 0; j < g.length; j++) gradientSum[j] += g[j];
-        }
-        return points.map(() => null);
-      }, ctx);
-      const values = new Float32Array(width * height);
-      let attributionSum = 0;
-      for (let p = 0; p < values.length; p++) {
-        let sum = 0;
-        for (let c = 0; c < 3; c++) {
-          const j = 3 * p + c;
-          sum += (input[j] - baseline[j]) * gradientSum[j] / steps;
-        }
-        values[p] = sum;
-        attributionSum += sum;
-      }
-      const logitDifference = pass.logits[classIndex] -
-        baselineLogits[classIndex];
       return {
-        width,
-        height,
-        values,
-        details: {
-          completenessError: Math.abs(attributionSum - logitDifference) /
-            Math.abs(logitDifference),
-          attributionSum,
-          logitDifference,
+        point: (i) => {
+          const alpha = (i + 0.5) / steps;
+          return input.map((v, j) => baseline[j] + alpha * (v - baseline[j]));
+        },
+        add: (gradient) => {
+          for (let j = 0; j < gradient.length; j++) {
+            gradientSum[j] += gradient[j];
+          }
+        },
+        finish: () => {
+          const values = new Float32Array(width * height);
+          let attributionSum = 0;
+          for (let p = 0; p < values.length; p++) {
+            let sum = 0;
+            for (let c = 0; c < 3; c++) {
+              const j = 3 * p + c;
+              sum += (input[j] - baseline[j]) * gradientSum[j] / steps;
+            }
+            values[p] = sum;
+            attributionSum += sum;
+          }
+          const logitDifference = pass.logits[classIndex] -
+            baselineLogits[classIndex];
+          return {
+            values,
+            details: {
+              completenessError: Math.abs(attributionSum - logitDifference) /
+                Math.abs(logitDifference),
+              attributionSum,
+              logitDifference,
+            },
+          };
         },
       };
     },
-  };
+  });
 }

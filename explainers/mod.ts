@@ -18,3 +18,4 @@ export * from "./cam.ts";
 export * from "./plugins.ts";
 export * from "./evaluation/faithfulness.ts";
 export * from "./evaluation/sanity.ts";
+export { spearman } from "./_maths.ts";

@@ -7,7 +7,8 @@
  * @module
  */
 import { clientError } from "../lib/errors.ts";
-import { batchesOf, inBatches, softmax } from "./_batch.ts";
+import { batchesOf, inBatches } from "./_batch.ts";
+import { softmax } from "./_maths.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import type { Explainer } from "./types.ts";
 

@@ -5,28 +5,10 @@
  *
  * @module
  */
+import { maxAbsOverColours } from "./_maths.ts";
+import { inputGradientExplainer } from "./_input_gradients.ts";
 import { noParams } from "./cam.ts";
-import { type Explainer, INPUT_GRADIENT_COST } from "./types.ts";
-
-/**
- * max_c |v_c| per pixel of an HWC array with 3 colour values per pixel.
- *
- * @example
- * ```ts
- * maxAbsOverColours(new Float32Array([1, -4, 2, 0, 0.5, -0.25])); // [4, 0.5]
- * ```
- */
-export function maxAbsOverColours(hwc: Float32Array): Float32Array {
-  const out = new Float32Array(hwc.length / 3);
-  for (let p = 0; p < out.length; p++) {
-    out[p] = Math.max(
-      Math.abs(hwc[3 * p]),
-      Math.abs(hwc[3 * p + 1]),
-      Math.abs(hwc[3 * p + 2]),
-    );
-  }
-  return out;
-}
+import type { Explainer } from "./types.ts";
 
 /**
  * Makes the `saliency` explainer (gradients in the preprocessed input space).
@@ -38,21 +20,19 @@ export function maxAbsOverColours(hwc: Float32Array): Float32Array {
  * ```
  */
 export function saliencyExplainer(): Explainer<Record<never, never>> {
-  return {
+  return inputGradientExplainer({
     name: "saliency",
     description:
       "Saliency: |∂ class logit / ∂ pixel|, maximum over colour channels, at input resolution (one backward pass)",
-    needsGradients: false,
-    resolution: "input",
     parseParams: noParams("saliency"),
-    cost: () => INPUT_GRADIENT_COST,
-    async explain({ runtime, input, pass }) {
-      const { gradients } = await runtime.inputGradients(
-        [input],
-        pass.classIndex,
-      );
-      const { width, height } = runtime.inputSize;
-      return { width, height, values: maxAbsOverColours(gradients[0]) };
+    points: () => 1,
+    walk: ({ input }) => {
+      let values = new Float32Array(0);
+      return {
+        point: () => input,
+        add: (gradient) => (values = maxAbsOverColours(gradient)),
+        finish: () => ({ values }),
+      };
     },
-  };
+  });
 }

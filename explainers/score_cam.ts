@@ -14,7 +14,8 @@
  */
 import { upsampleBilinear } from "../lib/resize.ts";
 import type { FeatureMap } from "../models/mod.ts";
-import { batchesOf, inBatches, softmax } from "./_batch.ts";
+import { batchesOf, inBatches } from "./_batch.ts";
+import { softmax } from "./_maths.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import { camExplainer, channelOf, strongestChannels } from "./cam.ts";
 import type { Explainer } from "./types.ts";

@@ -6,10 +6,10 @@
  * @module
  */
 import { gaussianSource } from "../lib/random.ts";
-import { batchesOf, inBatches } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
-import { maxAbsOverColours } from "./saliency.ts";
-import { type Explainer, INPUT_GRADIENT_COST } from "./types.ts";
+import { maxAbsOverColours } from "./_maths.ts";
+import { inputGradientExplainer } from "./_input_gradients.ts";
+import type { Explainer } from "./types.ts";
 
 const OPTIONS = {
   samples: { integer: true, min: 1, max: 1024, default: 16 },
@@ -57,39 +57,28 @@ export function defaultSigma(input: Float32Array): number {
  * ```
  */
 export function smoothGradExplainer(): Explainer<SmoothGradParams> {
-  return {
+  return inputGradientExplainer({
     name: "smoothgrad",
     description:
       "SmoothGrad: the saliency map averaged over noisy copies of the input (one backward pass per sample)",
-    needsGradients: false,
     slow: true,
-    resolution: "input",
     parseParams: numberOptions("smoothgrad", OPTIONS),
-    cost: (params) => params.samples * INPUT_GRADIENT_COST,
-    async explain(ctx, params) {
-      const { runtime, input, pass } = ctx;
+    points: (params) => params.samples,
+    batchSize: (params) => params.batchSize,
+    walk: ({ input }, params) => {
       const sigma = params.sigma ?? defaultSigma(input);
       const next = gaussianSource(params.seed);
-      const { width, height } = runtime.inputSize;
-      const sum = new Float64Array(width * height);
-      const batches = batchesOf(runtime, params.batchSize, { gradients: true });
-      await inBatches(params.samples, batches, async (start, end) => {
-        const noisy = Array.from(
-          { length: end - start },
-          () => input.map((v) => v + sigma * next()),
-        );
-        const { gradients } = await runtime.inputGradients(
-          noisy,
-          pass.classIndex,
-        );
-        for (const g of gradients) {
-          const map = maxAbsOverColours(g);
+      const sum = new Float64Array(input.length / 3);
+      return {
+        point: () => input.map((v) => v + sigma * next()),
+        add: (gradient) => {
+          const map = maxAbsOverColours(gradient);
           for (let p = 0; p < map.length; p++) sum[p] += map[p];
-        }
-        return gradients.map(() => null);
-      }, ctx);
-      const values = Float32Array.from(sum, (v) => v / params.samples);
-      return { width, height, values };
+        },
+        finish: () => ({
+          values: Float32Array.from(sum, (v) => v / params.samples),
+        }),
+      };
     },
-  };
+  });
 }

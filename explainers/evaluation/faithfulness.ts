@@ -8,7 +8,8 @@
  */
 import { upsampleBilinear } from "../../lib/resize.ts";
 import type { ModelRuntime } from "../../models/mod.ts";
-import { batchesOf, inBatches, softmax } from "../_batch.ts";
+import { batchesOf, inBatches } from "../_batch.ts";
+import { softmax } from "../_maths.ts";
 
 /** What to score and how. */
 export interface FaithfulnessRequest {

@@ -10,47 +10,7 @@ import type { RgbImage } from "../../lib/image.ts";
 import type { ModelRuntime } from "../../models/mod.ts";
 import { analyzeImage, type MethodResult } from "../analysis.ts";
 import type { Registry } from "../registry.ts";
-
-/**
- * Spearman's rank correlation: the Pearson correlation of the ranks, ties
- * sharing their average rank. Where it is undefined it is taken as: 1 when
- * both inputs are constant (their rankings agree), 0 when only one is.
- *
- * @example
- * ```ts
- * spearman([1, 2, 3], [10, 20, 15]); // 0.5
- * ```
- */
-export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) {
-    throw new RangeError(`Lengths differ: ${a.length} and ${b.length}`);
-  }
-  const ra = ranks(a);
-  const rb = ranks(b);
-  const mean = (ra.length - 1) / 2;
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < ra.length; i++) {
-    ab += (ra[i] - mean) * (rb[i] - mean);
-    aa += (ra[i] - mean) ** 2;
-    bb += (rb[i] - mean) ** 2;
-  }
-  if (aa === 0 || bb === 0) return aa === bb ? 1 : 0;
-  return ab / Math.sqrt(aa * bb);
-}
-
-/** 0-based ranks, ties averaged. */
-function ranks(v: ArrayLike<number>): Float64Array {
-  const order = Array.from({ length: v.length }, (_, i) => i)
-    .sort((i, j) => v[i] - v[j]);
-  const out = new Float64Array(v.length);
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j + 1 < order.length && v[order[j + 1]] === v[order[i]]) j++;
-    for (let t = i; t <= j; t++) out[order[t]] = (i + j) / 2;
-    i = j + 1;
-  }
-  return out;
-}
+import { spearman } from "../_maths.ts";
 
 /** The two models compared and the methods available. */
 export interface SanitySetup {

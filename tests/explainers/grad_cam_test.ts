@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { analyzeImage } from "../../explainers/analysis.ts";
-import { channelMeans } from "../../explainers/grad_cam.ts";
+import { channelMeans } from "../../explainers/_maths.ts";
 import { createRegistry } from "../../explainers/registry.ts";
 import { sanityCheck } from "../../explainers/evaluation/sanity.ts";
 import {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spearman } from "../../../explainers/evaluation/sanity.ts";
+import { spearman } from "../../../explainers/_maths.ts";
 
 Deno.test("spearman is the Pearson correlation of average ranks", () => {
   assert.equal(spearman([1, 2, 3], [10, 20, 15]), 0.5);
