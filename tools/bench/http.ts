@@ -1,0 +1,131 @@
+/**
+ * The HTTP figures on a real server: one Grad-CAM with its overlay and
+ * explainMany of the six gradient CAMs with theirs, in turns, each request
+ * on an image the server has not seen (base64 PNG in, overlay PNG out);
+ * then requests per second with 1, 2 and 4 clients.
+ *
+ * @module
+ */
+import { GRADIENT_CAMS } from "../../explainers/mod.ts";
+import type { LumenServer } from "./server.ts";
+import { alternate } from "./stats.ts";
+
+const GRADCAM = `query($b: String!) {
+  explain(image: { base64: $b }, method: "gradcam") {
+    overlay timings { decode forward explain render }
+  }
+}`;
+
+const MANY = `query($b: String!, $methods: [String!]!) {
+  explainMany(image: { base64: $b }, methods: $methods) { method overlay }
+}`;
+
+/** A supply of base64 images never sent before. */
+export type ImageSupply = () => string;
+
+function checkOverlay(overlay: unknown): void {
+  if (typeof overlay !== "string" || !overlay.startsWith("data:image/png")) {
+    throw new Error(`No overlay PNG in the answer: ${String(overlay)}`);
+  }
+}
+
+/**
+ * One Grad-CAM request; its server-side timings.
+ *
+ * @example
+ * ```ts
+ * const { timings } = await gradcamRequest(server, images());
+ * ```
+ */
+export async function gradcamRequest(
+  server: LumenServer,
+  base64: string,
+): Promise<{ timings: Record<string, number> }> {
+  const data = await server.graphql(GRADCAM, { b: base64 });
+  const explanation = data.explain as {
+    overlay: string;
+    timings: Record<string, number>;
+  };
+  checkOverlay(explanation.overlay);
+  return { timings: explanation.timings };
+}
+
+/**
+ * One round of Grad-CAM and explainMany in turns; samples by figure id,
+ * with Grad-CAM's time split into the server's own timings and the rest.
+ *
+ * @example
+ * ```ts
+ * const samples = await httpRound(server, images, { runs: 10 });
+ * ```
+ */
+export async function httpRound(
+  server: LumenServer,
+  images: ImageSupply,
+  options: { runs: number },
+): Promise<Record<string, number[]>> {
+  const parts: Record<string, number[]> = {
+    decode: [],
+    forward: [],
+    explain: [],
+    render: [],
+  };
+  const serverMs: number[] = [];
+  const samples = await alternate({
+    "http.gradcam": async (i) => {
+      const { timings } = await gradcamRequest(server, images());
+      if (i < 0) return;
+      for (const k of Object.keys(parts)) parts[k].push(timings[k]);
+      serverMs.push(Object.keys(parts).reduce((s, k) => s + timings[k], 0));
+    },
+    "http.many": async () => {
+      const data = await server.graphql(MANY, {
+        b: images(),
+        methods: GRADIENT_CAMS,
+      });
+      const list = data.explainMany as { overlay: string }[];
+      if (list.length !== GRADIENT_CAMS.length) {
+        throw new Error(`explainMany answered ${list.length} explanations`);
+      }
+      for (const e of list) checkOverlay(e.overlay);
+    },
+  }, { runs: options.runs, warmUp: 2 });
+  const out: Record<string, number[]> = { ...samples };
+  for (const [k, v] of Object.entries(parts)) out[`http.gradcam.${k}`] = v;
+  out["http.gradcam.rest"] = samples["http.gradcam"].map((t, i) =>
+    t - serverMs[i]
+  );
+  return out;
+}
+
+/**
+ * Grad-CAM requests per second with 1, 2 and 4 clients sending one request
+ * after another; one sample per level.
+ *
+ * @example
+ * ```ts
+ * const samples = await throughputRound(server, images, { requests: 12 });
+ * samples["http.throughput.4"]; // [7.1]
+ * ```
+ */
+export async function throughputRound(
+  server: LumenServer,
+  images: ImageSupply,
+  options: { requests: number },
+): Promise<Record<string, number[]>> {
+  const out: Record<string, number[]> = {};
+  for (const clients of [1, 2, 4]) {
+    const each = Math.max(1, Math.ceil(options.requests / clients));
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        for (let i = 0; i < each; i++) {
+          await gradcamRequest(server, images());
+        }
+      }),
+    );
+    const seconds = (performance.now() - start) / 1e3;
+    out[`http.throughput.${clients}`] = [clients * each / seconds];
+  }
+  return out;
+}

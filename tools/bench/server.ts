@@ -1,0 +1,142 @@
+/**
+ * A real Lumen server for the HTTP figures: `main.ts` started as
+ * `deno task serve` starts it (same permissions), on a free loopback port,
+ * with a chosen engine and thread count; its cold start timed to the first
+ * `/ready` 200.
+ *
+ * @module
+ */
+
+import { DENO } from "./system.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** A running server. */
+export interface LumenServer {
+  /** `http://127.0.0.1:PORT` */
+  base: string;
+  /** Spawn to the first `/ready` 200, ms. */
+  coldStartMs: number;
+  /** What `/ready` said (model, backend). */
+  ready: Record<string, unknown>;
+  /** POSTs a GraphQL query; rejects on GraphQL errors. */
+  graphql(
+    query: string,
+    variables: Record<string, unknown>,
+  ): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** Options of {@linkcode startServer}. */
+export interface ServerOptions {
+  /** `--backend`. @default "onnxruntime" */
+  backend?: string;
+  /** `--threads`. */
+  threads: number;
+  /** Longest wait for `/ready`, ms. @default 120000 */
+  timeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts `main.ts` and waits until it is ready. Its log lines go nowhere
+ * but the port it listens on, read from its "listening" line.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ threads: 2 });
+ * try { await server.graphql("{ explainers { name } }", {}); } finally { await server.stop(); }
+ * ```
+ */
+export async function startServer(
+  options: ServerOptions,
+): Promise<LumenServer> {
+  const start = performance.now();
+  const child = new Deno.Command(DENO, {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-read=.",
+      "--allow-env",
+      "--allow-net=127.0.0.1",
+      "--allow-run=workers/model_worker.sh",
+      "main.ts",
+      "--hostname",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--backend",
+      options.backend ?? "onnxruntime",
+      "--threads",
+      String(options.threads),
+      "--log-level",
+      "warn",
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  const port = Promise.withResolvers<number>();
+  (async () => {
+    let rest = "";
+    for await (
+      const text of child.stderr.pipeThrough(new TextDecoderStream())
+    ) {
+      const parts = (rest + text).split("\n");
+      rest = parts.pop()!;
+      for (const line of parts) {
+        lines.push(line);
+        try {
+          const entry = JSON.parse(line);
+          if (entry.msg === "listening") port.resolve(entry.port);
+        } catch { /* not JSON */ }
+      }
+    }
+    port.reject(new Error(`main.ts exited: ${lines.slice(-5).join("\n")}`));
+  })();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await child.status;
+  };
+  try {
+    const base = `http://127.0.0.1:${await port.promise}`;
+    const deadline = start + (options.timeoutMs ?? 120_000);
+    let ready: Record<string, unknown> | null = null;
+    while (!ready) {
+      if (performance.now() > deadline) {
+        throw new Error(`main.ts not ready: ${lines.slice(-5).join("\n")}`);
+      }
+      const r = await fetch(`${base}/ready`);
+      const body = await r.json();
+      if (r.ok) ready = body;
+      else if (body.status === "failed") {
+        throw new Error(`main.ts failed to load: ${JSON.stringify(body)}`);
+      } else await sleep(20);
+    }
+    const coldStartMs = performance.now() - start;
+    return {
+      base,
+      coldStartMs,
+      ready,
+      async graphql(query, variables) {
+        const response = await fetch(`${base}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query, variables }),
+        });
+        const body = await response.json();
+        if (body.errors) throw new Error(JSON.stringify(body.errors));
+        return body.data;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
