@@ -184,7 +184,8 @@ const CASES: Case[] = [
   {
     name: "a variable of the wrong type",
     code: "BAD_USER_INPUT",
-    query: `query($t: Int) { predict(image: { base64: "x" }, top: $t) { label } }`,
+    query:
+      `query($t: Int) { predict(image: { base64: "x" }, top: $t) { label } }`,
     variables: () => ({ t: "five" }),
   },
   {
@@ -303,7 +304,8 @@ Deno.test("every error code, over HTTP", async () => {
   await withServer(await sharedApp(), (base) => runMatrix(fetch, base));
 });
 
-Deno.test("an oversized upload is IMAGE_TOO_LARGE before it is read", async () => {
+Deno.test("an oversized upload is IMAGE_TOO_LARGE, with its size and the limit", async () => {
+  // That it is refused unread: tests/schema/image_input_test.ts.
   const app = await appWith({ limits: { maxImageBytes: 1000 } });
   const file = new File([noise(2000)], "big.png", { type: "image/png" });
   const body = await send(
@@ -315,6 +317,11 @@ Deno.test("an oversized upload is IMAGE_TOO_LARGE before it is read", async () =
     ),
   );
   assert.equal(body.errors?.[0].extensions?.code, "IMAGE_TOO_LARGE");
+  assert.equal(
+    body.errors![0].message,
+    "Image is too large: 2000 bytes, the limit is 1000",
+  );
+  assert.equal(body.errors![0].extensions?.limit, 1000);
 });
 
 Deno.test("too many methods is BAD_USER_INPUT", async () => {

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { tensorMemory } from "../../models/mod.ts";
+import { checkExplain, explainImage } from "../../explain/mod.ts";
+import { activationExplainer } from "../../explainers/activation.ts";
+import { gradCamExplainer } from "../../explainers/grad_cam.ts";
+import { createRegistry } from "../../explainers/registry.ts";
+import { decodeBase64Image } from "../../lib/base64.ts";
+import { toDataUrl } from "../../lib/render.ts";
+import { type ModelRuntime, tensorMemory } from "../../models/mod.ts";
 import {
   type GraphQLBody,
   graphqlRequest,
@@ -17,19 +23,62 @@ const QUERY = (method: string) =>
     }
   }`;
 
+interface Answer {
+  label: string;
+  probability: number;
+  map: { width: number; height: number; values: number[] };
+  overlay: string;
+}
+
+/**
+ * The explanation of one image computed directly by the explanation core,
+ * one at a time: no server, no queue, no concurrency.
+ */
+async function directAnswer(
+  runtime: ModelRuntime,
+  method: string,
+  base64: string,
+): Promise<Answer> {
+  const registry = createRegistry([activationExplainer(), gradCamExplainer()]);
+  const checked = checkExplain(runtime, registry, {
+    methods: [method],
+    outputs: { maps: true, overlay: true, heatmap: false },
+  }, { maxMethods: 1 });
+  const { analysis, methods: [outcome] } = await explainImage(
+    { runtime, registry, maxPixels: 1 << 20 },
+    { ...checked, image: decodeBase64Image(base64, 1 << 20) },
+  );
+  const { heatmap } = outcome.map!;
+  return {
+    label: analysis.label,
+    probability: analysis.probability,
+    map: {
+      width: heatmap.width,
+      height: heatmap.height,
+      values: Array.from(heatmap.values),
+    },
+    overlay: toDataUrl(outcome.rendering!.overlay!),
+  };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-Deno.test("load: 200 explain requests, 8 in flight over loopback HTTP; no leak", async () => {
+Deno.test("load: 200 explain requests, 8 in flight over loopback HTTP: none refused, each equal to its direct explanation; no leak", async () => {
   const { app, runtime } = await tinyApp();
+  // The premise: 8 in flight fit the service's slots and queue, so nothing
+  // may be refused (OVERLOADED here would be a bug, not load shedding).
+  const { slots, maxQueued } = app.service.stats().queue;
+  assert.ok(IN_FLIGHT <= slots + maxQueued, `${slots} slots, ${maxQueued}`);
   const images = await Promise.all(
     Array.from({ length: REQUESTS }, (_, i) => tinyPng(1000 + i)),
   );
   await withServer(app, async (base) => {
+    const methodOf = (i: number) => i % 2 === 0 ? "gradcam" : "activation";
     const post = (i: number) =>
       fetch(graphqlRequest(
-        QUERY(i % 2 === 0 ? "gradcam" : "activation"),
+        QUERY(methodOf(i)),
         { b: images[i] },
         { base },
       ));
@@ -40,7 +89,8 @@ Deno.test("load: 200 explain requests, 8 in flight over loopback HTTP; no leak",
     const rssBefore = Deno.memoryUsage().rss;
 
     const latencies: number[] = [];
-    const outcomes = { ok: 0, overloaded: 0 };
+    const answers: Answer[] = [];
+    const refused: string[] = [];
     let next = 0;
     const client = async () => {
       while (next < REQUESTS) {
@@ -49,20 +99,13 @@ Deno.test("load: 200 explain requests, 8 in flight over loopback HTTP; no leak",
         const response = await post(i);
         const body: GraphQLBody = await response.json();
         latencies.push(performance.now() - start);
-        const code = body.errors?.[0].extensions?.code;
-        if (code === "OVERLOADED") {
-          assert.equal(response.status, 503);
-          outcomes.overloaded++;
+        if (body.errors) {
+          refused.push(
+            `#${i}: ${response.status} ${JSON.stringify(body.errors)}`,
+          );
           continue;
         }
-        assert.equal(body.errors, undefined, JSON.stringify(body.errors));
-        const explain = body.data!.explain as {
-          map: { values: number[] };
-          overlay: string;
-        };
-        assert.ok(explain.overlay.startsWith("data:image/png;base64,"));
-        assert.ok(explain.map.values.every((v) => v >= 0 && v <= 1));
-        outcomes.ok++;
+        answers[i] = body.data!.explain as Answer;
       }
     };
     const start = performance.now();
@@ -79,17 +122,29 @@ Deno.test("load: 200 explain requests, 8 in flight over loopback HTTP; no leak",
     console.log(
       `load: ${REQUESTS} requests, ${IN_FLIGHT} in flight, ${
         seconds.toFixed(1)
-      } s: ${outcomes.ok} ok, ${outcomes.overloaded} OVERLOADED; p50 ${
-        p50.toFixed(1)
-      } ms, p95 ${
+      } s: ${
+        answers.filter(Boolean).length
+      } answered, ${refused.length} errors; p50 ${p50.toFixed(1)} ms, p95 ${
         p95.toFixed(1)
       } ms; tensors ${tensorsBefore} -> ${tensorsAfter}; RSS ${
         rssGrowth >= 0 ? "+" : ""
       }${rssGrowth.toFixed(1)} MB`,
     );
-    assert.equal(outcomes.ok + outcomes.overloaded, REQUESTS);
+    assert.deepEqual(refused.slice(0, 3), [], `${refused.length} errors`);
     assert.equal(latencies.length, REQUESTS);
+    assert.equal(app.service.stats().queue.rejected, 0);
+    // Every answer is the one its own image gets alone: no mixed-up images,
+    // classes or renders under concurrency.
+    for (let i = 0; i < REQUESTS; i++) {
+      const expected = await directAnswer(runtime, methodOf(i), images[i]);
+      assert.deepEqual(answers[i], expected, `request #${i}`);
+    }
+    runtime.cache.clear();
     assert.equal(tensorsAfter, tensorsBefore);
+    assert.equal(tensorMemory().tensors, tensorsBefore);
+    // A loose bound on purpose: the exact leak check is the tensor count.
+    // RSS also counts garbage not yet collected and the WASM heap, which
+    // keeps its high-water mark (+12 MB measured on 2 busy cores).
     assert.ok(rssGrowth < 100, `RSS grew by ${rssGrowth.toFixed(1)} MB`);
   });
 });

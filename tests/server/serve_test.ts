@@ -141,14 +141,37 @@ Deno.test("shutdown closes idle connections at once and busy ones after their re
     hostname: "127.0.0.1",
     port: 0,
   });
-  const base = `http://127.0.0.1:${server.addr.port}`;
-  // An idle keep-alive connection, left by a finished request.
-  await (await fetch(`${base}/`, { method: "POST", body: "quick" })).text();
-  const busy = fetch(`${base}/`, { method: "POST", body: "b" });
+  const address = { hostname: "127.0.0.1", port: server.addr.port };
+  // Two idle connections: a keep-alive one left by a finished request, and
+  // one that never sent a request (Deno's node:http alone keeps that one
+  // open for minutes).
+  const used = await Deno.connect(address);
+  await used.write(encoder.encode(
+    "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nquick",
+  ));
+  const first = await readResponse(used);
+  assert.equal(first.status, 200);
+  assert.doesNotMatch(first.text, /connection: close/i);
+  const fresh = await Deno.connect(address);
+  const busy = fetch(`http://127.0.0.1:${server.addr.port}/`, {
+    method: "POST",
+    body: "b",
+  });
   await slow.bodyRead;
   let finished = false;
   const shut = server.shutdown().then(() => finished = true);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  /** Resolves with null once the server has closed the connection. */
+  const ended = (conn: Deno.Conn) =>
+    conn.read(new Uint8Array(16)).catch(() => null);
+  const idle = Promise.all([ended(used), ended(fresh)]);
+  // The busy request is still held by the test, so the idle connections
+  // can only have been closed by the shutdown itself. 5 s is generous for
+  // an immediate close, far below the minutes an unclosed one stays open.
+  const timer = Promise.withResolvers<"open">();
+  const timeout = setTimeout(() => timer.resolve("open"), 5000);
+  const idleEnd = await Promise.race([idle, timer.promise]);
+  clearTimeout(timeout);
+  assert.deepEqual(idleEnd, [null, null], "idle connections closed at once");
   assert.equal(finished, false, "waits for the busy request");
   slow.release();
   const response = await busy;
@@ -156,6 +179,8 @@ Deno.test("shutdown closes idle connections at once and busy ones after their re
   assert.equal(response.headers.get("connection"), "close");
   await shut;
   assert.equal(finished, true);
+  used.close();
+  fresh.close();
 });
 
 /** Reads one HTTP response from a raw connection: status line and body. */
