@@ -59,3 +59,29 @@ Deno.test("integratedgradients is complete within 2 % at 64 steps", async () => 
     assert.ok(Math.abs(map.details!.logitDifference - difference) < 1e-4);
   }
 });
+
+Deno.test("integratedgradients' completeness error shrinks as steps grows (4, 16, 64)", async () => {
+  const means = [0, 0, 0];
+  const classes = [0, 1, 5, 7];
+  for (const classIndex of classes) {
+    const ctx = await tinyContext("b_out", classIndex);
+    const errors: number[] = [];
+    for (const steps of [4, 16, 64]) {
+      const map = await integratedGradientsExplainer().explain(ctx, {
+        steps,
+        batchSize: 32,
+      });
+      errors.push(map.details!.completenessError);
+    }
+    errors.forEach((e, i) => means[i] += e / classes.length);
+    // The midpoint rule on a piecewise-linear path (ReLU kinks) need not
+    // improve at every step count, but over 4× more steps it does here, for
+    // every class; at 64 steps it is within 0.2 %.
+    assert.ok(
+      errors[0] > errors[1] && errors[1] > errors[2],
+      `class ${classIndex}: ${errors.join(", ")}`,
+    );
+    assert.ok(errors[2] < 2e-3, `class ${classIndex}: ${errors[2]}`);
+  }
+  assert.ok(means[2] < means[0] / 10, means.join(", "));
+});

@@ -75,4 +75,72 @@ export const MUTATIONS: readonly Mutation[] = [
       "      return read;",
     tests: ["tests/schema/image_input_test.ts"],
   },
+  {
+    name: "explain-computes-unselected-maps",
+    claim: "A method's map is not computed when no selected field needs it",
+    file: "explain/explain_image.ts",
+    from: "if (!outputs.maps && !rendered) {",
+    to: "if (!outputs.maps && !rendered && methods.length < 0) {",
+    // Over GraphQL the request's scope ends with the answer, which stops
+    // this work anyway: the core is where the short cut shows.
+    tests: ["tests/explain/explain_image_test.ts"],
+  },
+  {
+    name: "schema-selects-maps-always",
+    claim: "A method's map is not computed when no selected field needs it",
+    file: "schema/explanation.ts",
+    from: "maps: computeMaps || selectsAnywhere(info, MAP_FIELDS, at),",
+    to: "maps: true,",
+    tests: ["tests/schema/selection_test.ts"],
+  },
+  {
+    name: "api-default-alpha",
+    claim: "The API's overlays blend at α 0.3 by default",
+    file: "explain/request.ts",
+    from: "const alpha = render?.alpha ?? 0.3;",
+    to: "const alpha = render?.alpha ?? 0.35;",
+    tests: ["tests/schema/overlay_test.ts"],
+  },
+  {
+    name: "api-default-colormap",
+    claim: "The API's overlays use jet by default",
+    file: "explain/request.ts",
+    from: 'const colormap = render?.colormap ?? "jet";',
+    to: 'const colormap = render?.colormap ?? "turbo";',
+    tests: ["tests/schema/overlay_test.ts"],
+  },
+  {
+    name: "schema-default-alpha",
+    claim: "The API's overlays blend at α 0.3 by default (render: {})",
+    file: "schema/schema.graphql",
+    from: "alpha: Float = 0.3",
+    to: "alpha: Float = 0.35",
+    tests: ["tests/schema/overlay_test.ts"],
+  },
+  {
+    name: "schema-default-colormap",
+    claim: "The API's overlays use jet by default (render: {})",
+    file: "schema/schema.graphql",
+    from: 'colormap: String = "jet"',
+    to: 'colormap: String = "turbo"',
+    tests: ["tests/schema/overlay_test.ts"],
+  },
+  {
+    name: "ig-path-stops-short",
+    claim:
+      "Integrated gradients follow the whole path: the completeness error shrinks as steps grows",
+    file: "explainers/integrated_gradients.ts",
+    from: "const alpha = (i + 0.5) / steps;",
+    to: "const alpha = ((i + 0.5) / steps) * 0.97;",
+    tests: ["tests/explainers/integrated_gradients_test.ts"],
+  },
+  {
+    name: "onnx-gradient-below-layer",
+    claim:
+      "The gradient never backpropagates below the requested layer (ONNX Runtime)",
+    file: "models/onnx/split.ts",
+    from: "    if (downstream.has(n)) {",
+    to: "    if (downstream.has(n) || n.outputs.length > 0) {",
+    tests: ["tests/models/onnx/split_test.ts"],
+  },
 ];
