@@ -28,14 +28,18 @@ import { jsonLogger } from "./lib/log.ts";
 import { createApp, serveHttp } from "./server/mod.ts";
 import { createWorkerPool } from "./workers/mod.ts";
 
-/** Time a shutdown may run past its grace period before the process exits 1. */
+/**
+ * Time a shutdown may run past its grace period before the process exits 1;
+ * `LUMEN_EXIT_WATCHDOG_MS` overrides it (tests use a short one).
+ */
 export const EXIT_WATCHDOG_MS = 10_000;
 
 /** Starts the server; resolves with the exit status once it has stopped. */
 async function main(): Promise<number> {
   let config: ServerConfig;
+  const env = Deno.env.toObject();
   try {
-    config = parseServerConfig(Deno.args, Deno.env.toObject());
+    config = parseServerConfig(Deno.args, env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`${error.message}\n\n${USAGE}`);
@@ -144,7 +148,7 @@ async function main(): Promise<number> {
     // client that never reads its response) does not keep it up.
     const watchdog = setTimeout(
       () => exitNow("shutdown took too long: exiting", { signal }),
-      graceMs + EXIT_WATCHDOG_MS,
+      graceMs + (Number(env.LUMEN_EXIT_WATCHDOG_MS) || EXIT_WATCHDOG_MS),
     );
     Deno.unrefTimer(watchdog);
     // Still listening while draining: probes see /ready answer 503 and new

@@ -27,6 +27,8 @@ export interface StartOptions {
   tiny?: boolean;
   /** @default 60 s */
   readyTimeoutMs?: number;
+  /** Environment variables added to the server's (which it inherits). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function startServer(
       ...flags,
     ],
     cwd: ROOT,
+    ...(options.env ? { env: options.env } : {}),
     stdout: "null",
     stderr: "piped",
   }).spawn();

@@ -143,4 +143,30 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "    if (downstream.has(n) || n.outputs.length > 0) {",
     tests: ["tests/models/onnx/split_test.ts"],
   },
+  {
+    name: "sigint-ignored",
+    claim: "SIGINT shuts down gracefully and exits 0, as SIGTERM does",
+    file: "main.ts",
+    from: 'for (const signal of ["SIGINT", "SIGTERM"] as const) {',
+    to: 'for (const signal of ["SIGTERM"] as const) {',
+    tests: ["tests/main_test.ts"],
+  },
+  {
+    name: "second-signal-waits",
+    claim: "A second signal exits 1 at once",
+    file: "main.ts",
+    from:
+      'return exitNow("second signal: exiting without waiting", { signal });',
+    to: "return;",
+    tests: ["tests/main_test.ts"],
+  },
+  {
+    name: "no-exit-watchdog",
+    claim:
+      "A shutdown still running after the grace period and the watchdog exits 1",
+    file: "main.ts",
+    from: "Deno.unrefTimer(watchdog);",
+    to: "Deno.unrefTimer(watchdog);\n    clearTimeout(watchdog);",
+    tests: ["tests/main_test.ts"],
+  },
 ];
