@@ -41,20 +41,10 @@ export type ConvFn = (x: tf.Tensor4D) => tf.Tensor4D;
 export function convolution(spec: ConvSpec): ConvFn {
   let inputGrad: ((dy: tf.Tensor4D, x: tf.Tensor4D) => tf.Tensor4D) | null =
     null;
-  const forward = (x: tf.Tensor4D): tf.Tensor4D =>
-    tf.fused.conv2d({
-      x,
-      filter: spec.kernel,
-      bias: spec.bias ?? undefined,
-      strides: spec.strides,
-      pad: spec.padding,
-      dilations: spec.dilations,
-      activation: spec.relu ? "relu" : "linear",
-    });
   const differentiable = tf.customGrad(
     // deno-lint-ignore no-explicit-any
     ((x: tf.Tensor4D, save: tf.GradSaveFunc): any => {
-      const y = forward(x);
+      const y = fusedKernel(x, spec);
       save([x, y]);
       return {
         value: y,
@@ -68,6 +58,29 @@ export function convolution(spec: ConvSpec): ConvFn {
     }) as unknown as Parameters<typeof tf.customGrad>[0],
   );
   return (x) => differentiable(x) as tf.Tensor4D;
+}
+
+/**
+ * The backend's fused convolution kernel, called directly rather than through
+ * `tf.fused.conv2d`: under `tf.grad` that op quietly runs a convolution with a
+ * ReLU as three ops (conv, bias add, ReLU), which round differently from the
+ * fused kernel of a plain pass. A gradient pass then differentiates another
+ * forward than the one whose logits and activations it is paired with, and a
+ * pre-activation within rounding of zero can land on the other side of its
+ * ReLU, switching the gradient through that unit on or off (a few 1e-3 of
+ * the gradient's scale at inner ResNet-50 layers). The three ops are also
+ * slower. Our gradient needs nothing from the op's own tape.
+ */
+function fusedKernel(x: tf.Tensor4D, spec: ConvSpec): tf.Tensor4D {
+  const inputs: tf.NamedTensorMap = { x, filter: spec.kernel };
+  if (spec.bias) inputs.bias = spec.bias;
+  return tf.engine().runKernel(tf.FusedConv2D, inputs, {
+    strides: spec.strides,
+    pad: spec.padding,
+    dataFormat: "NHWC",
+    dilations: spec.dilations,
+    activation: spec.relu ? "relu" : "linear",
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 /**
