@@ -8,15 +8,18 @@ import { fileHandler } from "../../models/tfjs/io.ts";
 import { topClasses } from "../../explainers/analysis.ts";
 import { fixtureImage, sharedResNet50 } from "../_shared.ts";
 
-Deno.test("chelsea.png is an Egyptian cat, then tabby and tiger cat", async () => {
+Deno.test("chelsea.png is an Egyptian cat (p 0.931), then tabby and tiger cat", async () => {
   const runtime = await sharedResNet50();
   const pass = await runtime.run(
     runtime.prepare(await fixtureImage("chelsea.png")),
   );
   const top = topClasses(pass.probabilities, runtime.labels, 3);
   assert.equal(top[0].label, "Egyptian_cat");
+  // 0.931 as the README and the PyTorch peer on the same weights give it:
+  // the tolerance allows float32 summation order, not a preprocessing or
+  // resize error (those move it by a percent or more).
   assert.ok(
-    Math.abs(top[0].probability - 0.89) < 0.05,
+    Math.abs(top[0].probability - 0.931) < 0.002,
     `p = ${top[0].probability}`,
   );
   assert.deepEqual(top.slice(1).map((p) => p.label).sort(), [

@@ -169,4 +169,20 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "Deno.unrefTimer(watchdog);\n    clearTimeout(watchdog);",
     tests: ["tests/main_test.ts"],
   },
+  {
+    name: "caffe-means-rgb-order",
+    claim: "chelsea.png is an Egyptian cat with p 0.931 (README, PyTorch peer)",
+    file: "lib/preprocess.ts",
+    from: "const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68];",
+    to: "const CAFFE_BGR_MEAN = [123.68, 116.779, 103.939];",
+    tests: ["tests/models/runtime_test.ts"],
+  },
+  {
+    name: "resize-corner-aligned",
+    claim: "chelsea.png is an Egyptian cat with p 0.931 (README, PyTorch peer)",
+    file: "lib/resize.ts",
+    from: "const f = (i + 0.5) * scale - 0.5;",
+    to: "const f = i * scale;",
+    tests: ["tests/models/runtime_test.ts"],
+  },
 ];
