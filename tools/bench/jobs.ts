@@ -156,6 +156,28 @@ async function graphql(
   return body.data;
 }
 
+/**
+ * {@linkcode graphql}, asking again while the job store answers
+ * UNAVAILABLE: on a machine whose cores other work keeps busy, a Redis call
+ * can miss the API's 1 s limit, and one such miss must not end the run.
+ */
+async function graphqlPatiently(
+  base: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await graphql(base, query, variables);
+    } catch (error) {
+      if (attempt >= 20 || !/"UNAVAILABLE"/.test((error as Error).message)) {
+        throw error;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 const START = `mutation($b: String!, $options: JSON) {
   startExplanation(image: { base64: $b }, methods: ["occlusion"],
     options: $options) { id }
@@ -194,14 +216,14 @@ async function runJobs(
     Array.from({ length: count }, (_, i) => chelsea(seed + i)),
   );
   const ids = await Promise.all(images.map(async (b) => {
-    const data = await graphql(base, START, { b, options });
+    const data = await graphqlPatiently(base, START, { b, options });
     return (data.startExplanation as { id: string }).id;
   }));
   const done = new Map<string, Finished>();
   while (done.size < ids.length) {
     await new Promise((r) => setTimeout(r, 200));
     for (const id of ids.filter((id) => !done.has(id))) {
-      const job = (await graphql(base, STATE, { id })).job as Record<
+      const job = (await graphqlPatiently(base, STATE, { id })).job as Record<
         string,
         string
       >;
