@@ -70,8 +70,9 @@ export async function startServer(
       options.backend ?? "onnxruntime",
       "--threads",
       String(options.threads),
+      // "listening" (with the port) is an info line.
       "--log-level",
-      "warn",
+      "info",
     ],
     cwd: ROOT,
     stdin: "null",
@@ -89,6 +90,7 @@ export async function startServer(
       rest = parts.pop()!;
       for (const line of parts) {
         lines.push(line);
+        if (lines.length > 50) lines.shift();
         try {
           const entry = JSON.parse(line);
           if (entry.msg === "listening") port.resolve(entry.port);
@@ -103,9 +105,14 @@ export async function startServer(
     } catch { /* already gone */ }
     await child.status;
   };
+  const deadline = start + (options.timeoutMs ?? 120_000);
+  const timer = setTimeout(
+    () => port.reject(new Error("main.ts did not listen in time")),
+    deadline - performance.now(),
+  );
   try {
     const base = `http://127.0.0.1:${await port.promise}`;
-    const deadline = start + (options.timeoutMs ?? 120_000);
+    clearTimeout(timer);
     let ready: Record<string, unknown> | null = null;
     while (!ready) {
       if (performance.now() > deadline) {
@@ -136,6 +143,7 @@ export async function startServer(
       stop,
     };
   } catch (error) {
+    clearTimeout(timer);
     await stop();
     throw error;
   }
