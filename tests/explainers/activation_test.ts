@@ -14,7 +14,7 @@ const gradients = {
   height: 1,
   width: 2,
   channels: 2,
-  data: new Float32Array([0.5, 1, 1.5, -1]),
+  data: new Float32Array([0.5, -1, 1.5, 0]),
 };
 const pass: ModelPass = {
   logits: new Float32Array(2),
@@ -31,8 +31,10 @@ Deno.test("activation is the channel sum, before ReLU and scaling", async () => 
   assert.deepEqual([...map.values], [-2, 7]);
 });
 
-Deno.test("gradcam weighs channels by their mean gradient", async () => {
-  // w = (mean(0.5, 1.5), mean(1, -1)) = (1, 0) → map = A[:, 0] = (1, 2).
+Deno.test("gradcam weighs channels by their mean gradient, negative weights included", async () => {
+  // w = (mean(0.5, 1.5), mean(-1, 0)) = (1, -0.5) → map = A·w =
+  // (1 + 1.5, 2 − 2.5) = (2.5, −0.5): ReLU comes after the sum, not on the
+  // weights (which would give (1, 2)).
   const map = await gradCamExplainer().explain(ctx, {});
-  assert.deepEqual([...map.values], [1, 2]);
+  assert.deepEqual([...map.values], [2.5, -0.5]);
 });

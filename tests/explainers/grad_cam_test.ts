@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import type * as tfl from "@tensorflow/tfjs-layers";
+import * as tfl from "@tensorflow/tfjs-layers";
 import { analyzeImage } from "../../explainers/analysis.ts";
 import { channelMeans } from "../../explainers/_maths.ts";
 import { createRegistry } from "../../explainers/registry.ts";
@@ -9,8 +9,10 @@ import {
   loadModel,
   type ModelRuntime,
   randomizedRuntime,
+  RESNET50_MODEL,
   resnet50Artifacts,
 } from "../../models/mod.ts";
+import { fileHandler } from "../../models/tfjs/io.ts";
 import { selectBackend } from "../../models/tfjs/backend.ts";
 import {
   fixtureImage,
@@ -120,18 +122,6 @@ Deno.test("Grad-CAM weights match finite differences at a block output", async (
   await checkAgainstFiniteDifferences("b_out");
 });
 
-function correlation(a: Float32Array, b: Float32Array): number {
-  const mean = (v: Float32Array) => v.reduce((s, x) => s + x, 0) / v.length;
-  const [ma, mb] = [mean(a), mean(b)];
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
-
 async function gradCam(runtime: ModelRuntime, classIndex?: number) {
   const analysis = await analyzeImage(
     runtime,
@@ -142,17 +132,75 @@ async function gradCam(runtime: ModelRuntime, classIndex?: number) {
   return (await analysis.explain("gradcam")).heatmap;
 }
 
-Deno.test("Grad-CAM on chelsea.png for Egyptian_cat peaks on the cat, not for espresso", async () => {
+/**
+ * Class activation mapping (Zhou et al. 2016) at ResNet-50's last block,
+ * computed from fc1000's weights as Keras stores them: above layer4 there
+ * is only global average pooling and the Dense layer, so d(logit c)/dA is
+ * W[:, c]/49 at every position and Grad-CAM must equal
+ * ReLU(Σ_k A_k·W[k, c]), scaled to a maximum of 1. No backward pass here.
+ */
+function camFromWeights(
+  activations: Float32Array,
+  kernel: Float32Array,
+  classIndex: number,
+  classes: number,
+): number[] {
+  const channels = kernel.length / classes;
+  const map: number[] = [];
+  for (let p = 0; p < activations.length / channels; p++) {
+    let sum = 0;
+    for (let k = 0; k < channels; k++) {
+      sum += activations[p * channels + k] * kernel[k * classes + classIndex];
+    }
+    map.push(Math.max(0, sum));
+  }
+  const max = Math.max(...map);
+  return map.map((v) => v / max);
+}
+
+Deno.test("Grad-CAM at layer4 equals CAM from fc1000's class column, for Egyptian_cat (peaking on the cat) and espresso", async () => {
   const runtime = await sharedResNet50();
-  const cat = await gradCam(runtime, runtime.labels.indexOf("Egyptian_cat"));
-  assert.equal(cat.width, 7);
-  assert.equal(cat.height, 7);
-  const peak = cat.values.indexOf(1);
+  const pass = await runtime.run(
+    runtime.prepare(await fixtureImage("chelsea.png")),
+    { layer: "layer4" },
+  );
+  const model = await tfl.loadLayersModel(fileHandler(RESNET50_MODEL));
+  let kernel: Float32Array;
+  try {
+    const [weights] = model.getLayer("fc1000").getWeights();
+    assert.deepEqual(weights.shape, [2048, 1000]);
+    kernel = await weights.data() as Float32Array;
+  } finally {
+    model.dispose();
+  }
+  const maps: Record<string, Float32Array> = {};
+  for (const label of ["Egyptian_cat", "espresso"]) {
+    const classIndex = runtime.labels.indexOf(label);
+    const map = await gradCam(runtime, classIndex);
+    assert.deepEqual([map.width, map.height], [7, 7]);
+    const expected = camFromWeights(
+      pass.activations!.data,
+      kernel,
+      classIndex,
+      1000,
+    );
+    map.values.forEach((v, i) =>
+      assert.ok(
+        Math.abs(v - expected[i]) < 1e-4,
+        `${label} [${i}]: ${v} vs CAM ${expected[i]}`,
+      )
+    );
+    maps[label] = map.values;
+  }
+  const peak = maps.Egyptian_cat.indexOf(1);
   const [row, col] = [Math.floor(peak / 7), peak % 7];
   // The cat fills the middle and right of the photo; corners are background.
   assert.ok(row >= 1 && row <= 5 && col >= 1, `peak at row ${row}, col ${col}`);
-  const espresso = await gradCam(runtime, runtime.labels.indexOf("espresso"));
-  assert.ok(correlation(cat.values, espresso.values) < 0.9);
+  // Two classes, two different maps (CAM's columns differ).
+  const apart = maps.Egyptian_cat.some((v, i) =>
+    Math.abs(v - maps.espresso[i]) > 0.3
+  );
+  assert.ok(apart, "the espresso map differs from the cat's");
 });
 
 Deno.test("Grad-CAM changes when the classifier and last block are randomized (cascading, Adebayo et al.)", async () => {

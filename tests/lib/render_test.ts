@@ -128,26 +128,52 @@ Deno.test("toDataUrl wraps PNG bytes as base64", () => {
   );
 });
 
-Deno.test("renderExplanation returns PNG data URLs at the image size", async () => {
-  const map = new Float32Array([0, 0.5, 1, 0.25]);
-  const result = await renderExplanation(image, map, 2, 2, {
-    colormap: "viridis",
-    alpha: 0.4,
-  });
-  const rgb = renderExplanationRgb(image, map, 2, 2, {
-    colormap: "viridis",
-    alpha: 0.4,
-  });
-  for (
-    const [url, expected] of [
-      [result.overlay, rgb.overlay],
-      [result.heatmap, rgb.heatmap],
-    ] as const
-  ) {
-    assert.ok(url.startsWith("data:image/png;base64,"));
-    const decoded = await decodeImage(decodeBase64Image(url, 1 << 20));
-    assert.equal(decoded.width, 3);
-    assert.equal(decoded.height, 2);
-    assert.deepEqual(decoded.data, expected);
-  }
+/** Decodes a PNG data URL. */
+async function decodeDataUrl(url: string) {
+  assert.ok(url.startsWith("data:image/png;base64,"));
+  return await decodeImage(decodeBase64Image(url, 1 << 20));
+}
+
+Deno.test("renderExplanation returns PNG data URLs of hand-computed pixels at the image size", async () => {
+  // A map at the image's size (no upsampling) on the gray ramp: value v is
+  // gray level 255·v; the overlay is round(0.6·image + 0.4·gray).
+  const values = [0, 0.2, 0.4, 0.6, 0.8, 1];
+  const result = await renderExplanation(
+    image,
+    new Float32Array(values),
+    3,
+    2,
+    { colormap: "gray", alpha: 0.4 },
+  );
+  const gray = [0, 51, 102, 153, 204, 255];
+  const heatmap = await decodeDataUrl(result.heatmap);
+  assert.deepEqual([heatmap.width, heatmap.height], [3, 2]);
+  assert.deepEqual([...heatmap.data], gray.flatMap((g) => [g, g, g]));
+  const overlay = await decodeDataUrl(result.overlay);
+  assert.deepEqual([overlay.width, overlay.height], [3, 2]);
+  assert.deepEqual(
+    [...overlay.data],
+    [...image.data].map((v, i) =>
+      Math.round(0.6 * v + 0.4 * gray[Math.floor(i / 3)])
+    ),
+  );
+});
+
+Deno.test("viridis colours 0, ½ and 1 as matplotlib's #440154, #21918c and #fde725", async () => {
+  const result = await renderExplanation(
+    image,
+    new Float32Array([0, 128 / 255, 1, 1, 128 / 255, 0]),
+    3,
+    2,
+    { colormap: "viridis", alpha: 1 },
+  );
+  const [low, middle, high] = [[0x44, 0x01, 0x54], [0x21, 0x91, 0x8c], [
+    0xfd,
+    0xe7,
+    0x25,
+  ]];
+  const expected = [low, middle, high, high, middle, low].flat();
+  assert.deepEqual([...(await decodeDataUrl(result.heatmap)).data], expected);
+  // α = 1: the overlay is the colour alone.
+  assert.deepEqual([...(await decodeDataUrl(result.overlay)).data], expected);
 });

@@ -61,7 +61,7 @@ Deno.test("a given class is explained for every image of its batch", async () =>
   }
 });
 
-Deno.test("different layers or class choices are not mixed in one batch", async () => {
+Deno.test("different layers are not mixed in one batch", async () => {
   const before = batched.counters.batches;
   const [a, b] = await Promise.all([
     batched.run(image(0.8), { layer: "b_out", gradients: true }),
@@ -71,6 +71,36 @@ Deno.test("different layers or class choices are not mixed in one batch", async 
   assert.equal(b.activations!.channels, 4);
   // Two groups of one: each ran alone once its window closed.
   assert.equal(batched.counters.batches - before, 0);
+  assertSamePass(
+    a,
+    await single.run(image(0.8), { layer: "b_out", gradients: true }),
+  );
+  assertSamePass(
+    b,
+    await single.run(image(0.9), { layer: "b_relu1", gradients: true }),
+  );
+});
+
+Deno.test("different class choices (two given classes, the top-1) are not mixed in one batch", async () => {
+  const inputs = [0.95, 0.96, 0.97].map(image);
+  const { classIndex: top } = await single.run(inputs[2], { layer: "b_out" });
+  // Two given classes that differ from each other and from the top-1.
+  const [c1, c2] = [(top + 1) % 10, (top + 2) % 10];
+  const asks = [
+    { layer: "b_out", gradients: true, classIndex: c1 },
+    { layer: "b_out", gradients: true, classIndex: c2 },
+    { layer: "b_out", gradients: true },
+  ];
+  const before = batched.counters.batches;
+  const results = await Promise.all(
+    inputs.map((x, i) => batched.run(x, asks[i])),
+  );
+  assert.deepEqual(results.map((r) => r.classIndex), [c1, c2, top]);
+  // Three groups of one.
+  assert.equal(batched.counters.batches - before, 0);
+  for (const [i, x] of inputs.entries()) {
+    assertSamePass(results[i], await single.run(x, asks[i]));
+  }
 });
 
 Deno.test("batching leaks no tensors", async () => {

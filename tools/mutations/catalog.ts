@@ -185,4 +185,42 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "const f = i * scale;",
     tests: ["tests/models/runtime_test.ts"],
   },
+  {
+    name: "batch-mixes-class-choices",
+    claim:
+      "Concurrent passes for different class choices are not batched together",
+    file: "models/runtime.ts",
+    from:
+      '}|${request.gradients}|${\n            request.classIndex ?? "top"\n          }`;',
+    to: "}|${request.gradients}`;",
+    tests: ["tests/models/batching_test.ts"],
+  },
+  {
+    name: "batch-mixes-layers",
+    claim: "Concurrent passes at different layers are not batched together",
+    file: "models/runtime.ts",
+    from: 'const group = `${request.key.split("|")[0]}|',
+    to: "const group = `|",
+    tests: ["tests/models/batching_test.ts"],
+  },
+  {
+    name: "gradcam-relu-on-weights",
+    claim:
+      "Grad-CAM's channel weights are the mean gradients, negative ones included (ReLU after the sum)",
+    file: "explainers/grad_cam.ts",
+    from: "weights: (_a, g) => channelMeans(g!),",
+    to: "weights: (_a, g) => channelMeans(g!).map((w) => Math.max(0, w)),",
+    tests: [
+      "tests/explainers/activation_test.ts",
+      "tests/explainers/grad_cam_test.ts",
+    ],
+  },
+  {
+    name: "colormap-scale-254",
+    claim: "A map value v is coloured by table entry round(255·v)",
+    file: "lib/colormap.ts",
+    from: "const q = Math.round(map[i] * 255);",
+    to: "const q = Math.round(map[i] * 254);",
+    tests: ["tests/lib/render_test.ts"],
+  },
 ];
