@@ -403,8 +403,12 @@ Deno.test("a PNG declaring 100000×100000 pixels fails fast, with little memory"
   const grew = (Deno.memoryUsage().rss - rss) / 2 ** 20;
   assert.equal(body.errors?.[0].extensions?.code, "IMAGE_TOO_LARGE");
   assert.match(body.errors![0].message, /10000000000/);
-  assert.ok(ms < 500, `${ms} ms`);
-  assert.ok(grew < 20, `RSS grew ${grew} MB`);
+  // The file is its 33-byte header: nothing else could have been decoded,
+  // and the pixels it declares would take 30 GB and minutes. The bounds
+  // are generous for a loaded 2-core machine and its garbage collector,
+  // and still orders of magnitude below what decoding would cost.
+  assert.ok(ms < 5000, `${ms} ms`);
+  assert.ok(grew < 200, `RSS grew ${grew} MB`);
 });
 
 Deno.test("base64 longer than maxBase64Chars is IMAGE_TOO_LARGE before decoding", async () => {

@@ -30,16 +30,18 @@ Deno.test("a full queue answers OVERLOADED, 503 and Retry-After at once; queued 
     const queued = [post(), post()];
     await until(() => queueOf(app).queued === 2, "two requests queued");
 
-    const start = performance.now();
     const refused = await post();
-    const ms = performance.now() - start;
+    // At once: answered while the gate still holds the three others.
+    assert.deepEqual(
+      [queueOf(app).running, queueOf(app).queued, gate.calls],
+      [1, 2, 1],
+    );
     assert.equal(refused.status, 503);
     assert.equal(refused.headers.get("retry-after"), "1");
     const body: GraphQLBody = await refused.json();
     assert.equal(body.errors?.[0].extensions?.code, "OVERLOADED");
     assert.match(body.errors![0].message, /2 requests are already waiting/);
     assert.equal(body.errors![0].extensions?.http, undefined);
-    assert.ok(ms < 1000, `refused in ${ms} ms`);
     assert.equal(queueOf(app).rejected, 1);
 
     gate.open();
@@ -103,15 +105,13 @@ Deno.test("the time limit abandons running work and frees its tensors", async ()
   });
   runtime.cache.clear();
   const before = tensorMemory().tensors;
-  const start = performance.now();
+  // The gate never opens: an answer at all means the work was abandoned.
   const body = await send(
     app.fetch,
     graphqlRequest(GATE, { b: await tinyPng(3) }),
   );
-  const ms = performance.now() - start;
   assert.equal(body.errors?.[0].extensions?.code, "TIMEOUT");
   assert.match(body.errors![0].message, /longer than 0\.3 s/);
-  assert.ok(ms < 2000, `answered after ${ms} ms`);
   await app.service.idle();
   assert.equal(gate.calls, 1);
   runtime.cache.clear();
@@ -130,7 +130,6 @@ Deno.test("past the time limit: answered at once, queued work dropped, a step th
     limits: { requestTimeoutMs: 300, concurrency: 1, maxQueued: 4 },
   });
   const query = EXPLAIN_QUERY("stubborn");
-  const start = performance.now();
   const running = send(
     app.fetch,
     graphqlRequest(query, { b: await tinyPng(8) }),
@@ -143,7 +142,8 @@ Deno.test("past the time limit: answered at once, queued work dropped, a step th
   for (const body of await Promise.all([running, queued])) {
     assert.equal(body.errors?.[0].extensions?.code, "TIMEOUT");
   }
-  assert.ok(performance.now() - start < 2000);
+  // At once: both were answered while the step that cannot stop still runs
+  // (the gate opens only below).
   // The queued request left the queue unstarted; the stuck step still
   // holds the only slot until it ends.
   assert.equal(queueOf(app).dropped, 1);

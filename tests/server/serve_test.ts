@@ -32,7 +32,7 @@ async function postAndDisconnect(
   port: number,
   size: number,
   bodyRead: Promise<number>,
-): Promise<number> {
+): Promise<void> {
   const client = new AbortController();
   const response = fetch(`http://127.0.0.1:${port}/`, {
     method: "POST",
@@ -42,7 +42,6 @@ async function postAndDisconnect(
   assert.equal(await bodyRead, size);
   client.abort();
   assert.equal((await response).name, "AbortError");
-  return performance.now();
 }
 
 Deno.test("serveHttp aborts request.signal when a client with a large body disconnects", async () => {
@@ -52,20 +51,22 @@ Deno.test("serveHttp aborts request.signal when a client with a large body disco
     port: 0,
   });
   try {
-    const gone = await postAndDisconnect(
+    await postAndDisconnect(
       server.addr.port,
       200_000,
       slow.bodyRead,
     );
+    // Deno.serve never aborts here (the canary below); 10 s is generous
+    // for a loaded machine.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const at = await Promise.race([
       slow.aborted,
-      new Promise<number>((resolve) => setTimeout(() => resolve(-1), 2000)),
+      new Promise<number>((resolve) => {
+        timer = setTimeout(() => resolve(-1), 10_000);
+      }),
     ]);
-    assert.ok(at > 0, "request.signal did not abort within 2 s");
-    assert.ok(
-      at - gone < 1000,
-      `aborted ${at - gone} ms after the client left`,
-    );
+    clearTimeout(timer);
+    assert.ok(at > 0, "request.signal did not abort within 10 s");
   } finally {
     slow.release();
     await server.shutdown();
@@ -96,13 +97,16 @@ Deno.test("canary: Deno.serve (2.9.6) misses that disconnect, hence serveHttp", 
 });
 
 Deno.test("serveHttp streams responses as they are produced", async () => {
+  // The rest of the body is made only once the client has read the first
+  // part: a server that buffered whole responses would never send it.
+  const firstRead = Promise.withResolvers<void>();
   const server = await serveHttp(() => {
     let n = 0;
     return Promise.resolve(
       new Response(
         new ReadableStream({
           async pull(controller) {
-            await new Promise((resolve) => setTimeout(resolve, 100));
+            if (n === 1) await firstRead.promise;
             if (n++ < 3) controller.enqueue(encoder.encode(`part ${n}\n`));
             else controller.close();
           },
@@ -111,14 +115,23 @@ Deno.test("serveHttp streams responses as they are produced", async () => {
       ),
     );
   }, { hostname: "127.0.0.1", port: 0 });
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const start = performance.now();
     const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
     assert.equal(response.headers.get("x-test"), "1");
     const reader = response.body!.getReader();
-    const first = await reader.read();
-    const firstAt = performance.now() - start;
-    assert.equal(new TextDecoder().decode(first.value), "part 1\n");
+    const first = await Promise.race([
+      reader.read(),
+      new Promise<"buffered">((resolve) => {
+        timer = setTimeout(() => resolve("buffered"), 10_000);
+      }),
+    ]);
+    assert.notEqual(first, "buffered", "the first part never came alone");
+    assert.equal(
+      new TextDecoder().decode((first as { value: Uint8Array }).value),
+      "part 1\n",
+    );
+    firstRead.resolve();
     let rest = "";
     for (;;) {
       const { done, value } = await reader.read();
@@ -126,11 +139,9 @@ Deno.test("serveHttp streams responses as they are produced", async () => {
       rest += new TextDecoder().decode(value);
     }
     assert.equal(rest, "part 2\npart 3\n");
-    assert.ok(
-      firstAt < performance.now() - start - 150,
-      "the first part came before the last was made",
-    );
   } finally {
+    clearTimeout(timer);
+    firstRead.resolve();
     await server.shutdown();
   }
 });
@@ -225,8 +236,8 @@ Deno.test("a Content-Length over the limit is refused (413) before the body is s
     port: server.addr.port,
   });
   try {
-    const start = performance.now();
-    // Declares 100 MB but sends 10 bytes: the answer cannot wait for the rest.
+    // Declares 100 MB but sends 10 bytes: an answer at all (413, not the
+    // body timeout's 408) shows it did not wait for the rest.
     await conn.write(encoder.encode(
       "POST /graphql HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\n" +
         "Content-Length: 100000000\r\n\r\n0123456789",
@@ -234,7 +245,6 @@ Deno.test("a Content-Length over the limit is refused (413) before the body is s
     const { status, text } = await readResponse(conn);
     assert.equal(status, 413, text);
     assert.match(text, /REQUEST_ENTITY_TOO_LARGE/);
-    assert.ok(performance.now() - start < 2000);
   } finally {
     conn.close();
     await server.shutdown();
