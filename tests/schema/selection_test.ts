@@ -71,7 +71,7 @@ Deno.test("a method's map is not computed when no selected field needs it", asyn
       "details { name }",
     ]
   ) {
-    const before = counting.calls;
+    const before: number = counting.calls;
     await ask(explain(`label ${field}`));
     assert.equal(counting.calls, before + 1, field);
   }
