@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { BrowserContext } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -135,6 +135,48 @@ export async function servePage(
       await Deno.remove(dist, { recursive: true });
     },
   };
+}
+
+/**
+ * An app that forwards every request to the server at `base` (a main.ts
+ * process), streams included, so that {@linkcode servePage} can serve a
+ * fresh bundle of the page in front of it. A request the browser drops is
+ * dropped upstream too.
+ */
+export function proxyTo(base: string): {
+  fetch: (request: Request) => Promise<Response>;
+} {
+  return {
+    fetch(request) {
+      const url = new URL(request.url);
+      const headers = new Headers(request.headers);
+      headers.delete("host");
+      return fetch(new URL(url.pathname + url.search, base), {
+        method: request.method,
+        headers,
+        body: request.body,
+        signal: request.signal,
+        redirect: "manual",
+      });
+    },
+  };
+}
+
+/** Options of a select whose text is wider than the select shows. */
+export function cutOffOptions(page: Page, selector: string): Promise<string[]> {
+  return page.$eval(selector, (element) => {
+    const select = element as HTMLSelectElement;
+    const style = getComputedStyle(select);
+    const context = document.createElement("canvas").getContext("2d")!;
+    context.font = style.font;
+    // Chromium's drop-down arrow takes about 20 px of the content box.
+    const room = select.clientWidth - parseFloat(style.paddingLeft) -
+      parseFloat(style.paddingRight) - 24;
+    return [...select.options]
+      .map((o) => ({ text: o.text, width: context.measureText(o.text).width }))
+      .filter((o) => o.width > room)
+      .map((o) => `${o.text} (${Math.round(o.width)} px > ${room} px)`);
+  });
 }
 
 /**

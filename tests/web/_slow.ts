@@ -39,6 +39,8 @@ export function heldExplainer(name = "held"): HeldExplainer {
         halfway.resolve();
         await new Promise<void>((resolve, reject) => {
           gate.promise.then(resolve);
+          // Cancelled during the step before: the event has been and gone.
+          if (signal?.aborted) return reject(signal.reason);
           signal?.addEventListener("abort", () => reject(signal.reason), {
             once: true,
           });

@@ -26,6 +26,7 @@ function explain(
   api: ReturnType<typeof createApi>,
   file: File,
   methods: string[],
+  model: string | null = null,
 ): Promise<Seen> {
   const seen: Seen = {
     predictions: [],
@@ -36,6 +37,7 @@ function explain(
   return new Promise((resolve) => {
     api.explain(file, {
       methods,
+      model,
       layer: null,
       classIndex: null,
     }, {
@@ -67,6 +69,11 @@ Deno.test("web api: upload, top-5 first, then each method as it is computed", as
   await withServer(await sharedApp(), async (base) => {
     const api = createApi(`${base}/graphql`);
     const info = await api.serverInfo();
+    assert.deepEqual(
+      info.models.map(({ name, isDefault }) => ({ name, isDefault })),
+      [{ name: "resnet50", isDefault: true }],
+    );
+    assert.deepEqual(await api.modelInfo("resnet50"), info.model);
     assert.equal(info.model.labels.length, 1000);
     assert.ok(info.explainers.some((e) => e.name === "gradcam"));
     assert.ok(
@@ -74,7 +81,12 @@ Deno.test("web api: upload, top-5 first, then each method as it is computed", as
         l.name === info.model.defaultLayer && l.explainable
       ),
     );
-    const seen = await explain(api, file, ["gradcam", "activation"]);
+    const seen = await explain(
+      api,
+      file,
+      ["gradcam", "activation"],
+      "resnet50",
+    );
     assert.deepEqual(seen.problems, []);
     assert.deepEqual(seen.order, ["predictions", "gradcam", "activation"]);
     assert.equal(seen.predictions[0].length, 5);
@@ -108,6 +120,13 @@ Deno.test("web api: an invalid file and an unknown method are described", async 
     assert.deepEqual(unknown.problems.flat().map((p) => p.code), [
       "UNKNOWN_METHOD",
     ]);
+    const model = await explain(api, await fixtureFile("chelsea.png"), [
+      "gradcam",
+    ], "nope");
+    assert.equal(model.problems.flat()[0].code, "UNKNOWN_MODEL");
+    const error = await api.modelInfo("nope").catch((e) => e);
+    assert.ok(error instanceof ProblemError);
+    assert.equal(error.problems[0].code, "UNKNOWN_MODEL");
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * The page in a real browser against the real server (in-process, the
- * shipped ResNet-50): upload, top-5, overlays drawn in the page equal to
+ * shipped ResNet-50, jobs embedded): one model, so no model picker;
+ * upload, top-5, overlays drawn in the page equal to
  * the server's PNGs pixel for pixel, colour map and α without a request,
  * a second method, the map under the pointer and the keyboard, the layer
  * picker and an all-zero map, an invalid file, a phone-sized screen, and
@@ -17,15 +18,13 @@ import type { Page } from "playwright-core";
 import { decodeImage } from "../../lib/image.ts";
 import { TINY_CAT_PNG_BASE64 } from "../../schema/default_query.ts";
 import { fixtureBytes } from "../_shared.ts";
-import {
-  chelseaBase64,
-  graphqlRequest,
-  send,
-  sharedApp,
-} from "../schema/_helpers.ts";
+import type { App } from "../../server/mod.ts";
+import { chelseaBase64, graphqlRequest, send } from "../schema/_helpers.ts";
+import { resnetJobApp } from "./_jobs.ts";
 import {
   chromiumStatus,
   closeNetwork,
+  cutOffOptions,
   launchChromium,
   servePage,
 } from "./_browser.ts";
@@ -70,23 +69,6 @@ async function drawnPixels(
   return Uint8Array.from(rgba.filter((_, i) => i % 4 !== 3));
 }
 
-/** Options of a select whose text is wider than the select shows. */
-function cutOffOptions(page: Page, selector: string) {
-  return page.$eval(selector, (element) => {
-    const select = element as HTMLSelectElement;
-    const style = getComputedStyle(select);
-    const context = document.createElement("canvas").getContext("2d")!;
-    context.font = style.font;
-    // Chromium's drop-down arrow takes about 20 px of the content box.
-    const room = select.clientWidth - parseFloat(style.paddingLeft) -
-      parseFloat(style.paddingRight) - 24;
-    return [...select.options]
-      .map((o) => ({ text: o.text, width: context.measureText(o.text).width }))
-      .filter((o) => o.width > room)
-      .map((o) => `${o.text} (${Math.round(o.width)} px > ${room} px)`);
-  });
-}
-
 /**
  * Asserts two byte arrays are equal, naming the first difference (a deep
  * equality diff of two images would take gigabytes to print).
@@ -114,7 +96,7 @@ const STYLES: [string, number][] = [
 
 /** The server's overlay PNGs of gradcam on chelsea.png, per style. */
 async function serverOverlays(
-  app: Awaited<ReturnType<typeof sharedApp>>,
+  app: App,
 ): Promise<Uint8Array[]> {
   const fields = STYLES.map(([colormap, alpha], i) =>
     `s${i}: explain(image: { base64: $b }, method: "gradcam", ` +
@@ -140,7 +122,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
-    const app = await sharedApp();
+    await using jobs = await resnetJobApp();
+    const { app } = jobs;
     const about = await send(
       app.fetch,
       graphqlRequest(
@@ -176,6 +159,12 @@ Deno.test({
         async () => {
           await page.goto(`${base}/`);
           await page.waitForSelector("#server-status[data-state=ready]");
+          // One model: no picker; the status line names it.
+          assert.equal(await page.isHidden("#model-field"), true);
+          assert.match(
+            await page.textContent("#server-status") ?? "",
+            /^resnet50 on /,
+          );
           const methods = await page.$$eval(
             "#methods input[type=checkbox]",
             (inputs) => (inputs as HTMLInputElement[]).map((i) => i.value),
@@ -358,10 +347,18 @@ Deno.test({
 
       const screenshot = Deno.env.get("LUMEN_WEB_SCREENSHOT");
       if (screenshot) {
-        // A slow method at work beside the fast ones. The server shares
-        // this process and blocks it while scorecam runs, so the picture is
-        // taken as the card appears, and the method dropped afterwards.
+        // A slow method at work beside the fast ones: scorecam as a job,
+        // pictured once it reports progress, then dropped (which cancels
+        // the job).
         await page.check("#method-scorecam");
+        await page.waitForFunction(
+          () =>
+            (document.querySelector<HTMLProgressElement>(
+              '.card[data-method="scorecam"][data-state="running"] progress',
+            )?.value ?? 0) > 0,
+          null,
+          { timeout: 60_000 },
+        );
         await page.evaluate(() => {
           globalThis.scrollTo(0, 0);
           document.getElementById("methods")!.scrollTop = 0;

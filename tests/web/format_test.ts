@@ -3,6 +3,7 @@ import {
   formatMs,
   formatPercent,
   formatTimeLeft,
+  timingsLine,
 } from "../../web/client/format.ts";
 
 Deno.test("formatMs: milliseconds, then seconds", () => {
@@ -20,4 +21,23 @@ Deno.test("formatTimeLeft: seconds, then minutes", () => {
   assert.equal(formatTimeLeft(0.4), "less than a second left");
   assert.equal(formatTimeLeft(12.4), "about 12 s left");
   assert.equal(formatTimeLeft(150), "about 3 min left");
+});
+
+Deno.test("timingsLine: only what is known", () => {
+  assert.equal(
+    timingsLine({ backend: null, timings: null, firstResultMs: null }),
+    "",
+  );
+  assert.equal(
+    timingsLine({ backend: "wasm", timings: null, firstResultMs: null }),
+    "backend wasm",
+  );
+  assert.equal(
+    timingsLine({
+      backend: "onnxruntime",
+      timings: { decode: 3.2, forward: 1250 },
+      firstResultMs: 240,
+    }),
+    "backend onnxruntime · decode 3 ms · forward 1.25 s · first overlay after 240 ms",
+  );
 });

@@ -4,6 +4,8 @@ import {
   familiarName,
   type LayerEntry,
   layerGroups,
+  layerName,
+  shortLayerName,
 } from "../../web/client/layers.ts";
 
 function layer(
@@ -61,10 +63,76 @@ Deno.test("layerGroups: stage outputs first, then each stage, then the rest", ()
   );
 });
 
-Deno.test("layerGroups: a model without aliases gets one group of its names", () => {
-  assert.deepEqual(layerGroups([layer("a", []), layer("b", [], false)]), [
-    { label: "Layers", options: [{ value: "a", text: "a" }] },
+Deno.test("layerGroups: a model without aliases gets one list of its names", () => {
+  assert.deepEqual(
+    layerGroups([layer("a", []), layer("b", [], false), layer("c", [])], "c"),
+    [{
+      label: "Layers (the recommended one first)",
+      options: [{ value: "c", text: "c" }, { value: "a", text: "a" }],
+    }],
+  );
+  assert.deepEqual(layerGroups([layer("b", [], false)], "b"), []);
+});
+
+/** Part of resnet18.onnx's list (tests/fixtures/onnx/), as the API lists it. */
+const ONNX = [
+  layer("input", [], false),
+  layer("/conv1/Conv_output_0", ["conv1"]),
+  layer("/maxpool/MaxPool_output_0", ["maxpool"]),
+  layer("/layer1/layer1.0/conv1/Conv_output_0", ["layer1.0.conv1"]),
+  layer("/layer1/layer1.0/Add_output_0", []),
+  layer("/layer1/layer1.1/relu_1/Relu_output_0", [
+    "layer1",
+    "layer1.1",
+    "layer1.1.relu_1",
+  ]),
+  layer("/layer2/layer2.0/downsample/downsample.0/Conv_output_0", [
+    "layer2.0.downsample",
+    "layer2.0.downsample.0",
+  ]),
+  layer("/layer4/layer4.1/relu_1/Relu_output_0", [
+    "layer4",
+    "layer4.1",
+    "layer4.1.relu_1",
+  ]),
+  layer("/Flatten_output_0", [], false),
+];
+
+Deno.test("layerGroups: an ONNX model gets one list, the default first, under its aliases", () => {
+  const groups = layerGroups(ONNX, "/layer4/layer4.1/relu_1/Relu_output_0");
+  assert.equal(groups.length, 1);
+  assert.deepEqual(groups[0].options.map((o) => o.text), [
+    "layer4",
+    "conv1",
+    "maxpool",
+    "layer1.0.conv1",
+    "layer1.0 Add",
+    "layer1",
+    "layer2.0.downsample",
   ]);
+  assert.equal(
+    groups[0].options[0].value,
+    "/layer4/layer4.1/relu_1/Relu_output_0",
+  );
+  // Every explainable layer once; the values are the layers' own names.
+  assert.deepEqual(
+    groups[0].options.map((o) => o.value).sort(),
+    ONNX.filter((l) => l.explainable).map((l) => l.name).sort(),
+  );
+});
+
+Deno.test("shortLayerName: the innermost module and the op of exported names", () => {
+  assert.equal(shortLayerName("/layer1/layer1.0/Add_output_0"), "layer1.0 Add");
+  assert.equal(shortLayerName("/Flatten_output_0"), "Flatten");
+  assert.equal(
+    shortLayerName("/features/features.denseblock1/Concat_output_0"),
+    "features.denseblock1 Concat",
+  );
+  assert.equal(shortLayerName("b_add"), "b_add");
+  assert.equal(layerName(ONNX[7]), "layer4");
+  assert.equal(layerName(ONNX[4]), "layer1.0 Add");
+  assert.equal(layerName(RESNET[7]), "activation_48");
+  assert.equal(shortLayerName("logits"), "logits");
 });
 
 Deno.test("familiarName and describeLayer", () => {

@@ -17,6 +17,14 @@ const API_CODES = [
   "OVERLOADED",
   "MODEL_LOAD_FAILED",
   "INTERNAL_SERVER_ERROR",
+  // Jobs and models.
+  "UNKNOWN_MODEL",
+  "CANCELLED",
+  "JOB_NOT_FOUND",
+  "WORKER_LOST",
+  "MODEL_CRASHED",
+  "UNAVAILABLE",
+  "INTERNAL",
 ];
 
 Deno.test("messages: every API error code has its own sentence", async () => {

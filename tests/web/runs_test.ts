@@ -1,32 +1,32 @@
 /**
- * The page's request plan with its real API and slow runner against the
- * tiny network over HTTP: fast methods together first, slow ones after,
- * one at a time; a failing slow method fails only itself.
+ * The page's request plan with its real API and job runner against the
+ * tiny network over HTTP (jobs embedded): fast methods together first,
+ * slow ones after, one job at a time; a failing slow method fails only
+ * itself; dropping a slow method or starting over cancels its job.
  */
 import assert from "node:assert/strict";
 import { createApi } from "../../web/client/api.ts";
+import { jobSlowRunner } from "../../web/client/job_runner.ts";
 import { createRuns, type Phase } from "../../web/client/runs.ts";
-import { sseSlowRunner } from "../../web/client/slow_runner.ts";
 import { fixtureFile, withServer } from "../schema/_helpers.ts";
-import { tinyApp, until } from "../schema/_tiny_app.ts";
+import { until } from "../schema/_tiny_app.ts";
+import { jobFetch, jobState, tinyJobApp, untilCancelled } from "./_jobs.ts";
 import { failingSlowExplainer, heldExplainer } from "./_slow.ts";
+
+const SETTINGS = { model: null, layer: null, classIndex: null };
 
 Deno.test("runs: fast methods first in one request, then slow ones one at a time", async () => {
   const held = heldExplainer();
-  const { app } = await tinyApp([held.explainer, failingSlowExplainer]);
+  await using jobs = await tinyJobApp([held.explainer, failingSlowExplainer]);
   const file = await fixtureFile("chelsea.png");
-  await withServer(app, async (base) => {
+  await withServer(jobs.app, async (base) => {
     const log: string[] = [];
     const phases = new Map<string, Phase | null>();
-    let requests = 0;
-    const counted: typeof fetch = (input, init) => {
-      requests++;
-      return fetch(input, init);
-    };
+    const recorded = jobFetch();
     const api = createApi(`${base}/graphql`);
     const runs = createRuns({
       explainFast: api.explain,
-      runSlow: sseSlowRunner({ uri: `${base}/graphql`, fetch: counted }),
+      runSlow: jobSlowRunner({ uri: `${base}/graphql`, fetch: recorded.fetch }),
       isSlow: (m) => m === "held" || m === "failslow",
       events: {
         predictions: () => log.push("predictions"),
@@ -40,16 +40,19 @@ Deno.test("runs: fast methods first in one request, then slow ones one at a time
         problems: (p) => log.push(`problems:${p.map((x) => x.code)}`),
       },
     });
-    runs.start(file, { layer: null, classIndex: null, predictions: true });
+    runs.start(file, { ...SETTINGS, predictions: true });
     runs.want(["held", "gradcam", "failslow", "activation"]);
-    await held.halfway;
-    await until(() => {
-      const phase = phases.get("held");
-      return phase?.kind === "running" && phase.progress?.fraction === 0.5;
-    }, "held at half-way");
-    const waiting = phases.get("failslow");
-    assert.equal(waiting?.kind, "waiting");
-    held.release();
+    try {
+      await held.halfway;
+      await until(() => {
+        const phase = phases.get("held");
+        return phase?.kind === "running" && (phase.progress?.fraction ?? 0) > 0;
+      }, "held at half-way");
+      const waiting = phases.get("failslow");
+      assert.equal(waiting?.kind, "waiting");
+    } finally {
+      held.release();
+    }
     await until(
       () => phases.get("failslow")?.kind === "failed",
       "failslow failed",
@@ -71,25 +74,30 @@ Deno.test("runs: fast methods first in one request, then slow ones one at a time
       "failslow:failed",
     ]);
     const failed = phases.get("failslow");
-    assert.match(
-      failed?.kind === "failed" ? failed.text : "",
-      /INTERNAL_SERVER_ERROR/,
+    assert.match(failed?.kind === "failed" ? failed.text : "", /INTERNAL/);
+    assert.equal(recorded.sent.get("StartExplanation"), 2, "a job each");
+    assert.deepEqual(
+      await Promise.all(recorded.ids.map((id) => jobState(jobs.app, id))),
+      [
+        { state: "succeeded", errorCode: null },
+        { state: "failed", errorCode: "INTERNAL" },
+      ],
     );
-    assert.equal(requests, 2, "one request per slow method");
   });
 });
 
 Deno.test("runs: unwanted slow methods are dropped, an invalid image fails all", async () => {
   const held = heldExplainer();
-  const { app } = await tinyApp([held.explainer, failingSlowExplainer]);
+  await using jobs = await tinyJobApp([held.explainer, failingSlowExplainer]);
   const file = await fixtureFile("chelsea.png");
-  await withServer(app, async (base) => {
+  await withServer(jobs.app, async (base) => {
     const phases = new Map<string, Phase | null>();
     const explained: string[] = [];
+    const recorded = jobFetch();
     const api = createApi(`${base}/graphql`);
     const runs = createRuns({
       explainFast: api.explain,
-      runSlow: sseSlowRunner({ uri: `${base}/graphql` }),
+      runSlow: jobSlowRunner({ uri: `${base}/graphql`, fetch: recorded.fetch }),
       isSlow: (m) => m === "held" || m === "failslow",
       events: {
         predictions() {},
@@ -98,7 +106,7 @@ Deno.test("runs: unwanted slow methods are dropped, an invalid image fails all",
         problems() {},
       },
     });
-    runs.start(file, { layer: null, classIndex: null, predictions: true });
+    runs.start(file, { ...SETTINGS, predictions: true });
     runs.want(["held", "failslow"]);
     await held.halfway;
     runs.want(["gradcam"]);
@@ -106,10 +114,20 @@ Deno.test("runs: unwanted slow methods are dropped, an invalid image fails all",
     assert.equal(phases.get("failslow"), null);
     await until(() => explained.includes("gradcam"), "gradcam", 10_000);
     assert.deepEqual(explained, ["gradcam"]);
+    // The dropped method's job was cancelled; the waiting one never started.
+    await until(() => recorded.ids.length === 1, "the job's id");
+    await untilCancelled(jobs.app, recorded.ids[0]);
+    assert.equal(recorded.sent.get("StartExplanation"), 1);
+
+    // Starting over (another class) cancels the running job too.
+    runs.start(file, { ...SETTINGS, classIndex: 2, predictions: false });
+    runs.want(["held"]);
+    await until(() => recorded.ids.length === 2, "the second job's id");
+    runs.start(file, { ...SETTINGS, classIndex: 3, predictions: false });
+    await untilCancelled(jobs.app, recorded.ids[1]);
 
     runs.start(new Blob(["not pixels"]), {
-      layer: null,
-      classIndex: null,
+      ...SETTINGS,
       predictions: true,
     });
     runs.want(["gradcam", "held"]);

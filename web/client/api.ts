@@ -1,13 +1,19 @@
 /**
  * The page's side of the GraphQL API, through Apollo Client: the start-up
- * query (model, layers, labels, explainers) and the explain query, an
- * upload answered incrementally — the top-5 first, then one explanation per
- * method as each is computed (`@stream`). Slow methods go elsewhere, one
- * request each: see `slow_runner.ts`.
+ * query (models, the default model's layers and labels, explainers), a
+ * model's description (when the person picks another), and the explain
+ * query, an upload answered incrementally — the top-5 first, then one
+ * explanation per method as each is computed (`@stream`). Slow methods go
+ * elsewhere, one job each: see `job_runner.ts`.
  *
  * @module
  */
-import { ApolloClient, gql, InMemoryCache } from "@apollo/client";
+import {
+  ApolloClient,
+  type DocumentNode,
+  gql,
+  InMemoryCache,
+} from "@apollo/client";
 import {
   CombinedGraphQLErrors,
   ServerError,
@@ -65,17 +71,30 @@ export interface LayerInfo {
   explainable: boolean;
 }
 
+/** A model the server serves, as listed by `Query.models`. */
+export interface ModelSummary {
+  name: string;
+  /** Whether requests without a model argument use it. */
+  isDefault: boolean;
+}
+
+/** One model, described: its engine, layers and classes. */
+export interface ModelInfo {
+  name: string;
+  backend: string;
+  adapter: string | null;
+  inputSize: number;
+  defaultLayer: string;
+  layers: LayerInfo[];
+  labels: string[];
+}
+
 /** What the page needs to know before the first upload. */
 export interface ServerInfo {
-  model: {
-    name: string;
-    backend: string;
-    adapter: string | null;
-    inputSize: number;
-    defaultLayer: string;
-    layers: LayerInfo[];
-    labels: string[];
-  };
+  /** Every model served, the default first. */
+  models: ModelSummary[];
+  /** The default model. */
+  model: ModelInfo;
   explainers: ExplainerInfo[];
 }
 
@@ -88,8 +107,9 @@ export interface ExplainerInfo {
   slow: boolean;
 }
 
-/** What the maps explain: the layer and the class (null: the default). */
+/** What the maps explain: the model, layer and class (null: the default). */
 export interface MapSettings {
+  model: string | null;
   layer: string | null;
   classIndex: number | null;
 }
@@ -114,22 +134,30 @@ export interface ExplainEvents {
   onProblems(problems: Problem[]): void;
 }
 
+const MODEL_FIELDS = `
+  name
+  backend
+  adapter
+  inputSize
+  defaultLayer
+  layers {
+    name
+    shape
+    kind
+    aliases
+    explainable
+  }
+  labels
+`;
+
 const SERVER_INFO = gql`
   query ServerInfo {
-    model {
+    models {
       name
-      backend
-      adapter
-      inputSize
-      defaultLayer
-      layers {
-        name
-        shape
-        kind
-        aliases
-        explainable
-      }
-      labels
+      isDefault
+    }
+    model {
+      ${MODEL_FIELDS}
     }
     explainers {
       name
@@ -164,16 +192,26 @@ export const EXPLANATION_FIELDS = `
   }
 `;
 
+const MODEL = gql`
+  query Model($name: String!) {
+    model(name: $name) {
+      ${MODEL_FIELDS}
+    }
+  }
+`;
+
 const EXPLAIN = gql`
   query ExplainUpload(
     $image: ImageInput!
     $methods: [String!]!
     $layer: String
     $classIndex: Int
+    $model: String
     $withPredictions: Boolean!
     $withMethods: Boolean!
   ) {
-    predict(image: $image, top: 5) @include(if: $withPredictions) {
+    predict(image: $image, top: 5, model: $model)
+      @include(if: $withPredictions) {
       classIndex
       label
       probability
@@ -183,6 +221,7 @@ const EXPLAIN = gql`
       methods: $methods
       layer: $layer
       classIndex: $classIndex
+      model: $model
     ) @include(if: $withMethods) @stream(initialCount: 0) {
       ${EXPLANATION_FIELDS}
     }
@@ -221,8 +260,13 @@ export function problemsOf(error: unknown): Problem[] {
 
 /** The page's connection to the API. */
 export interface Api {
-  /** Model and explainers; fails with `MODEL_NOT_READY` while loading. */
+  /** Models and explainers; fails with `MODEL_NOT_READY` while loading. */
   serverInfo(): Promise<ServerInfo>;
+  /**
+   * One model, by name (the server loads it on first use, so this may take
+   * seconds); fails with a {@linkcode ProblemError}.
+   */
+  modelInfo(name: string): Promise<ModelInfo>;
   /**
    * Uploads `file` and explains it; returns a function that cancels the
    * request (no events follow).
@@ -249,21 +293,29 @@ export function createApi(uri = "/graphql"): Api {
     cache: new InMemoryCache(),
     incrementalHandler: new Defer20220824Handler(),
   });
+  const query = async <T>(
+    document: DocumentNode,
+    variables: Record<string, unknown> = {},
+  ): Promise<T> => {
+    let result;
+    try {
+      result = await client.query<T>({
+        query: document,
+        variables,
+        fetchPolicy: "no-cache",
+      });
+    } catch (error) {
+      throw new ProblemError(problemsOf(error));
+    }
+    if (result.error || !result.data) {
+      throw new ProblemError(problemsOf(result.error));
+    }
+    return result.data as T;
+  };
   return {
-    async serverInfo() {
-      let result;
-      try {
-        result = await client.query<ServerInfo>({
-          query: SERVER_INFO,
-          fetchPolicy: "no-cache",
-        });
-      } catch (error) {
-        throw new ProblemError(problemsOf(error));
-      }
-      if (result.error || !result.data) {
-        throw new ProblemError(problemsOf(result.error));
-      }
-      return result.data as ServerInfo;
+    serverInfo: () => query<ServerInfo>(SERVER_INFO),
+    async modelInfo(name) {
+      return (await query<{ model: ModelInfo }>(MODEL, { name })).model;
     },
     explain(file, settings, events) {
       let predictionsSent = false;
@@ -282,6 +334,7 @@ export function createApi(uri = "/graphql"): Api {
           methods: settings.methods,
           layer: settings.layer,
           classIndex: settings.classIndex,
+          model: settings.model,
           withPredictions: settings.predictions ?? true,
           withMethods: settings.methods.length > 0,
         },

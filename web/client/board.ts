@@ -7,7 +7,7 @@
  * @module
  */
 import type { RgbImage } from "../../lib/image.ts";
-import type { Explanation } from "./api.ts";
+import type { Explanation, ModelInfo } from "./api.ts";
 import {
   type ExplanationCard,
   explanationCard,
@@ -16,6 +16,8 @@ import {
   type ProgressCard,
   progressCard,
 } from "./cards.ts";
+import { emptyMapHint } from "./controls.ts";
+import { layerName } from "./layers.ts";
 import type { Phase } from "./runs.ts";
 
 /** One selected method and where it stands. */
@@ -33,8 +35,8 @@ export interface BoardContext {
   image: RgbImage | null;
   colormap: string;
   alpha: number;
-  /** What to suggest for an all-zero map at a layer. */
-  emptyHint(layer: string): string;
+  /** The model the results are of (its layers' names, what to suggest). */
+  model: ModelInfo | null;
   /** Runs the failed methods again. */
   retry(): void;
 }
@@ -64,6 +66,18 @@ function showsOf(view: MethodView): unknown {
   return "pending";
 }
 
+/** How a card names a layer, and what it suggests for an all-zero map there. */
+function layerWords(
+  model: ModelInfo | null,
+  layer: string,
+): { layerName: string; emptyHint: string } {
+  const entry = model?.layers.find((l) => l.name === layer);
+  return {
+    layerName: entry ? layerName(entry) : layer,
+    emptyHint: model ? emptyMapHint(model, layer) : "a later layer",
+  };
+}
+
 function makeEntry(view: MethodView, context: BoardContext): Entry {
   const { method, result, phase } = view;
   const shows = showsOf(view);
@@ -73,7 +87,7 @@ function makeEntry(view: MethodView, context: BoardContext): Entry {
       image: context.image,
       colormap: context.colormap,
       alpha: context.alpha,
-      emptyHint: context.emptyHint(result.layer),
+      ...layerWords(context.model, result.layer),
     });
     return { element: made.card, shows, explanation: made };
   }

@@ -110,6 +110,8 @@ export interface CardContext {
   alpha: number;
   /** What to suggest when the map is all zero, e.g. "a later layer such as layer4". */
   emptyHint: string;
+  /** The layer as the picker names it. @default the layer's own name */
+  layerName?: string;
 }
 
 /** A card of a computed explanation. */
@@ -145,11 +147,12 @@ export function explanationCard(
 ): ExplanationCard {
   const { map, method } = explanation;
   const label = explanation.label;
+  const layer = context.layerName ?? explanation.layer;
   const about = h("p", { class: "about" });
   const describe = (colormap: string, alpha: number) => {
     about.textContent = `${label} (class ${explanation.classIndex}, ${
       percent(explanation.probability)
-    }) · layer ${explanation.layer} · ${colormap}, α ${alpha}`;
+    }) · layer ${layer} · ${colormap}, α ${alpha}`;
   };
   describe(context.colormap, context.alpha);
   const json = mapJson(map, {
@@ -180,7 +183,7 @@ export function explanationCard(
       "p",
       { class: "note empty" },
       empty
-        ? `Nothing to show: at layer ${explanation.layer}, ${method} finds ` +
+        ? `Nothing to show: at layer ${layer}, ${method} finds ` +
           `nothing that speaks for ${displayLabel(label)} (the map is all ` +
           `zero). Try ${context.emptyHint}.`
         : "Your browser could not read this image's pixels, so the map " +
@@ -192,7 +195,7 @@ export function explanationCard(
       class: "overlay",
       role: "img",
       "aria-label": `${method} heatmap over ${context.imageName}, explaining ` +
-        `${displayLabel(label)} at layer ${explanation.layer}`,
+        `${displayLabel(label)} at layer ${layer}`,
     });
     let style = { colormap: context.colormap, alpha: context.alpha };
     const draw = () => {

@@ -1,15 +1,61 @@
 /// <reference lib="dom" />
 /**
- * The settings controls filled from what the server offers: the method
- * picker (slow methods marked as such up front), the layer picker (grouped,
- * familiar names first) and the colour map's legend.
+ * The settings controls filled from what the server offers: the model
+ * picker (only when there is a choice), the method picker (slow methods
+ * marked as such up front), the layer picker (grouped, familiar names
+ * first) and the colour map's legend.
  *
  * @module
  */
 import { colormapLut } from "../../lib/colormap.ts";
-import type { ExplainerInfo, ServerInfo } from "./api.ts";
+import type { ExplainerInfo, ModelInfo, ModelSummary } from "./api.ts";
 import { h } from "./dom.ts";
 import { describeLayer, familiarName, layerGroups } from "./layers.ts";
+
+/**
+ * Lists the models in the model picker, `current` selected; the picker's
+ * field stays hidden when the server offers a single model (the status line
+ * names it).
+ *
+ * @example
+ * ```ts
+ * fillModels(select, field, info.models, info.model.name);
+ * ```
+ */
+export function fillModels(
+  select: HTMLSelectElement,
+  field: HTMLElement,
+  models: readonly ModelSummary[],
+  current: string,
+): void {
+  select.replaceChildren(
+    ...models.map((m) =>
+      h(
+        "option",
+        { value: m.name, selected: m.name === current },
+        m.isDefault ? `${m.name} (default)` : m.name,
+      )
+    ),
+  );
+  select.value = current;
+  field.hidden = models.length < 2;
+}
+
+/**
+ * One line about a model for under its picker: engine, classes, input size.
+ *
+ * @example
+ * ```ts
+ * describeModel(info.model); // "onnxruntime · 1000 classes · input 224×224"
+ * ```
+ */
+export function describeModel(model: ModelInfo): string {
+  const engine = model.adapter
+    ? `${model.backend} (${model.adapter})`
+    : model.backend;
+  return `${engine} · ${model.labels.length} classes · input ` +
+    `${model.inputSize}×${model.inputSize}`;
+}
 
 /**
  * Lists the methods as checkboxes, `preferred` checked; a slow method's
@@ -50,12 +96,14 @@ export function fillMethods(
         "span",
         { id: `${id}-about`, class: "about" },
         explainer.description,
+        // The descriptions end without a full stop.
+        explainer.slow && !/[.!?]$/.test(explainer.description) ? "." : null,
         explainer.slow
           ? h(
             "span",
             { class: "slow-note" },
-            " Slow: many model passes (seconds to a minute); runs on its " +
-              "own after the fast ones, with a progress bar.",
+            " Slow: many model passes (seconds to minutes); runs as a job " +
+              "on the server after the fast ones, with a progress bar.",
           )
           : null,
       ),
@@ -76,10 +124,10 @@ export function fillMethods(
 export function fillLayers(
   select: HTMLSelectElement,
   about: HTMLElement,
-  model: ServerInfo["model"],
+  model: ModelInfo,
 ): void {
   select.replaceChildren(
-    ...layerGroups(model.layers).map((group) =>
+    ...layerGroups(model.layers, model.defaultLayer).map((group) =>
       h(
         "optgroup",
         { label: group.label },
@@ -107,7 +155,7 @@ export function fillLayers(
  * ```
  */
 export function emptyMapHint(
-  model: ServerInfo["model"],
+  model: ModelInfo,
   layer: string,
 ): string {
   const fallback = model.layers.find((l) => l.name === model.defaultLayer);

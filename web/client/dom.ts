@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /**
- * Two small DOM helpers: build an element, find one that must exist.
+ * Small DOM helpers: build an element, find one that must exist, bring one
+ * into view.
  *
  * @module
  */
@@ -61,4 +62,27 @@ export function byId<T extends HTMLElement>(
     throw new Error(`The page has no ${type.name} #${id}`);
   }
   return element;
+}
+
+/**
+ * Scrolls `element` to the top of the screen and focuses it (for screen
+ * readers), unless it already starts in the upper half: on a phone the
+ * results start far below the settings, and choosing a photo must visibly
+ * do something. Smooth unless the person asks for reduced motion.
+ *
+ * @example
+ * ```ts
+ * bringIntoView(byId("results", HTMLElement));
+ * ```
+ */
+export function bringIntoView(element: HTMLElement): void {
+  if (element.getBoundingClientRect().top < globalThis.innerHeight / 2) {
+    return;
+  }
+  const still = globalThis.matchMedia("(prefers-reduced-motion: reduce)");
+  element.focus({ preventScroll: true });
+  element.scrollIntoView({
+    block: "start",
+    behavior: still.matches ? "auto" : "smooth",
+  });
 }

@@ -30,6 +30,39 @@ export function formatPercent(p: number): string {
   return `${(p * 100).toFixed(p >= 0.1 ? 1 : 2)}%`;
 }
 
+/** What {@linkcode timingsLine} reports. */
+export interface TimingsFacts {
+  /** The engine; null before the server answered. */
+  backend: string | null;
+  /** The first result's timings, in ms. */
+  timings: { decode: number; forward: number } | null;
+  /** When the first overlay arrived after the upload, in ms. */
+  firstResultMs: number | null;
+}
+
+/**
+ * The line under the results: engine, decode and forward times, and how
+ * long the first overlay took; only what is known.
+ *
+ * @example
+ * ```ts
+ * timingsLine({ backend: "wasm", timings: { decode: 28, forward: 803 }, firstResultMs: 2730 });
+ * // "backend wasm · decode 28 ms · forward 803 ms · first overlay after 2.73 s"
+ * ```
+ */
+export function timingsLine(facts: TimingsFacts): string {
+  const parts: string[] = [];
+  if (facts.backend) parts.push(`backend ${facts.backend}`);
+  if (facts.timings) {
+    parts.push(`decode ${formatMs(facts.timings.decode)}`);
+    parts.push(`forward ${formatMs(facts.timings.forward)}`);
+  }
+  if (facts.firstResultMs !== null) {
+    parts.push(`first overlay after ${formatMs(facts.firstResultMs)}`);
+  }
+  return parts.join(" · ");
+}
+
 /**
  * An estimate of the time left, rounded as people say it.
  *

@@ -1,8 +1,11 @@
 /**
- * The layer picker's contents: the stage outputs first (`layer1`…`layer4`),
- * then each stage's layers under their modern names (`conv4_block6_out`)
- * with the model's own names beside them, then any layer without a modern
- * name. Pure: no DOM.
+ * The layer picker's contents. A Keras model with modern names gets the
+ * stage outputs first (`layer1`…`layer4`), then each stage's layers under
+ * their modern names (`conv4_block6_out`) with the model's own names beside
+ * them, then any layer without a modern name. Any other model (an ONNX
+ * export, a Keras model of another family) gets one list: the default
+ * layer first, then every layer in the model's order, each under its
+ * shortest familiar name (`layer4`, `layer1.0.conv1`). Pure: no DOM.
  *
  * @module
  */
@@ -51,14 +54,72 @@ function modernName(layer: LayerEntry): string | undefined {
   return layer.aliases.find((a) => MODERN.test(a));
 }
 
+/**
+ * A short name for a layer with no alias. PyTorch's exporter names tensors
+ * after the module path (`/layer1/layer1.0/Add_output_0`): keep the
+ * innermost module and the op (`layer1.0 Add`). Other names stay as they are.
+ *
+ * @example
+ * ```ts
+ * shortLayerName("/layer1/layer1.0/Add_output_0"); // "layer1.0 Add"
+ * shortLayerName("b_add"); // "b_add"
+ * ```
+ */
+export function shortLayerName(name: string): string {
+  const match = /^\/(.+)_output_\d+$/.exec(name);
+  if (!match) return name;
+  const segments = match[1].split("/");
+  const op = segments.pop()!;
+  const scope = segments.at(-1);
+  return scope ? `${scope} ${op}` : op;
+}
+
+/**
+ * A layer's name for people: an exported module path
+ * (`/layer4/layer4.1/relu_1/Relu_output_0`) as the picker shows it
+ * (`layer4`); any other name as it is (Keras names are short and are what
+ * the API answers).
+ *
+ * @example
+ * ```ts
+ * layerName({ name: "/layer4/layer4.1/relu_1/Relu_output_0", aliases: ["layer4", "layer4.1"] }); // "layer4"
+ * layerName({ name: "activation_48", aliases: ["conv5_block3_out", "layer4"] }); // "activation_48"
+ * ```
+ */
+export function layerName(layer: Pick<LayerEntry, "name" | "aliases">): string {
+  if (shortLayerName(layer.name) === layer.name) return layer.name;
+  return layer.aliases.length > 0
+    ? familiarName(layer)
+    : shortLayerName(layer.name);
+}
+
 function withOwnName(alias: string, layer: LayerEntry): string {
   return alias === layer.name ? alias : `${alias} (${layer.name})`;
 }
 
+/** One list: the default layer first, then the model's order. */
+function flatList(
+  layers: readonly LayerEntry[],
+  defaultLayer: string,
+): LayerGroup[] {
+  const ordered = [
+    ...layers.filter((l) => l.name === defaultLayer),
+    ...layers.filter((l) => l.name !== defaultLayer),
+  ];
+  if (ordered.length === 0) return [];
+  return [{
+    label: "Layers (the recommended one first)",
+    options: ordered.map((layer) => ({
+      value: layer.name,
+      text: layer.aliases.length > 0 ? familiarName(layer) : layerName(layer),
+    })),
+  }];
+}
+
 /**
  * Groups the explainable layers for the picker, in the model's order
- * within each group. A model with no aliases gets one group of its own
- * names.
+ * within each group. A model without modern Keras names gets one list,
+ * `defaultLayer` first.
  *
  * @example
  * ```ts
@@ -69,8 +130,14 @@ function withOwnName(alias: string, layer: LayerEntry): string {
  * // { label: "Stage outputs", options: [{ value: "activation_48", text: "layer4 · conv5_block3_out" }] }
  * ```
  */
-export function layerGroups(layers: readonly LayerEntry[]): LayerGroup[] {
+export function layerGroups(
+  layers: readonly LayerEntry[],
+  defaultLayer = "",
+): LayerGroup[] {
   const explainable = layers.filter((l) => l.explainable);
+  if (!explainable.some((l) => modernName(l))) {
+    return flatList(explainable, defaultLayer);
+  }
   const outputs: { stage: number; option: LayerOption }[] = [];
   const stages = new Map<number, LayerOption[]>();
   const others: LayerOption[] = [];
@@ -97,9 +164,6 @@ export function layerGroups(layers: readonly LayerEntry[]): LayerGroup[] {
     } else if (!output) {
       others.push({ value: layer.name, text: layer.name });
     }
-  }
-  if (outputs.length === 0 && stages.size === 0) {
-    return others.length > 0 ? [{ label: "Layers", options: others }] : [];
   }
   const groups: LayerGroup[] = [];
   if (outputs.length > 0) {

@@ -3,11 +3,12 @@
 /**
  * The Lumen page: pick or drop an image, see the top-5 at once and each
  * method's overlay as it arrives. The fast methods share one request (one
- * model pass); each slow one then runs on its own request with a progress
- * bar, so a slow method never holds up a fast one. The layer and the class
- * re-explain the current image (results already computed with the same
- * settings are kept); the colour map and α only redraw overlays here, from
- * the maps and the image's own pixels.
+ * model pass); each slow one then runs as a job on the server with a
+ * progress bar, so a slow method never holds up a fast one, and a job the
+ * page no longer needs is cancelled. The model (when the server offers
+ * several), the layer and the class re-explain the current image (results
+ * already computed with the same settings are kept); the colour map and α
+ * only redraw overlays here, from the maps and the image's own pixels.
  *
  * @module
  */
@@ -17,36 +18,44 @@ import {
   createApi,
   type Explanation,
   type MapSettings,
+  type ModelInfo,
   type Prediction,
   ProblemError,
   problemsOf,
   type ServerInfo,
 } from "./api.ts";
 import { createBoard } from "./board.ts";
+import { createClassPicker } from "./class_picker.ts";
 import { predictionItems } from "./predictions.ts";
 import {
+  describeModel,
   drawLegend,
-  emptyMapHint,
   fillLayers,
   fillMethods,
+  fillModels,
 } from "./controls.ts";
-import { byId, h } from "./dom.ts";
-import { formatMs } from "./format.ts";
-import { searchLabels } from "./labels.ts";
+import { bringIntoView, byId, h } from "./dom.ts";
+import { wireFileDrop } from "./file_drop.ts";
+import { timingsLine } from "./format.ts";
+import { jobSlowRunner } from "./job_runner.ts";
 import type { Problem } from "./messages.ts";
+import { problemNodes } from "./problem_list.ts";
 import { decodeRgb } from "./pixels.ts";
 import { createRuns, type Phase } from "./runs.ts";
-import { type SlowRunner, sseSlowRunner } from "./slow_runner.ts";
+import type { SlowRunner } from "./slow_runner.ts";
 
 const api = createApi("/graphql");
-/** The one place that decides how slow methods run. */
-const runSlow: SlowRunner = sseSlowRunner({ uri: "/graphql" });
+/** The one place that decides how slow methods run: as jobs. */
+const runSlow: SlowRunner = jobSlowRunner({ uri: "/graphql" });
 
 const ui = {
   status: byId("server-status", HTMLElement),
   form: byId("controls", HTMLFormElement),
   drop: byId("drop", HTMLElement),
   file: byId("file", HTMLInputElement),
+  modelField: byId("model-field", HTMLElement),
+  model: byId("model", HTMLSelectElement),
+  modelAbout: byId("model-about", HTMLElement),
   methods: byId("methods", HTMLFieldSetElement),
   layer: byId("layer", HTMLSelectElement),
   layerAbout: byId("layer-about", HTMLElement),
@@ -68,7 +77,10 @@ const ui = {
 };
 
 interface State {
+  /** What the server offers; `model` is the model in use. */
   info: ServerInfo | null;
+  /** The model being loaded after the person picked it; null once in use. */
+  loadingModel: string | null;
   file: File | null;
   imageUrl: string | null;
   /** The image's pixels; undefined while decoding, null if that failed. */
@@ -86,6 +98,7 @@ interface State {
 
 const state: State = {
   info: null,
+  loadingModel: null,
   file: null,
   imageUrl: null,
   image: undefined,
@@ -97,16 +110,17 @@ const state: State = {
   firstResultMs: null,
 };
 
-/** The class chosen by the person; null for each image's top-1. */
-let chosenClass: number | null = null;
-
 function selectedMethods(): string[] {
   return [...ui.methods.querySelectorAll<HTMLInputElement>("input:checked")]
     .map((input) => input.value);
 }
 
 function mapSettings(): MapSettings {
-  return { layer: ui.layer.value || null, classIndex: chosenClass };
+  return {
+    model: state.info?.model.name ?? null,
+    layer: ui.layer.value || null,
+    classIndex: classes.chosen,
+  };
 }
 
 function style(): { colormap: string; alpha: number } {
@@ -116,41 +130,32 @@ function style(): { colormap: string; alpha: number } {
 function showProblems(problems: readonly Problem[]): void {
   const retry = problems.some((p) => p.retry) && state.file !== null;
   ui.problems.replaceChildren(
-    ...problems.map((p) =>
-      h(
-        "div",
-        { class: "problem", "data-code": p.code },
-        h("strong", {}, p.title),
-        p.detail ? h("span", { class: "detail" }, ` ${p.detail}`) : null,
-        h("span", { class: "code" }, ` (${p.code})`),
-      )
-    ),
-    ...(retry
-      ? [h("button", { type: "button", onclick: () => explain() }, "Try again")]
-      : []),
+    ...problemNodes(problems, retry ? () => explain() : null),
   );
 }
 
 function renderPredictions(): void {
   ui.predictions.replaceChildren(
-    ...predictionItems(state.predictions ?? [], chosenClass, chooseClass),
+    ...predictionItems(
+      state.predictions ?? [],
+      classes.chosen,
+      (classIndex) => classes.choose(classIndex),
+    ),
   );
 }
 
-function renderClassChoice(): void {
-  const labels = state.info?.model.labels ?? [];
-  ui.classChoice.textContent = chosenClass === null
-    ? "Explaining each image's top-1 class."
-    : `Explaining ${labels[chosenClass] ?? ""} (class ${chosenClass}).`;
-  ui.classReset.hidden = chosenClass === null;
-}
-
-function chooseClass(classIndex: number | null): void {
-  chosenClass = classIndex;
-  renderClassChoice();
-  renderPredictions();
-  explain();
-}
+const classes = createClassPicker({
+  choice: ui.classChoice,
+  search: ui.classSearch,
+  results: ui.classResults,
+  reset: ui.classReset,
+}, {
+  labels: () => state.info?.model.labels ?? [],
+  onChoose() {
+    renderPredictions();
+    explain();
+  },
+});
 
 const board = createBoard(ui.overlays);
 
@@ -168,8 +173,7 @@ function renderCards(): void {
       imageName: state.file?.name ?? "image",
       image: image ?? null,
       ...style(),
-      emptyHint: (layer) =>
-        info ? emptyMapHint(info.model, layer) : "a later layer",
+      model: info?.model ?? null,
       retry: () => explain(),
     },
   );
@@ -181,17 +185,11 @@ function restyleCards(): void {
 }
 
 function renderTimings(): void {
-  const first = [...state.results.values()][0];
-  const parts: string[] = [];
-  if (state.info) parts.push(`backend ${state.info.model.backend}`);
-  if (first) {
-    parts.push(`decode ${formatMs(first.timings.decode)}`);
-    parts.push(`forward ${formatMs(first.timings.forward)}`);
-  }
-  if (state.firstResultMs !== null) {
-    parts.push(`first overlay after ${formatMs(state.firstResultMs)}`);
-  }
-  ui.timings.textContent = parts.join(" · ");
+  ui.timings.textContent = timingsLine({
+    backend: state.info?.model.backend ?? null,
+    timings: [...state.results.values()][0]?.timings ?? null,
+    firstResultMs: state.firstResultMs,
+  });
 }
 
 function received(explanation: Explanation): void {
@@ -224,7 +222,7 @@ const runs = createRuns({
 /** Explains the current image with the current settings, as needed. */
 function explain(): void {
   const file = state.file;
-  if (!file || !state.info) return;
+  if (!file || !state.info || state.loadingModel) return;
   const settings = mapSettings();
   const key = JSON.stringify(settings);
   if (key !== state.resultsKey) {
@@ -258,8 +256,7 @@ function useFile(file: File): void {
   state.predictions = null;
   state.results.clear();
   state.resultsKey = "";
-  chosenClass = null;
-  renderClassChoice();
+  classes.clear();
   renderPredictions();
   ui.original.hidden = false;
   ui.original.alt = `The image to explain: ${file.name}`;
@@ -272,24 +269,20 @@ function useFile(file: File): void {
     renderCards();
   });
   explain();
-  showResults();
+  // On a narrow screen the results start below the settings.
+  bringIntoView(ui.results);
 }
 
-/**
- * On a narrow screen the results start below the settings: bring them into
- * view (and focus, for screen readers) so choosing a photo visibly does
- * something.
- */
-function showResults(): void {
-  if (ui.results.getBoundingClientRect().top < globalThis.innerHeight / 2) {
-    return;
-  }
-  const still = globalThis.matchMedia("(prefers-reduced-motion: reduce)");
-  ui.results.focus({ preventScroll: true });
-  ui.results.scrollIntoView({
-    block: "start",
-    behavior: still.matches ? "auto" : "smooth",
-  });
+/** Shows the model in use: its layers, its line, the status. */
+function showModel(info: ServerInfo): void {
+  const { model } = info;
+  fillLayers(ui.layer, ui.layerAbout, model);
+  ui.model.value = model.name;
+  ui.modelAbout.textContent = describeModel(model);
+  ui.status.textContent = `${model.name} on ${model.backend}${
+    model.adapter ? ` (${model.adapter})` : ""
+  } · ${model.labels.length} classes · ${info.explainers.length} methods`;
+  ui.status.dataset.state = "ready";
 }
 
 function fillControls(info: ServerInfo): void {
@@ -297,31 +290,54 @@ function fillControls(info: ServerInfo): void {
     ? "gradcam"
     : info.explainers[0]?.name;
   fillMethods(ui.methods, info.explainers, preferred);
-  fillLayers(ui.layer, ui.layerAbout, info.model);
-  const { model } = info;
-  ui.status.textContent = `${model.name} on ${model.backend}${
-    model.adapter ? ` (${model.adapter})` : ""
-  } · ${model.labels.length} classes · ${info.explainers.length} methods`;
-  ui.status.dataset.state = "ready";
+  fillModels(ui.model, ui.modelField, info.models, info.model.name);
+  showModel(info);
 }
 
-function renderSearch(): void {
-  const labels = state.info?.model.labels ?? [];
-  const matches = searchLabels(labels, ui.classSearch.value);
-  ui.classResults.replaceChildren(...matches.map((m) =>
-    h(
-      "li",
-      {},
-      h("button", {
-        type: "button",
-        onclick: () => {
-          ui.classSearch.value = "";
-          ui.classResults.replaceChildren();
-          chooseClass(m.classIndex);
-        },
-      }, `${m.label} (${m.classIndex})`),
-    )
-  ));
+/** Counts model choices, so that only the latest one's answer is used. */
+let modelChoice = 0;
+
+/**
+ * Switches to another model: everything computed or running for the old
+ * one stops (its jobs are cancelled), the model is described (the server
+ * loads it on first use), then its layers, classes and the current image's
+ * explanations follow. A model that fails to load leaves the old one in use.
+ */
+async function chooseModel(name: string): Promise<void> {
+  const info = state.info;
+  if (!info) return;
+  const choice = ++modelChoice;
+  runs.cancel();
+  state.loadingModel = name;
+  state.results.clear();
+  state.phases.clear();
+  state.resultsKey = "";
+  state.predictions = null;
+  classes.clear();
+  renderPredictions();
+  renderCards();
+  ui.status.textContent = `Loading ${name}…`;
+  ui.status.dataset.state = "loading";
+  ui.modelAbout.textContent = `Loading ${name}: the first use of a model ` +
+    "can take a few seconds.";
+  let model: ModelInfo;
+  try {
+    model = await api.modelInfo(name);
+  } catch (error) {
+    if (choice !== modelChoice) return;
+    state.loadingModel = null;
+    showModel(info);
+    explain();
+    showProblems(
+      error instanceof ProblemError ? error.problems : problemsOf(error),
+    );
+    return;
+  }
+  if (choice !== modelChoice) return;
+  state.loadingModel = null;
+  state.info = { ...info, model };
+  showModel(state.info);
+  explain();
 }
 
 async function connect(): Promise<void> {
@@ -351,30 +367,14 @@ function scheduleRestyle(): void {
 }
 
 function wire(): void {
-  for (const name of COLORMAPS) {
-    ui.colormap.append(
-      h("option", { value: name, selected: name === "jet" }, name),
-    );
-  }
+  ui.colormap.replaceChildren(
+    ...COLORMAPS.map((name) =>
+      h("option", { value: name, selected: name === "jet" }, name)
+    ),
+  );
   drawLegend(ui.legend, ui.colormap.value);
-  ui.file.addEventListener("change", () => {
-    const file = ui.file.files?.[0];
-    if (file) useFile(file);
-  });
-  // The whole page takes drops, not only the drop zone.
-  document.addEventListener("dragover", (event) => {
-    event.preventDefault();
-    ui.drop.classList.add("dragging");
-  });
-  document.addEventListener("dragleave", (event) => {
-    if (event.relatedTarget === null) ui.drop.classList.remove("dragging");
-  });
-  document.addEventListener("drop", (event) => {
-    event.preventDefault();
-    ui.drop.classList.remove("dragging");
-    const file = event.dataTransfer?.files[0];
-    if (file) useFile(file);
-  });
+  wireFileDrop(ui.drop, ui.file, useFile);
+  ui.model.addEventListener("change", () => chooseModel(ui.model.value));
   ui.methods.addEventListener("change", explain);
   ui.layer.addEventListener("change", explain);
   ui.colormap.addEventListener("change", () => {
@@ -385,18 +385,12 @@ function wire(): void {
     ui.alphaValue.value = Number(ui.alpha.value).toFixed(2);
     scheduleRestyle();
   });
-  ui.classSearch.addEventListener("input", renderSearch);
-  ui.classSearch.addEventListener("keydown", (event) => {
-    if (event.key !== "Enter") return;
-    event.preventDefault();
-    ui.classResults.querySelector("button")?.click();
-  });
-  ui.classReset.addEventListener("click", () => chooseClass(null));
   ui.form.addEventListener("submit", (event) => event.preventDefault());
   ui.original.addEventListener("error", () => {
     ui.original.hidden = true;
   });
-  renderClassChoice();
+  // Leaving the page cancels its jobs (the cancel is sent with keepalive).
+  globalThis.addEventListener("pagehide", () => runs.cancel());
 }
 
 wire();

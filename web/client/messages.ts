@@ -35,6 +35,9 @@ const TITLES: Record<string, { title: string; retry?: boolean }> = {
     title: "This check is not available for the model the server runs.",
   },
   UNKNOWN_COLORMAP: { title: "The server does not know this colour map." },
+  UNKNOWN_MODEL: {
+    title: "The server does not serve this model: reload the page.",
+  },
   MODEL_NOT_READY: {
     title: "The model is still loading: try again in a few seconds.",
     retry: true,
@@ -49,6 +52,28 @@ const TITLES: Record<string, { title: string; retry?: boolean }> = {
   TIMEOUT: {
     title: "The explanation took too long and was stopped: try fewer or " +
       "faster methods.",
+    retry: true,
+  },
+  CANCELLED: {
+    title: "The job was cancelled on the server.",
+    retry: true,
+  },
+  JOB_NOT_FOUND: {
+    title: "The server no longer has this job (it restarted, or the " +
+      "results expired): try again.",
+    retry: true,
+  },
+  WORKER_LOST: {
+    title: "The worker running this job stopped, more than once: try again.",
+    retry: true,
+  },
+  MODEL_CRASHED: {
+    title: "The model stopped while running this; a fresh one is starting: " +
+      "try again.",
+    retry: true,
+  },
+  UNAVAILABLE: {
+    title: "The server's job queue cannot be reached: try again shortly.",
     retry: true,
   },
   QUERY_TOO_COMPLEX: {
@@ -68,6 +93,11 @@ const TITLES: Record<string, { title: string; retry?: boolean }> = {
     title: "The page sent a query this server does not accept: reload it.",
   },
   INTERNAL_SERVER_ERROR: {
+    title: "The server failed unexpectedly: the error was logged there.",
+    retry: true,
+  },
+  // A job's own word for the same.
+  INTERNAL: {
     title: "The server failed unexpectedly: the error was logged there.",
     retry: true,
   },

@@ -1,8 +1,9 @@
 /**
  * Which requests the page sends, and when: the fast methods together in one
  * request (they share one model pass, and bring the top-5), then the slow
- * ones one at a time, each on its own request and time budget, only once no
- * fast request is in flight, so a slow method never holds up a fast one.
+ * ones one at a time, each on its own (a job, see `job_runner.ts`), only
+ * once no fast request is in flight, so a slow method never holds up a fast
+ * one. Starting over or dropping a slow method cancels its run.
  * No DOM: what happens is reported through {@linkcode RunEvents}.
  *
  * @module
@@ -69,7 +70,7 @@ function describe(problems: readonly Problem[]): string {
  * @example
  * ```ts
  * const runs = createRuns({ explainFast: api.explain, runSlow, isSlow, events });
- * runs.start(file, { layer: null, classIndex: null, predictions: true });
+ * runs.start(file, { model: null, layer: null, classIndex: null, predictions: true });
  * runs.want(["gradcam", "scorecam"]);
  * ```
  */
@@ -77,7 +78,7 @@ export function createRuns(options: RunsOptions): Runs {
   const { events, isSlow } = options;
   let generation = 0;
   let file: Blob | null = null;
-  let settings: MapSettings = { layer: null, classIndex: null };
+  let settings: MapSettings = { model: null, layer: null, classIndex: null };
   let predictions: "needed" | "asked" | "have" | "failed" = "have";
   let fastInFlight = 0;
   const fastPending = new Set<string>();
@@ -106,6 +107,13 @@ export function createRuns(options: RunsOptions): Runs {
     const cancel = options.runSlow(file, method, {
       ...settings,
       events: {
+        onQueued() {
+          if (!current()) return;
+          events.phase(method, {
+            kind: "waiting",
+            text: "Queued on the server: waiting for a free worker.",
+          });
+        },
         onProgress(progress) {
           if (current()) events.phase(method, { kind: "running", progress });
         },
@@ -203,7 +211,11 @@ export function createRuns(options: RunsOptions): Runs {
     start(next, options) {
       cancel();
       file = next;
-      settings = { layer: options.layer, classIndex: options.classIndex };
+      settings = {
+        model: options.model,
+        layer: options.layer,
+        classIndex: options.classIndex,
+      };
       predictions = options.predictions ? "needed" : "have";
     },
     want(methods) {
