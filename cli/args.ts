@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { fraction, oneOf, parseModelSpecs, UsageError } from "../config/mod.ts";
-import { COLORMAPS } from "../lib/colormap.ts";
+import { COLORMAPS } from "../lib/mod.ts";
 import {
   ENGINE_PREFERENCES,
   type EnginePreference,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ErrorCode } from "../lib/errors.ts";
+import type { ErrorCode } from "../lib/mod.ts";
 
 /** Exit statuses of `deno task explain`. */
 export const EXIT = {

@@ -6,16 +6,14 @@
  * @module
  */
 import { basename, extname, join, resolve } from "node:path";
-import type { Prediction } from "../explainers/analysis.ts";
+import type { Prediction } from "../explainers/mod.ts";
 import type {
   AnalysisSummary,
   CheckedExplain,
   MethodMap,
   MethodRendering,
 } from "../explain/mod.ts";
-import { encodeBase64 } from "../lib/base64.ts";
-import { readImageHeader } from "../lib/image.ts";
-import { encodeNpy } from "../lib/npy.ts";
+import { encodeBase64, encodeNpy, readImageHeader } from "../lib/mod.ts";
 import type { ExplainService } from "../workers/mod.ts";
 import type { Progress } from "./progress.ts";
 import { displayLabel, type ReportCell, type ReportRow } from "./report.ts";

@@ -7,21 +7,26 @@
  *
  * @module
  */
-import type {
-  ExplainHooks,
-  ExplainImageRequest,
-  ExplainOutcome,
-  MethodOutcome,
-} from "../explain/mod.ts";
-import { encodeBase64 } from "../lib/base64.ts";
-import { decodeBase64Image } from "../lib/base64.ts";
+import type { ExplainHooks, ExplainImageRequest } from "../explain/mod.ts";
 import {
   clientError,
+  encodeBase64,
   type ErrorCode,
-  reviveClientError,
-} from "../lib/errors.ts";
-import { readImageHeader } from "../lib/image.ts";
+  readImageHeader,
+} from "../lib/mod.ts";
 import type { ExplainService, ModelDescription } from "../workers/mod.ts";
+import {
+  CANCEL,
+  type GraphQLBody,
+  MODEL_QUERY,
+  outcomeOf,
+  type RemoteJob,
+  serverError,
+  serverSentEvents,
+  sleep,
+  START,
+  updatesQuery,
+} from "./_remote_wire.ts";
 
 /** What the CLI needs of an explanation service. */
 export type RemoteService = Pick<
@@ -39,177 +44,6 @@ export interface RemoteOptions {
   reconnects?: number;
   /** Wait before re-following, and before retrying a full queue at most. @default 1_000 */
   retryMs?: number;
-}
-
-interface GraphQLBody {
-  data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-}
-
-interface RemoteExplanation {
-  method: string;
-  layer: string;
-  classIndex: number;
-  label: string;
-  probability: number;
-  predictions: { classIndex: number; label: string; probability: number }[];
-  map: {
-    width: number;
-    height: number;
-    values: number[];
-    rawMin: number;
-    rawMax: number;
-  };
-  overlay?: string;
-  heatmap?: string;
-  timings: { decode: number; forward: number; explain: number; render: number };
-  details: { name: string; value: number }[];
-}
-
-interface RemoteJob {
-  id: string;
-  state: string;
-  progress: number;
-  error: string | null;
-  errorCode: string | null;
-  results: RemoteExplanation[] | null;
-  methodErrors: { method: string; code: string; message: string }[];
-}
-
-const MODEL_QUERY = `query($name: String) {
-  model(name: $name) {
-    name backend adapter threads inputSize preprocessing defaultLayer labels
-    layers { name shape kind aliases explainable }
-  }
-}`;
-
-const START = `mutation($b: String!, $methods: [String!]!, $layer: String,
-    $classIndex: Int, $options: JSON, $render: RenderOptions, $model: String) {
-  startExplanation(image: { base64: $b }, methods: $methods, layer: $layer,
-    classIndex: $classIndex, options: $options, render: $render,
-    model: $model) { id }
-}`;
-
-const CANCEL = `mutation($id: ID!) { cancelJob(id: $id) { id } }`;
-
-function updatesQuery(request: ExplainImageRequest): string {
-  const { outputs } = request;
-  return `subscription($id: ID!) {
-  jobUpdates(id: $id) {
-    id state progress error errorCode
-    results {
-      method layer classIndex label probability
-      predictions { classIndex label probability }
-      map { width height values rawMin rawMax }
-      ${outputs.overlay ? "overlay" : ""} ${outputs.heatmap ? "heatmap" : ""}
-      timings { decode forward explain render }
-      details { name value }
-    }
-    methodErrors { method code message }
-  }
-}`;
-}
-
-/** An error the server answered, as the local service would throw it. */
-function serverError(
-  code: unknown,
-  message: string,
-  details: Record<string, unknown> = {},
-): Error {
-  return reviveClientError({ code, message, details }) ?? new Error(message);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function pngBytes(dataUrl: string | undefined): Uint8Array | undefined {
-  return dataUrl
-    ? decodeBase64Image(dataUrl, Number.MAX_SAFE_INTEGER)
-    : undefined;
-}
-
-/** Splits an event stream into its `next` payloads as they arrive. */
-async function* serverSentEvents(
-  body: ReadableStream<Uint8Array>,
-): AsyncGenerator<GraphQLBody> {
-  let buffer = "";
-  const decoder = new TextDecoderStream() as unknown as TransformStream<
-    Uint8Array,
-    string
-  >;
-  for await (const text of body.pipeThrough(decoder)) {
-    buffer += text;
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const lines = block.split("\n");
-      const event = lines.find((l) => l.startsWith("event:"))?.slice(6).trim();
-      const data = lines.filter((l) => l.startsWith("data:"))
-        .map((l) => l.slice(5).trimStart()).join("\n");
-      if (event === "next" && data) yield JSON.parse(data);
-      if (event === "complete") return;
-    }
-  }
-}
-
-/** The outcome of a succeeded job, in the local service's shapes. */
-function outcomeOf(
-  request: ExplainImageRequest,
-  job: RemoteJob,
-  image: { width: number; height: number },
-): ExplainOutcome {
-  const results = job.results ?? [];
-  const first = results[0];
-  const methods: MethodOutcome[] = request.methods.map((method) => {
-    const result = results.find((r) => r.method === method);
-    if (!result) {
-      const failure = job.methodErrors.find((e) => e.method === method);
-      return {
-        method,
-        error: serverError(
-          failure?.code,
-          failure?.message ?? `The server sent no result for "${method}"`,
-        ),
-      };
-    }
-    const details = Object.fromEntries(
-      result.details.map((d) => [d.name, d.value]),
-    );
-    return {
-      method,
-      map: {
-        method,
-        heatmap: {
-          ...result.map,
-          values: Float32Array.from(result.map.values),
-        },
-        explainMs: result.timings.explain,
-        ...(result.details.length > 0 ? { details } : {}),
-      },
-      rendering: {
-        method,
-        overlay: pngBytes(result.overlay),
-        heatmap: pngBytes(result.heatmap),
-        renderMs: result.timings.render,
-      },
-    };
-  });
-  return {
-    analysis: {
-      model: request.model,
-      layer: first.layer,
-      classIndex: first.classIndex,
-      label: first.label,
-      probability: first.probability,
-      predictions: first.predictions,
-      image,
-      decodeMs: first.timings.decode,
-      forwardMs: first.timings.forward,
-    },
-    methods,
-  };
 }
 
 /**

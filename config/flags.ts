@@ -132,3 +132,20 @@ export function fromFlagOrEnv(
   const text = env[variable];
   return text === undefined ? null : { name: variable, text };
 }
+
+/** Flags as `parseArgs` returns them. */
+export type Values = Record<string, string | string[] | boolean | undefined>;
+
+/**
+ * A flag's value when it was given as text, else undefined.
+ *
+ * @example
+ * ```ts
+ * stringFlag({ port: "8000", help: true }, "port"); // "8000"
+ * stringFlag({ port: "8000", help: true }, "help"); // undefined
+ * ```
+ */
+export function stringFlag(values: Values, flag: string): string | undefined {
+  const value = values[flag];
+  return typeof value === "string" ? value : undefined;
+}

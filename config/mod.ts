@@ -12,6 +12,7 @@
  * @module
  */
 export * from "./flags.ts";
+export * from "./jobs.ts";
 export * from "./models.ts";
 export * from "./server.ts";
 export * from "./worker.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { basename, dirname, extname } from "node:path";
-import { PREPROCESS_MODES, type PreprocessMode } from "../lib/preprocess.ts";
+import { PREPROCESS_MODES, type PreprocessMode } from "../lib/mod.ts";
 import { type ModelSpec, SHIPPED_MODEL } from "../models/mod.ts";
 import { UsageError } from "./flags.ts";
 

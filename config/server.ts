@@ -5,19 +5,16 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { JobSettings } from "../jobs/explanation/types.ts";
-import type { LogLevel } from "../lib/log.ts";
-import { PREPROCESS_MODES } from "../lib/preprocess.ts";
+import type { JobSettings } from "../jobs/explanation/mod.ts";
+import { type LogLevel, PREPROCESS_MODES } from "../lib/mod.ts";
 import { ENGINE_PREFERENCES } from "../models/mod.ts";
 import { DEFAULT_LIMITS, type Limits } from "../schema/mod.ts";
 import { checkOrigin } from "../server/mod.ts";
 import { fromFlagOrEnv, integer, oneOf, UsageError } from "./flags.ts";
+import { JOB_OPTIONS, JOB_USAGE, parseJobSettings } from "./jobs.ts";
 import {
-  JOB_OPTIONS,
-  JOB_USAGE,
   MODEL_OPTIONS,
   type ModelSettings,
-  parseJobSettings,
   parseModelSettings,
 } from "./worker.ts";
 

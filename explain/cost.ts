@@ -7,9 +7,8 @@
  *
  * @module
  */
-import type { Registry } from "../explainers/registry.ts";
-import { INPUT_GRADIENT_COST } from "../explainers/types.ts";
-import { clientError } from "../lib/errors.ts";
+import { INPUT_GRADIENT_COST, type Registry } from "../explainers/mod.ts";
+import { clientError } from "../lib/mod.ts";
 import type { CheckedExplain, ModelView } from "./request.ts";
 
 /**

@@ -8,14 +8,11 @@
 import {
   faithfulness,
   type FaithfulnessScores,
-} from "../explainers/evaluation/faithfulness.ts";
-import {
+  type Registry,
   sanityCheck,
   type SanityResult,
-} from "../explainers/evaluation/sanity.ts";
-import type { Registry } from "../explainers/registry.ts";
-import { clientError } from "../lib/errors.ts";
-import type { RgbImage } from "../lib/image.ts";
+} from "../explainers/mod.ts";
+import { clientError, type RgbImage } from "../lib/mod.ts";
 import type { ModelRuntime } from "../models/mod.ts";
 import { decodeTimed } from "./explain_image.ts";
 import type { CheckedExplain } from "./request.ts";

@@ -9,15 +9,19 @@
  */
 import {
   type Prediction,
+  type Registry,
   runAnalysis,
   topClasses,
-} from "../explainers/analysis.ts";
-import type { Registry } from "../explainers/registry.ts";
-import { ClientError, isClientError } from "../lib/errors.ts";
-import type { Heatmap } from "../lib/heatmap.ts";
-import { decodeImage, type RgbImage } from "../lib/image.ts";
-import { renderPngs } from "../lib/render.ts";
-import { fastDeflate } from "../lib/zlib.ts";
+} from "../explainers/mod.ts";
+import {
+  ClientError,
+  decodeImage,
+  fastDeflate,
+  type Heatmap,
+  isClientError,
+  renderPngs,
+  type RgbImage,
+} from "../lib/mod.ts";
 import type { ModelRuntime } from "../models/mod.ts";
 import type { CheckedExplain } from "./request.ts";
 

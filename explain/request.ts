@@ -6,10 +6,8 @@
  *
  * @module
  */
-import { planAnalysis } from "../explainers/analysis.ts";
-import type { Registry } from "../explainers/registry.ts";
-import { colormapLut } from "../lib/colormap.ts";
-import { clientError } from "../lib/errors.ts";
+import { planAnalysis, type Registry } from "../explainers/mod.ts";
+import { clientError, colormapLut } from "../lib/mod.ts";
 import { type ModelRuntime, resolveClassName } from "../models/mod.ts";
 
 /** The model facts validation needs (a loaded runtime, or its description). */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 
 /** One numeric option: its range and default. */
 export interface NumberOption {

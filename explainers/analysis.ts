@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { type Heatmap, scaleMap } from "../lib/heatmap.ts";
-import type { RgbImage } from "../lib/image.ts";
+import { type Heatmap, type RgbImage, scaleMap } from "../lib/mod.ts";
 import {
   type LayerInfo,
   type ModelPass,

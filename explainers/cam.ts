@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 import type { FeatureMap } from "../models/mod.ts";
 import type {
   CostContext,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 import { batchesOf, inBatches } from "./_batch.ts";
 import { softmax } from "./_maths.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 import { ablationCamExplainer } from "./ablation_cam.ts";
 import { activationExplainer } from "./activation.ts";
 import { eigenCamExplainer } from "./eigen_cam.ts";

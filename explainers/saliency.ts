@@ -27,7 +27,7 @@ export function saliencyExplainer(): Explainer<Record<never, never>> {
     parseParams: noParams("saliency"),
     points: () => 1,
     walk: ({ input }) => {
-      let values = new Float32Array(0);
+      let values: Float32Array = new Float32Array(0);
       return {
         point: () => input,
         add: (gradient) => (values = maxAbsOverColours(gradient)),

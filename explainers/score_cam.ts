@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { upsampleBilinear } from "../lib/resize.ts";
+import { upsampleBilinear } from "../lib/mod.ts";
 import type { FeatureMap } from "../models/mod.ts";
 import { batchesOf, inBatches } from "./_batch.ts";
 import { softmax } from "./_maths.ts";

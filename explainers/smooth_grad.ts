@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { gaussianSource } from "../lib/random.ts";
+import { gaussianSource } from "../lib/mod.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
 import { maxAbsOverColours } from "./_maths.ts";
 import { inputGradientExplainer } from "./_input_gradients.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { clientError, isClientError } from "../lib/errors.ts";
+import { clientError, isClientError } from "../lib/mod.ts";
 
 /**
  * The `JOB_NOT_FOUND` error for `id`.

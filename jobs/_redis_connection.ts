@@ -6,7 +6,7 @@
  * @module
  */
 import type { ConnectionOptions, Queue, RedisOptions } from "bullmq";
-import { isClientError } from "../lib/errors.ts";
+import { isClientError, type Logger } from "../lib/mod.ts";
 import { unavailable } from "./_errors.ts";
 
 /**
@@ -140,5 +140,26 @@ export function guardOf(queue: Queue, timeoutMs: number): Guard {
         throw error;
       }
     },
+  };
+}
+
+/**
+ * An error listener that logs at most one error every 5 s: while Redis is
+ * away, BullMQ reports the same error in a loop.
+ *
+ * @example
+ * ```ts
+ * queue.on("error", throttled(log, "job queue error"));
+ * ```
+ */
+export function throttled(
+  log: Logger,
+  msg: string,
+): (error: Error) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < 5_000) return;
+    last = Date.now();
+    log("warn", msg, { error });
   };
 }

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Logger } from "../lib/log.ts";
+import type { Logger } from "../lib/mod.ts";
 import {
   type Job as BullJob,
   type Queue,
@@ -23,7 +23,7 @@ import {
   Worker,
 } from "bullmq";
 import { progressReporter } from "./_progress.ts";
-import type { RedisCommands } from "./_redis_connection.ts";
+import { type RedisCommands, throttled } from "./_redis_connection.ts";
 import { decodeFailure, encodeFailure, type JobData } from "./_redis_job.ts";
 import { runAttempt, STOP } from "./_run.ts";
 import { type FinalState, totalsFields } from "./_stats.ts";
@@ -176,13 +176,7 @@ export function startRedisWorker<P, R>(
   worker.on("lockRenewalFailed", (ids) => {
     for (const id of ids) worker.cancelJob(id, STOP.lockLost);
   });
-  let lastError = 0;
-  worker.on("error", (error) => {
-    // Redis being away makes BullMQ report the same error in a loop.
-    if (Date.now() - lastError < 5_000) return;
-    lastError = Date.now();
-    log("warn", "job worker error", { error });
-  });
+  worker.on("error", throttled(log, "job worker error"));
 
   const onCancel = ({ jobId }: { jobId: string }) => {
     worker.cancelJob(jobId, STOP.cancel);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 import { type Failure, failureOf } from "./_errors.ts";
 import type { JobRunner } from "./types.ts";
 

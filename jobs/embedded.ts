@@ -9,7 +9,7 @@ import { type Change, followJob } from "./_follow.ts";
 import { isJobId, newJobId } from "./_ids.ts";
 import { progressReporter } from "./_progress.ts";
 import { type Outcome, runAttempt, STOP } from "./_run.ts";
-import type { Logger } from "../lib/log.ts";
+import type { Logger } from "../lib/mod.ts";
 import {
   addFinished,
   durationsOf,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { MetricFamily } from "../lib/prometheus.ts";
+import type { MetricFamily } from "../lib/mod.ts";
 import type { JobStats } from "./types.ts";
 
 /** Options of {@linkcode jobMetricFamilies}. */

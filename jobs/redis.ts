@@ -8,7 +8,7 @@
  * @module
  */
 import { Queue, QueueEvents, QueueEventsProducer } from "bullmq";
-import type { Logger } from "../lib/log.ts";
+import type { Logger } from "../lib/mod.ts";
 import {
   closedError,
   jobNotFound,
@@ -22,6 +22,7 @@ import {
   commandConnection,
   guardOf,
   type RedisCommands,
+  throttled,
 } from "./_redis_connection.ts";
 import { type JobData, snapshotOf } from "./_redis_job.ts";
 import {
@@ -129,15 +130,6 @@ const STATE_EVENTS = [
   "removed",
   "stalled",
 ] as const;
-
-function throttled(log: Logger, msg: string): (error: Error) => void {
-  let last = 0;
-  return (error) => {
-    if (Date.now() - last < 5_000) return;
-    last = Date.now();
-    log("warn", msg, { error });
-  };
-}
 
 /**
  * A job queue on Redis (BullMQ). Each API replica and each worker process

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 import type { GraphLayer } from "./engine.ts";
 
 /** One layer as shown to users. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 
 function normalize(label: string): string {
   return label.trim().toLowerCase().replace(/[\s_]+/g, " ");

@@ -6,7 +6,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import { fileURLToPath } from "node:url";
-import type { PreprocessMode } from "../lib/preprocess.ts";
+import type { PreprocessMode } from "../lib/mod.ts";
 import type { Engine, EnginePreference } from "./engine.ts";
 import { loadOnnxEngine } from "./onnx/mod.ts";
 import { type BackendDeps, backendDeps } from "./tfjs/backend.ts";

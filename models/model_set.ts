@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 import type { ModelRuntime } from "./runtime.ts";
 
 /** One model the set can load. */

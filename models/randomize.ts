@@ -7,8 +7,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs-core";
-import type { PreprocessMode } from "../lib/preprocess.ts";
-import { gaussianSource } from "../lib/random.ts";
+import { gaussianSource, type PreprocessMode } from "../lib/mod.ts";
 import type { EnginePreference } from "./engine.ts";
 import { parseLabels } from "./labels.ts";
 import { loadModel, RESNET50_DIR, RESNET50_MODEL } from "./load.ts";

@@ -7,9 +7,12 @@
  *
  * @module
  */
-import type { RgbImage } from "../lib/image.ts";
-import { preprocess, type PreprocessMode } from "../lib/preprocess.ts";
-import { resizeRgbLinear } from "../lib/resize.ts";
+import {
+  preprocess,
+  type PreprocessMode,
+  resizeRgbLinear,
+  type RgbImage,
+} from "../lib/mod.ts";
 import { createBatcher } from "./batcher.ts";
 import {
   createBatchLimits,

@@ -7,10 +7,9 @@
  * @module
  */
 import type { YogaInitialContext } from "graphql-yoga";
-import type { Registry } from "../explainers/registry.ts";
+import type { Registry } from "../explainers/mod.ts";
 import type { ExplanationQueue } from "../jobs/explanation/mod.ts";
-import { DEFAULT_MAX_PIXELS } from "../lib/image.ts";
-import type { Logger } from "../lib/log.ts";
+import { DEFAULT_MAX_PIXELS, type Logger } from "../lib/mod.ts";
 import type { ExplainService } from "../workers/mod.ts";
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./query_limits.ts";
 

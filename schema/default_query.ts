@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ORIGIN_MARK } from "../web/graphiql.ts";
+import { ORIGIN_MARK } from "../web/mod.ts";
 
 /** A 48×32 PNG of the Chelsea test photo, as base64 (the model sees a cat). */
 export const TINY_CAT_PNG_BASE64 =

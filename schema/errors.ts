@@ -14,7 +14,7 @@ import {
   type ErrorCode,
   isClientError,
   RETRYABLE_CODES,
-} from "../lib/errors.ts";
+} from "../lib/mod.ts";
 
 /** HTTP status of a GraphQL response carrying only this error. */
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {

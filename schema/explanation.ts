@@ -11,7 +11,7 @@
  * @module
  */
 import type { GraphQLResolveInfo } from "graphql";
-import type { Prediction } from "../explainers/analysis.ts";
+import type { Prediction } from "../explainers/mod.ts";
 import {
   type AnalysisSummary,
   type CheckedExplain,
@@ -23,8 +23,7 @@ import {
   type MethodMap,
   type MethodRendering,
 } from "../explain/mod.ts";
-import type { Heatmap } from "../lib/heatmap.ts";
-import { toDataUrl } from "../lib/render.ts";
+import { type Heatmap, toDataUrl } from "../lib/mod.ts";
 import { modelView, overloaded } from "../workers/mod.ts";
 import type { LumenContext } from "./context.ts";
 import {

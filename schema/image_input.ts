@@ -4,8 +4,7 @@
  *
  * @module
  */
-import { decodeBase64Image } from "../lib/base64.ts";
-import { clientError } from "../lib/errors.ts";
+import { clientError, decodeBase64Image } from "../lib/mod.ts";
 import type { LumenContext, UrlFetcher } from "./context.ts";
 
 /** The `ImageInput` GraphQL input as resolvers receive it. */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { isClientError } from "../lib/errors.ts";
+import { isClientError } from "../lib/mod.ts";
 import type { LumenContext } from "./context.ts";
 
 /** Outcomes recorded for codes that mean "refused before running". */

@@ -8,7 +8,7 @@
  */
 import { type DocumentNode, Kind, visit } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 import { toGraphQLError } from "../schema/mod.ts";
 
 const INCREMENTAL_TYPES = ["multipart/mixed", "text/event-stream"];

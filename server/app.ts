@@ -11,11 +11,10 @@
  */
 import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
 import { createYoga, type Plugin, type YogaLogger } from "graphql-yoga";
-import type { Registry } from "../explainers/registry.ts";
+import type { Registry } from "../explainers/mod.ts";
 import type { ExplanationJobs } from "../jobs/explanation/mod.ts";
 import { jobMetricFamilies, type JobStats } from "../jobs/mod.ts";
-import { type Logger, silentLogger } from "../lib/log.ts";
-import type { MetricFamily } from "../lib/prometheus.ts";
+import { type Logger, type MetricFamily, silentLogger } from "../lib/mod.ts";
 import {
   DEFAULT_LIMITS,
   DEFAULT_QUERY,

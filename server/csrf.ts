@@ -10,7 +10,7 @@
  * @module
  */
 import type { Plugin } from "graphql-yoga";
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 import { toGraphQLError } from "../schema/mod.ts";
 
 /**

@@ -11,7 +11,7 @@ import {
   LATENCY_BOUNDS,
   type MetricFamily,
   renderPrometheus,
-} from "../lib/prometheus.ts";
+} from "../lib/mod.ts";
 import type { ResolverMetrics } from "../schema/mod.ts";
 import type { ServiceState, ServiceStats } from "../workers/mod.ts";
 

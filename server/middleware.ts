@@ -9,7 +9,7 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Logger } from "../lib/log.ts";
+import type { Logger } from "../lib/mod.ts";
 import type { RequestScope } from "../schema/mod.ts";
 import {
   createRequestScope,

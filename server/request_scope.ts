@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { clientError } from "../lib/errors.ts";
+import { clientError } from "../lib/mod.ts";
 import type { AbortCause, RequestScope } from "../schema/mod.ts";
 
 /** Options of {@linkcode createRequestScope}. */

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Plugin } from "graphql-yoga";
-import { PROMETHEUS_CONTENT_TYPE } from "../lib/prometheus.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "../lib/mod.ts";
 import type { ServiceState } from "../workers/mod.ts";
 import type { WebHandler } from "../web/mod.ts";
 

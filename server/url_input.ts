@@ -14,9 +14,10 @@
 import {
   type AddressKind,
   classifyAddress,
+  clientError,
+  isClientError,
   isIpAddress,
-} from "../lib/address.ts";
-import { clientError, isClientError } from "../lib/errors.ts";
+} from "../lib/mod.ts";
 
 /** When set, `ImageInput.url` is accepted for these hosts. */
 export interface UrlInputOptions {

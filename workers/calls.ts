@@ -6,23 +6,23 @@
  *
  * @module
  */
-import type { Prediction } from "../explainers/analysis.ts";
-import type { FaithfulnessScores } from "../explainers/evaluation/faithfulness.ts";
-import type { SanityResult } from "../explainers/evaluation/sanity.ts";
-import type { Registry } from "../explainers/registry.ts";
+import type {
+  FaithfulnessScores,
+  Prediction,
+  Registry,
+  SanityResult,
+} from "../explainers/mod.ts";
 import {
   checkSanity,
-  type FaithfulnessRequest,
-  type SanityImageRequest,
-  scoreFaithfulness,
-} from "../explain/evaluate.ts";
-import {
   type ExplainHooks,
   explainImage,
   type ExplainImageRequest,
   type ExplainOutcome,
+  type FaithfulnessRequest,
   predictImage,
-} from "../explain/explain_image.ts";
+  type SanityImageRequest,
+  scoreFaithfulness,
+} from "../explain/mod.ts";
 import type { ModelSet } from "../models/mod.ts";
 import { describeRuntime, type ModelDescription } from "./service.ts";
 

@@ -7,11 +7,14 @@
  *
  * @module
  */
-import type { ExplainHooks } from "../explain/explain_image.ts";
-import { checkCost, explainCost, faithfulnessCost } from "../explain/cost.ts";
-import type { Registry } from "../explainers/registry.ts";
-import { clientError } from "../lib/errors.ts";
-import { Histograms, LATENCY_BOUNDS } from "../lib/prometheus.ts";
+import {
+  checkCost,
+  explainCost,
+  type ExplainHooks,
+  faithfulnessCost,
+} from "../explain/mod.ts";
+import type { Registry } from "../explainers/mod.ts";
+import { clientError, Histograms, LATENCY_BOUNDS } from "../lib/mod.ts";
 import type { Call, CallResults } from "./calls.ts";
 import {
   createScheduler,

@@ -9,10 +9,13 @@
  *
  * @module
  */
-import { loadPlugins } from "../explainers/plugins.ts";
-import type { ExplainHooks } from "../explain/explain_image.ts";
-import { builtinExplainers, createRegistry } from "../explainers/registry.ts";
-import { jsonLogger } from "../lib/log.ts";
+import {
+  builtinExplainers,
+  createRegistry,
+  loadPlugins,
+} from "../explainers/mod.ts";
+import type { ExplainHooks } from "../explain/mod.ts";
+import { jsonLogger } from "../lib/mod.ts";
 import {
   createModelSet,
   modelEntries,

@@ -15,9 +15,8 @@ import {
   clientErrorData,
   isClientError,
   reviveClientError,
-} from "../lib/errors.ts";
-import type { ModelSpec } from "../models/mod.ts";
-import type { EntryOptions } from "../models/mod.ts";
+} from "../lib/mod.ts";
+import type { EntryOptions, ModelSpec } from "../models/mod.ts";
 import type { Call } from "./calls.ts";
 import type { Lane } from "./scheduler.ts";
 import type { ModelDescription, WorkStats } from "./service.ts";

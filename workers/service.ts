@@ -7,22 +7,24 @@
  *
  * @module
  */
-import type { Prediction } from "../explainers/analysis.ts";
-import type { FaithfulnessScores } from "../explainers/evaluation/faithfulness.ts";
-import type { SanityResult } from "../explainers/evaluation/sanity.ts";
+import type {
+  FaithfulnessScores,
+  Prediction,
+  SanityResult,
+} from "../explainers/mod.ts";
 import type {
   ExplainHooks,
   ExplainImageRequest,
   ExplainOutcome,
-} from "../explain/explain_image.ts";
-import type {
   FaithfulnessRequest,
+  ModelView,
   SanityImageRequest,
-} from "../explain/evaluate.ts";
-import type { ModelView } from "../explain/request.ts";
-import { clientError } from "../lib/errors.ts";
-import type { PreprocessMode } from "../lib/preprocess.ts";
-import type { HistogramSample } from "../lib/prometheus.ts";
+} from "../explain/mod.ts";
+import {
+  clientError,
+  type HistogramSample,
+  type PreprocessMode,
+} from "../lib/mod.ts";
 import {
   checkClassIndex,
   type EngineInfo,

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { RgbImage } from "../../lib/image.ts";
+import type { RgbImage } from "../../lib/mod.ts";
 import type { ModelRuntime } from "../../models/mod.ts";
 import { analyzeImage, type MethodResult } from "../analysis.ts";
 import type { Registry } from "../registry.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { clientError } from "../../lib/errors.ts";
+import { clientError } from "../../lib/mod.ts";
 import type { Explainer } from "../types.ts";
 
 /** Options: how wide the Gaussian is, as a fraction of the map size. */

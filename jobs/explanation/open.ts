@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Registry } from "../../explainers/registry.ts";
-import type { Logger } from "../../lib/log.ts";
+import type { Registry } from "../../explainers/mod.ts";
+import type { Logger } from "../../lib/mod.ts";
 import type { ExplainService } from "../../workers/mod.ts";
 import { embeddedJobs } from "../embedded.ts";
 import { redisJobs } from "../redis.ts";

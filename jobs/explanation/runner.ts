@@ -12,11 +12,13 @@ import {
   type ExplainOutcome,
   type MethodOutcome,
 } from "../../explain/mod.ts";
-import type { Registry } from "../../explainers/registry.ts";
-import { decodeBase64Image } from "../../lib/base64.ts";
-import { isClientError } from "../../lib/errors.ts";
-import type { Logger } from "../../lib/log.ts";
-import { toDataUrl } from "../../lib/render.ts";
+import type { Registry } from "../../explainers/mod.ts";
+import {
+  decodeBase64Image,
+  isClientError,
+  type Logger,
+  toDataUrl,
+} from "../../lib/mod.ts";
 import { type ExplainService, modelView } from "../../workers/mod.ts";
 import { INTERNAL_MESSAGE } from "../_errors.ts";
 import type { JobRunner } from "../types.ts";

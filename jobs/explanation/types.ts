@@ -55,7 +55,7 @@ export interface ExplanationResult {
   readonly methods: readonly MethodResult[];
 }
 
-/** The job system's settings, from flags (`config/worker.ts`). */
+/** The job system's settings, from flags (`config/jobs.ts`). */
 export interface JobSettings {
   /** `redis://…`; null: the embedded queue in this process. */
   redisUrl: string | null;

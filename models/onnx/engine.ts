@@ -9,7 +9,7 @@
  * @module
  */
 import type { Engine, GraphLayer, LowerState, UpperResult } from "../engine.ts";
-import { clientError } from "../../lib/errors.ts";
+import { clientError } from "../../lib/mod.ts";
 import {
   argMax,
   featureMaps,

@@ -6,13 +6,13 @@
  *
  * @module
  */
-import type { Prediction } from "../../explainers/analysis.ts";
+import type { Prediction } from "../../explainers/mod.ts";
 import type {
   ExplanationResult as StoredResult,
   MethodResult,
 } from "../../jobs/explanation/mod.ts";
 import type { Job, JobState } from "../../jobs/mod.ts";
-import { clientError } from "../../lib/errors.ts";
+import { clientError } from "../../lib/mod.ts";
 import type { JobsService, LumenContext } from "../context.ts";
 import type { HeatmapResult } from "../explanation.ts";
 

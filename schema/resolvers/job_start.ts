@@ -10,9 +10,7 @@
  * @module
  */
 import { checkCost, checkExplain, explainCost } from "../../explain/mod.ts";
-import { encodeBase64 } from "../../lib/base64.ts";
-import { clientError } from "../../lib/errors.ts";
-import { readImageHeader } from "../../lib/image.ts";
+import { clientError, encodeBase64, readImageHeader } from "../../lib/mod.ts";
 import { modelView } from "../../workers/mod.ts";
 import type { LumenContext } from "../context.ts";
 import type { ExplainFieldArgs } from "../explanation.ts";

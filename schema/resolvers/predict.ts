@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Prediction } from "../../explainers/analysis.ts";
+import type { Prediction } from "../../explainers/mod.ts";
 import { checkTop } from "../../explain/mod.ts";
 import { overloaded } from "../../workers/mod.ts";
 import type { LumenContext } from "../context.ts";

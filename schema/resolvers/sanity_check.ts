@@ -7,7 +7,7 @@
  * @module
  */
 import { checkExplain } from "../../explain/mod.ts";
-import { clientError } from "../../lib/errors.ts";
+import { clientError } from "../../lib/mod.ts";
 import { modelView } from "../../workers/mod.ts";
 import type { LumenContext } from "../context.ts";
 import {
