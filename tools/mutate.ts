@@ -96,6 +96,27 @@ async function copyRepository(files: readonly string[]): Promise<string> {
     dir: "/tmp",
     prefix: "lumen-mutate-",
   });
+  scratchDirs.add(scratch);
+  try {
+    return await fillCopy(scratch, files);
+  } catch (error) {
+    await removeScratch(scratch);
+    throw error;
+  }
+}
+
+/** Scratch folders not removed yet: removed on Ctrl-C too. */
+const scratchDirs = new Set<string>();
+
+async function removeScratch(scratch: string): Promise<void> {
+  await Deno.remove(scratch, { recursive: true });
+  scratchDirs.delete(scratch);
+}
+
+async function fillCopy(
+  scratch: string,
+  files: readonly string[],
+): Promise<string> {
   const copy = join(scratch, ROOT.split("/").at(-1)!);
   await Deno.mkdir(copy);
   const made = new Set<string>();
@@ -113,10 +134,15 @@ async function copyRepository(files: readonly string[]): Promise<string> {
       await Deno.mkdir(dir, { recursive: true });
       made.add(dir);
     }
-    if (info.isSymlink) {
-      await symlink(await Deno.readLink(source), target);
-    } else if (info.isFile) {
-      await Deno.copyFile(source, target);
+    try {
+      if (info.isSymlink) {
+        await symlink(await Deno.readLink(source), target);
+      } else if (info.isFile) {
+        await Deno.copyFile(source, target);
+      }
+    } catch (error) {
+      // Deleted in the working tree while we copied: skipped, as above.
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
   }
   for (const path of LINKED) {
@@ -131,6 +157,9 @@ async function copyRepository(files: readonly string[]): Promise<string> {
   }
   return copy;
 }
+
+/** The test run under way, stopped on Ctrl-C. */
+let runningTests: Deno.ChildProcess | null = null;
 
 interface RunResult {
   summary: TestSummary | null;
@@ -162,6 +191,7 @@ async function runTests(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  runningTests = child;
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -169,6 +199,7 @@ async function runTests(
   }, options.timeoutS * 1000);
   const output = await child.output();
   clearTimeout(timer);
+  runningTests = null;
   const text = new TextDecoder().decode(output.stdout) +
     new TextDecoder().decode(output.stderr);
   return { summary: parseTestSummary(text), output: text, timedOut };
@@ -219,8 +250,9 @@ async function runMutation(
     return { mutation, verdict, detail };
   } finally {
     if (!options.keep) {
-      await Deno.remove(dirname(copy), { recursive: true });
+      await removeScratch(dirname(copy));
     } else {
+      scratchDirs.delete(dirname(copy));
       console.log(`  kept ${copy}`);
     }
   }
@@ -302,7 +334,7 @@ async function main(): Promise<number> {
         }
       }
     } finally {
-      await Deno.remove(dirname(copy), { recursive: true });
+      await removeScratch(dirname(copy));
     }
     if (failed > 0) {
       console.log(
@@ -327,4 +359,17 @@ async function main(): Promise<number> {
   return caught === outcomes.length ? 0 : 1;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) {
+  Deno.addSignalListener("SIGINT", () => {
+    try {
+      runningTests?.kill("SIGKILL");
+    } catch {
+      // It had already ended.
+    }
+    for (const scratch of scratchDirs) {
+      Deno.removeSync(scratch, { recursive: true });
+    }
+    Deno.exit(130);
+  });
+  Deno.exit(await main());
+}
