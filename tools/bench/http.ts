@@ -16,6 +16,10 @@ const GRADCAM = `query($b: String!) {
   }
 }`;
 
+const PREDICT = `query($b: String!) {
+  predict(image: { base64: $b }) { classIndex }
+}`;
+
 const MANY = `query($b: String!, $methods: [String!]!) {
   explainMany(image: { base64: $b }, methods: $methods) { method overlay }
 }`;
@@ -51,8 +55,9 @@ export async function gradcamRequest(
 }
 
 /**
- * One round of Grad-CAM and explainMany in turns; samples by figure id,
- * with Grad-CAM's time split into the server's own timings and the rest.
+ * One round of Grad-CAM, predict (the HTTP path with no map and no PNG
+ * out) and explainMany in turns; samples by figure id, with Grad-CAM's
+ * time split into the server's own timings and the rest.
  *
  * @example
  * ```ts
@@ -77,6 +82,12 @@ export async function httpRound(
       if (i < 0) return;
       for (const k of Object.keys(parts)) parts[k].push(timings[k]);
       serverMs.push(Object.keys(parts).reduce((s, k) => s + timings[k], 0));
+    },
+    "http.predict": async () => {
+      const data = await server.graphql(PREDICT, { b: images() });
+      if ((data.predict as unknown[]).length !== 5) {
+        throw new Error("predict did not answer 5 classes");
+      }
     },
     "http.many": async () => {
       const data = await server.graphql(MANY, {

@@ -112,7 +112,7 @@ async function round(
   if (server) {
     await section(options, "http", async () => {
       const requests = Math.max(4, runs);
-      const images = await context.images(2 * (runs + 2) + 3 * (requests + 4));
+      const images = await context.images(3 * (runs + 2) + 3 * (requests + 4));
       addAll(results, await httpRound(server, images, { runs }));
       addAll(results, await throughputRound(server, images, { requests }));
     });

@@ -1,7 +1,9 @@
 /**
  * Peak resident memory with the shipped ResNet-50's weights loaded and
- * warmed up, on TF.js WASM, on onnxruntime, and on both in one process:
- * each in its own child process (`memory_child.ts`), read from /proc.
+ * warmed up, on TF.js WASM, on onnxruntime, and on both in one process
+ * (in either order: the export to ONNX loads the TF.js model on the active
+ * TF.js backend, and the WASM heap never shrinks): each in its own child
+ * process (`memory_child.ts`), read from /proc.
  *
  * @module
  */
@@ -16,6 +18,7 @@ export const MEMORY_CASES: Readonly<Record<string, string>> = {
   "memory.wasm": "wasm",
   "memory.ort": "onnxruntime",
   "memory.both": "wasm,onnxruntime",
+  "memory.both-ort-first": "onnxruntime,wasm",
 };
 
 /**

@@ -61,6 +61,10 @@ export const FIGURES: Readonly<Record<string, FigureInfo>> = {
     label: "… the rest (HTTP, GraphQL, base64, worker relay)",
     unit: "ms",
   },
+  "http.predict": {
+    label: "predict over HTTP: base64 PNG in, top 5 out (no map, no PNG)",
+    unit: "ms",
+  },
   "http.many": {
     label: "explainMany of the 6 gradient CAMs over HTTP, with overlays",
     unit: "ms",
@@ -132,7 +136,11 @@ export const FIGURES: Readonly<Record<string, FigureInfo>> = {
     unit: "MB",
   },
   "memory.both": {
-    label: "peak RSS, both engines' weights loaded and warmed up",
+    label: "peak RSS, both engines' weights loaded and warmed up (WASM first)",
+    unit: "MB",
+  },
+  "memory.both-ort-first": {
+    label: "peak RSS, both engines, onnxruntime loaded first",
     unit: "MB",
   },
 };
