@@ -18,6 +18,7 @@
 import { parseArgs } from "node:util";
 import { decodeImage, encodeBase64, encodePng } from "../../lib/mod.ts";
 import { jobBenchMarkdown } from "./jobs_report.ts";
+import { freePort, type Proc, spawn } from "./processes.ts";
 import { DENO, loadAverage, machine } from "./system.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -57,75 +58,6 @@ export interface JobBenchResult {
   /** Base64 image sent per job, and the stored result of one job (JSON), bytes. */
   payloadBytes: number;
   resultBytes: number;
-}
-
-interface Proc {
-  child: Deno.ChildProcess;
-  logs: Record<string, unknown>[];
-  waitFor(msg: string, ms?: number): Promise<Record<string, unknown>>;
-  stop(): Promise<void>;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-function spawn(command: string, args: string[], env = {}): Proc {
-  const child = new Deno.Command(command, {
-    args,
-    cwd: ROOT,
-    env,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const logs: Record<string, unknown>[] = [];
-  let exited = false;
-  (async () => {
-    let rest = "";
-    for await (
-      const text of child.stderr.pipeThrough(new TextDecoderStream())
-    ) {
-      const lines = (rest + text).split("\n");
-      rest = lines.pop()!;
-      for (const line of lines) {
-        try {
-          logs.push(JSON.parse(line));
-        } catch {
-          logs.push({ msg: line });
-        }
-      }
-    }
-  })();
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  return {
-    child,
-    logs,
-    async waitFor(msg, ms = 300_000) {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        const found = logs.find((l) => l.msg === msg);
-        if (found) return found;
-        if (exited) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(
-        `${args.join(" ")}: no "${msg}": ${JSON.stringify(logs)}`,
-      );
-    },
-    async stop() {
-      if (!exited) child.kill("SIGTERM");
-      const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 30_000);
-      await status;
-      clearTimeout(timer);
-    },
-  };
 }
 
 function lumen(script: string, args: string[]): Proc {
