@@ -1,6 +1,7 @@
 /**
- * Every GraphQL and curl example in README.md runs here, on chelsea.png,
- * so the README cannot drift from the API.
+ * Every GraphQL and curl example of README.md and docs/METHODS.md (blocks
+ * tagged `example`) runs here, on chelsea.png, so the docs cannot drift from
+ * the API. tests/docs_test.ts checks that every other block has its runner.
  */
 import assert from "node:assert/strict";
 import {
@@ -13,12 +14,17 @@ import {
 } from "./schema/_helpers.ts";
 
 const root = new URL("../", import.meta.url);
-const readme = await Deno.readTextFile(new URL("README.md", root));
+const docs = await Promise.all(
+  ["README.md", "docs/METHODS.md"].map((path) =>
+    Deno.readTextFile(new URL(path, root))
+  ),
+);
 const blocks = (language: string) =>
-  [...readme.matchAll(
-    new RegExp("```" + language + " example\\n([\\s\\S]*?)```", "g"),
-  )]
-    .map((m) => m[1]);
+  docs.flatMap((doc) =>
+    [...doc.matchAll(
+      new RegExp("```" + language + " example\\n([\\s\\S]*?)```", "g"),
+    )].map((m) => m[1])
+  );
 
 const graphqlExamples = blocks("graphql");
 const shellExamples = blocks("sh");
@@ -34,12 +40,12 @@ function assertNoErrors(payloads: Record<string, unknown>[]) {
   }
 }
 
-Deno.test("the README has GraphQL and curl examples", () => {
+Deno.test("README.md and docs/METHODS.md have GraphQL and curl examples", () => {
   assert.ok(
-    graphqlExamples.length >= 6,
+    graphqlExamples.length >= 11,
     `${graphqlExamples.length} GraphQL examples`,
   );
-  assert.ok(shellExamples.length >= 2, `${shellExamples.length} curl examples`);
+  assert.ok(shellExamples.length >= 3, `${shellExamples.length} curl examples`);
 });
 
 for (const query of graphqlExamples) {
@@ -96,6 +102,16 @@ for (const script of shellExamples) {
       }).output();
       const out = new TextDecoder().decode(stdout);
       assert.equal(code, 0, new TextDecoder().decode(stderr));
+      if (script.includes("text/event-stream")) {
+        const events = parseSse(out).filter((e) => e.event === "next")
+          .map((e) => JSON.parse(e.data));
+        assertNoErrors(events);
+        const fractions = events.map((e) => e.data.explainProgress.fraction);
+        assert.deepEqual(fractions, [...fractions].sort((a, b) => a - b));
+        assert.equal(fractions.at(-1), 1);
+        assert.ok(events.at(-1).data.explainProgress.explanation.overlay);
+        return;
+      }
       const body = JSON.parse(out);
       assertNoErrors([body]);
       assert.ok(body.data, out.slice(0, 300));

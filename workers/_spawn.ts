@@ -18,27 +18,33 @@ export const SCRIPT = fileURLToPath(
 );
 
 /**
- * Paths a worker may read: the project, and the files the server names
- * (a `model.json`'s folder, for its weight shards; a plugin's folder, for
- * its imports) where the server may read them itself.
+ * Paths a worker may read: the project, the model and label files the
+ * operator named (a `model.json`'s folder, for its weight shards) wherever
+ * they are — the server itself never reads them, and the worker has no
+ * network to send them anywhere — and the plugins' folders (for their
+ * imports) where the server may read them, since it imports them too.
+ *
+ * @example
+ * ```ts
+ * readablePaths({ ...config, models: [{ ...SHIPPED_MODEL, path: "/data/net.onnx" }] });
+ * // [ROOT, "/data/net.onnx"]
+ * ```
  */
 export function readablePaths(config: Omit<WorkerConfig, "index">): string[] {
-  const files = [
-    ...config.models.flatMap((m) => [
-      m.path?.endsWith(".json") ? dirname(m.path) : m.path,
-      m.labels,
-    ]),
-    ...config.plugins.map((p) => dirname(p)),
-  ].filter((p): p is string => p !== null).map((p) => resolve(p));
-  const allowed = files.filter((path) => {
-    try {
-      return Deno.permissions.querySync({ name: "read", path }).state ===
-        "granted";
-    } catch {
-      return false;
-    }
-  });
-  return [ROOT, ...new Set(allowed)];
+  const models = config.models.flatMap((m) => [
+    m.path?.endsWith(".json") ? dirname(m.path) : m.path,
+    m.labels,
+  ]).filter((p): p is string => p !== null).map((p) => resolve(p));
+  const plugins = config.plugins.map((p) => resolve(dirname(p)))
+    .filter((path) => {
+      try {
+        return Deno.permissions.querySync({ name: "read", path }).state ===
+          "granted";
+      } catch {
+        return false;
+      }
+    });
+  return [ROOT, ...new Set([...models, ...plugins])];
 }
 
 /** The config with every path absolute (workers start in the project root). */

@@ -25,6 +25,10 @@ export interface TensorMemory {
  * ```
  */
 export function tensorMemory(): TensorMemory {
+  // Until a TF.js model loads no backend is chosen, and tf.memory() would
+  // try to start the first registered one (WebGPU, which may have no
+  // adapter): a process serving only ONNX models holds no tensors.
+  if (!tf.engine().backendName) return { tensors: 0, bytes: 0 };
   const { numTensors, numBytes } = tf.memory();
   return { tensors: numTensors, bytes: numBytes };
 }
