@@ -178,8 +178,9 @@ Deno.test("a worker that grew past its memory budget is replaced once idle; call
   // A budget just over what the loaded worker holds; integrated gradients
   // with a batch of 256 grows its WASM heap past it.
   let baseline = 0;
-  await withPool({}, async ({ service }) => {
+  await withPool({}, ({ service }) => {
     baseline = service.stats().workers.residentBytes;
+    return Promise.resolve();
   });
   await withPool(
     { maxWorkerMemory: Math.round(baseline * 1.15) },
