@@ -6,6 +6,7 @@
  * @module
  */
 import type { BrowserContext, Page } from "playwright-core";
+import { isCi } from "../_ci.ts";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -23,8 +24,8 @@ export const CHROMIUM_ARGS: readonly string[] = [
 ];
 
 /**
- * Whether the browser tests can run: Chromium is installed. Under CI (env
- * `CI` set) a missing Chromium is an error rather than a skip.
+ * Whether the browser tests can run: Chromium is installed. Under CI (`CI`
+ * is true or 1) a missing Chromium is an error rather than a skip.
  */
 export function chromiumStatus(): { run: boolean; reason: string } {
   let installed = false;
@@ -35,7 +36,7 @@ export function chromiumStatus(): { run: boolean; reason: string } {
   }
   if (installed) return { run: true, reason: "" };
   const reason = `${CHROMIUM} is missing: apt-get install -y chromium`;
-  if (Deno.env.get("CI")) {
+  if (isCi()) {
     throw new Error(`Browser tests cannot run under CI: ${reason}`);
   }
   console.warn(`Skipping the browser tests: ${reason}`);

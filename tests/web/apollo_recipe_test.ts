@@ -16,6 +16,7 @@ import {
   withServer,
 } from "../schema/_helpers.ts";
 import { tinyApp } from "../schema/_tiny_app.ts";
+import { isCi } from "../_ci.ts";
 
 const DOC = new URL("../../docs/CLIENTS.md", import.meta.url);
 const CHELSEA = fileURLToPath(
@@ -54,7 +55,7 @@ function nodeStatus(): { run: boolean } {
     return { run: true };
   } catch {
     const reason = "node and npm are needed: apt-get install -y nodejs npm";
-    if (Deno.env.get("CI")) {
+    if (isCi()) {
       throw new Error(`The Apollo recipe test cannot run under CI: ${reason}`);
     }
     console.warn(`Skipping the Apollo recipe test: ${reason}`);
