@@ -53,19 +53,31 @@ export function faithfulnessCost(steps: number): number {
 }
 
 /**
- * Refuses a request whose estimate is over `maxPasses` with a
- * `BAD_USER_INPUT` that says both numbers.
+ * Refuses a request (or a job) whose estimate is over `maxPasses` with a
+ * `BAD_USER_INPUT` that says both numbers and what to do instead.
  *
  * @example
  * ```ts
- * checkCost(50_177, 2_500); // throws: "This request would run about 50177 model passes; the limit is 2500"
+ * checkCost(50_177, 2_500); // throws: "This request would run about 50177 model passes; the limit is 2500: …, or run it as a job"
+ * checkCost(50_177, 10_000, { job: true }); // throws: "This job would run about 50177 model passes; …"
  * ```
  */
-export function checkCost(passes: number, maxPasses: number): number {
+export function checkCost(
+  passes: number,
+  maxPasses: number,
+  options: {
+    /** A job's check: no advice to run it as a job. @default false */
+    job?: boolean;
+  } = {},
+): number {
   if (passes > maxPasses) {
+    const advice =
+      "ask for fewer (a larger stride, fewer steps, samples or channels)";
     throw clientError(
       "BAD_USER_INPUT",
-      `This request would run about ${passes} model passes; the limit is ${maxPasses}: ask for fewer (a larger stride, fewer steps, samples or channels), or run it as a job`,
+      options.job
+        ? `This job would run about ${passes} model passes; the limit is ${maxPasses}: ${advice}`
+        : `This request would run about ${passes} model passes; the limit is ${maxPasses}: ${advice}, or run it as a job (startExplanation)`,
       { estimate: passes, limit: maxPasses },
     );
   }

@@ -69,7 +69,9 @@ export async function startExplanation(
     render: args.render,
     outputs: { maps: true, overlay: true, heatmap: true },
   }, lumen.limits);
-  checkCost(explainCost(model, lumen.registry, request), jobs.maxPasses);
+  checkCost(explainCost(model, lumen.registry, request), jobs.maxPasses, {
+    job: true,
+  });
   const bytes = await readImageBytes(source, context);
   checkImageHeader(bytes, lumen.limits.maxPixels);
   const job = await jobs.queue.start(
