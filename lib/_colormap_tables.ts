@@ -6,7 +6,8 @@
  *
  * @example
  * ```ts
- * COLORMAP_HEX.jet.slice(0, 6); // "000080": RGB(0, 0, 128) at 0
+ * import { equal } from "node:assert/strict";
+ * equal(COLORMAP_HEX.jet.slice(0, 6), "000080"); // RGB(0, 0, 128) at 0
  * ```
  */
 export const COLORMAP_HEX: Record<string, string> = {

@@ -163,8 +163,9 @@ function parseV6(text: string): Uint8Array | null {
  *
  * @example
  * ```ts
- * parseIpAddress("::ffff:10.0.0.1")?.bytes.length; // 16
- * parseIpAddress("example.com"); // null
+ * import { equal } from "node:assert/strict";
+ * equal(parseIpAddress("::ffff:10.0.0.1")?.bytes.length, 16);
+ * equal(parseIpAddress("example.com"), null);
  * ```
  */
 export function parseIpAddress(text: string): ParsedAddress | null {
@@ -187,8 +188,9 @@ export function parseIpAddress(text: string): ParsedAddress | null {
  *
  * @example
  * ```ts
- * isIpAddress("[::1]"); // true
- * isIpAddress("localhost"); // false
+ * import { equal } from "node:assert/strict";
+ * equal(isIpAddress("[::1]"), true);
+ * equal(isIpAddress("localhost"), false);
  * ```
  */
 export function isIpAddress(text: string): boolean {
@@ -214,9 +216,10 @@ function classifyBytes(address: ParsedAddress): AddressKind {
  *
  * @example
  * ```ts
- * classifyAddress("169.254.169.254"); // "metadata"
- * classifyAddress("::ffff:127.0.0.1"); // "loopback"
- * classifyAddress("93.184.215.14"); // "public"
+ * import { equal } from "node:assert/strict";
+ * equal(classifyAddress("169.254.169.254"), "metadata");
+ * equal(classifyAddress("::ffff:127.0.0.1"), "loopback");
+ * equal(classifyAddress("93.184.215.14"), "public");
  * ```
  */
 export function classifyAddress(text: string): AddressKind {
@@ -233,8 +236,9 @@ export function classifyAddress(text: string): AddressKind {
  *
  * @example
  * ```ts
- * isPublicAddress("8.8.8.8"); // true
- * isPublicAddress("10.1.2.3"); // false
+ * import { equal } from "node:assert/strict";
+ * equal(isPublicAddress("8.8.8.8"), true);
+ * equal(isPublicAddress("10.1.2.3"), false);
  * ```
  */
 export function isPublicAddress(text: string): boolean {

@@ -48,8 +48,11 @@ function isSpace(code: number): boolean {
  *
  * @example
  * ```ts
- * decodeBase64Image("data:image/png;base64,iVBORw==", 1024);
- * // Uint8Array [0x89, 0x50, 0x4e, 0x47]
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   decodeBase64Image("data:image/png;base64,iVBORw==", 1024),
+ *   new Uint8Array([0x89, 0x50, 0x4e, 0x47]),
+ * );
  * ```
  */
 export function decodeBase64Image(text: string, maxBytes: number): Uint8Array {
@@ -113,7 +116,8 @@ export function decodeBase64Image(text: string, maxBytes: number): Uint8Array {
  *
  * @example
  * ```ts
- * encodeBase64(new Uint8Array([0x89, 0x50, 0x4e, 0x47])); // "iVBORw=="
+ * import { equal } from "node:assert/strict";
+ * equal(encodeBase64(new Uint8Array([0x89, 0x50, 0x4e, 0x47])), "iVBORw==");
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {

@@ -15,7 +15,8 @@ export type ColormapName = "jet" | "viridis" | "inferno" | "turbo" | "gray";
  *
  * @example
  * ```ts
- * COLORMAPS.includes("jet"); // true
+ * import { ok } from "node:assert/strict";
+ * ok(COLORMAPS.includes("jet"));
  * ```
  */
 export const COLORMAPS: readonly ColormapName[] = Object.freeze([
@@ -52,8 +53,9 @@ function buildLut(name: ColormapName): Uint8Array {
  *
  * @example
  * ```ts
+ * import { deepEqual } from "node:assert/strict";
  * const lut = colormapLut("jet");
- * [lut[0], lut[1], lut[2]]; // [0, 0, 128]
+ * deepEqual([lut[0], lut[1], lut[2]], [0, 0, 128]);
  * ```
  */
 export function colormapLut(name: string): Uint8Array {
@@ -85,8 +87,11 @@ function sharedLut(name: string): Uint8Array {
  *
  * @example
  * ```ts
- * applyColormap(new Float32Array([0, 1]), "jet");
- * // Uint8Array [0, 0, 128, 128, 0, 0]
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   applyColormap(new Float32Array([0, 1]), "jet"),
+ *   new Uint8Array([0, 0, 128, 128, 0, 0]),
+ * );
  * ```
  */
 export function applyColormap(map: Float32Array, name: string): Uint8Array {

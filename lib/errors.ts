@@ -13,7 +13,8 @@
  *
  * @example
  * ```ts
- * ERROR_CODES.includes("BAD_USER_INPUT"); // true
+ * import { ok } from "node:assert/strict";
+ * ok(ERROR_CODES.includes("BAD_USER_INPUT"));
  * ```
  */
 export const ERROR_CODES = [
@@ -48,7 +49,8 @@ export type ErrorCode = typeof ERROR_CODES[number];
  *
  * @example
  * ```ts
- * RETRYABLE_CODES.has("OVERLOADED"); // true
+ * import { ok } from "node:assert/strict";
+ * ok(RETRYABLE_CODES.has("OVERLOADED"));
  * ```
  */
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -70,8 +72,9 @@ export class ClientError extends Error {
   /**
    * @example
    * ```ts
+   * import { equal } from "node:assert/strict";
    * const error = new ClientError("IMAGE_TOO_LARGE", "Image is too large", { limit: 10 });
-   * error.code; // "IMAGE_TOO_LARGE"
+   * equal(error.code, "IMAGE_TOO_LARGE");
    * ```
    */
   constructor(
@@ -91,7 +94,13 @@ export class ClientError extends Error {
  *
  * @example
  * ```ts
- * throw clientError("BAD_USER_INPUT", "alpha must be between 0 and 1, got 2");
+ * import { throws } from "node:assert/strict";
+ * throws(
+ *   () => {
+ *     throw clientError("BAD_USER_INPUT", "alpha must be between 0 and 1, got 2");
+ *   },
+ *   { name: "ClientError", code: "BAD_USER_INPUT" },
+ * );
  * ```
  */
 export function clientError(
@@ -109,8 +118,9 @@ export function clientError(
  *
  * @example
  * ```ts
- * isClientError(clientError("TIMEOUT", "Too slow")); // true
- * isClientError(new Error("bug")); // false
+ * import { equal } from "node:assert/strict";
+ * equal(isClientError(clientError("TIMEOUT", "Too slow")), true);
+ * equal(isClientError(new Error("bug")), false);
  * ```
  */
 export function isClientError(error: unknown): error is ClientError {
@@ -129,7 +139,11 @@ export interface ClientErrorData {
  *
  * @example
  * ```ts
- * clientErrorData(clientError("TIMEOUT", "Too slow")); // { code: "TIMEOUT", message: "Too slow", details: {} }
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   clientErrorData(clientError("TIMEOUT", "Too slow")),
+ *   { code: "TIMEOUT", message: "Too slow", details: {} },
+ * );
  * ```
  */
 export function clientErrorData(error: ClientError): ClientErrorData {
@@ -146,7 +160,10 @@ export function clientErrorData(error: ClientError): ClientErrorData {
  *
  * @example
  * ```ts
- * reviveClientError({ code: "TIMEOUT", message: "Too slow", details: {} })?.code; // "TIMEOUT"
+ * import { equal } from "node:assert/strict";
+ * const data = { code: "TIMEOUT", message: "Too slow", details: {} };
+ * equal(reviveClientError(data)?.code, "TIMEOUT");
+ * equal(reviveClientError({ ...data, code: "NO_SUCH_CODE" }), null);
  * ```
  */
 export function reviveClientError(data: unknown): ClientError | null {

@@ -23,7 +23,11 @@ export interface Heatmap {
  *
  * @example
  * ```ts
- * scaleMap(new Float32Array([-1, 1, 2]), 3, 1).values; // [0, 0.5, 1]
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(
+ *   scaleMap(new Float32Array([-1, 1, 2]), 3, 1).values,
+ *   new Float32Array([0, 0.5, 1]),
+ * );
  * ```
  */
 export function scaleMap(

@@ -208,8 +208,9 @@ function walkJpeg(bytes: Uint8Array, untilScan: boolean): JpegLayout {
  *
  * @example
  * ```ts
- * const header = readImageHeader(await Deno.readFile("cat.png"));
- * header; // { format: "png", width: 451, height: 300 }
+ * import { deepEqual } from "node:assert/strict";
+ * const header = readImageHeader(await Deno.readFile("tests/fixtures/chelsea.png"));
+ * deepEqual(header, { format: "png", width: 451, height: 300 });
  * ```
  */
 export function readImageHeader(bytes: Uint8Array): ImageHeader {
@@ -351,9 +352,10 @@ async function decodePixels(
  *
  * @example
  * ```ts
- * const image = await decodeImage(await Deno.readFile("cat.png"));
- * image.width; // 451
- * image.data.length; // 451 * 300 * 3
+ * import { equal } from "node:assert/strict";
+ * const image = await decodeImage(await Deno.readFile("tests/fixtures/chelsea.png"));
+ * equal(image.width, 451);
+ * equal(image.data.length, 451 * 300 * 3);
  * ```
  */
 export async function decodeImage(

@@ -7,7 +7,8 @@
  *
  * @example
  * ```ts
- * import { clientError, decodeImage } from "./lib/mod.ts";
+ * import { clientError, isClientError } from "./mod.ts";
+ * isClientError(clientError("BAD_USER_INPUT", "Bad size")); // true
  * ```
  *
  * @module

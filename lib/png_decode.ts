@@ -73,7 +73,8 @@ function chunkType(bytes: Uint8Array, offset: number): string {
  *
  * @example
  * ```ts
- * isInterlacedPng(await Deno.readFile("cat.png")); // false
+ * import { equal } from "node:assert/strict";
+ * equal(isInterlacedPng(await Deno.readFile("tests/fixtures/chelsea.png")), false);
  * ```
  */
 export function isInterlacedPng(bytes: Uint8Array): boolean {
@@ -215,9 +216,10 @@ function inflate(data: Uint8Array, expected: number): Uint8Array {
  *
  * @example
  * ```ts
- * const image = decodePng(await Deno.readFile("cat.png"));
- * image.width; // 451
- * image.data.length; // 451 * 300 * 3
+ * import { equal } from "node:assert/strict";
+ * const image = decodePng(await Deno.readFile("tests/fixtures/chelsea.png"));
+ * equal(image.width, 451);
+ * equal(image.data.length, 451 * 300 * 3);
  * ```
  */
 export function decodePng(bytes: Uint8Array): RgbImage {

@@ -10,7 +10,12 @@
  *
  * @example
  * ```ts
- * new Response(text, { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } });
+ * import { equal } from "node:assert/strict";
+ * const text = renderPrometheus([]);
+ * const response = new Response(text, {
+ *   headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
+ * });
+ * equal(response.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
  * ```
  */
 export const PROMETHEUS_CONTENT_TYPE =
@@ -59,7 +64,8 @@ export type MetricFamily =
  *
  * @example
  * ```ts
- * LATENCY_BOUNDS.at(-1); // 120: slower lands in the +Inf bucket
+ * import { equal } from "node:assert/strict";
+ * equal(LATENCY_BOUNDS.at(-1), 120); // slower lands in the +Inf bucket
  * ```
  */
 export const LATENCY_BOUNDS: readonly number[] = [
@@ -167,13 +173,15 @@ function formatLabels(labels: Labels | undefined, extra?: Labels): string {
  *
  * @example
  * ```ts
- * renderPrometheus([{
+ * import { equal } from "node:assert/strict";
+ * const text = renderPrometheus([{
  *   name: "jobs_total", help: "Jobs run.", type: "counter",
  *   samples: [{ labels: { kind: "explain" }, value: 3 }],
  * }]);
- * // # HELP jobs_total Jobs run.
- * // # TYPE jobs_total counter
- * // jobs_total{kind="explain"} 3
+ * equal(
+ *   text,
+ *   '# HELP jobs_total Jobs run.\n# TYPE jobs_total counter\njobs_total{kind="explain"} 3\n',
+ * );
  * ```
  */
 export function renderPrometheus(families: readonly MetricFamily[]): string {

@@ -11,8 +11,11 @@
  *
  * @example
  * ```ts
+ * import { equal, notEqual } from "node:assert/strict";
  * const next = gaussianSource(42);
- * next() === gaussianSource(42)(); // true
+ * const first = next();
+ * equal(first, gaussianSource(42)()); // the same seed, the same draws
+ * notEqual(next(), first);
  * ```
  */
 export function gaussianSource(seed: number): () => number {

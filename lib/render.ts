@@ -62,8 +62,12 @@ function checkAlpha(alpha: number): void {
  *
  * @example
  * ```ts
+ * import { deepEqual } from "node:assert/strict";
  * const image = { width: 1, height: 1, data: new Uint8Array([200, 100, 0]) };
- * blend(image, new Uint8Array([0, 0, 255]), 0.5); // Uint8Array [100, 50, 128]
+ * deepEqual(
+ *   blend(image, new Uint8Array([0, 0, 255]), 0.5),
+ *   new Uint8Array([100, 50, 128]),
+ * );
  * ```
  */
 export function blend(
@@ -100,8 +104,9 @@ export function blend(
  *
  * @example
  * ```ts
+ * import { equal } from "node:assert/strict";
  * const bytes = await encodePng(1, 1, new Uint8Array([255, 0, 0]));
- * bytes.subarray(1, 4); // "PNG" in ASCII
+ * equal(new TextDecoder().decode(bytes.subarray(1, 4)), "PNG");
  * ```
  */
 export function encodePng(
@@ -118,8 +123,11 @@ export function encodePng(
  *
  * @example
  * ```ts
- * toDataUrl(new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
- * // "data:image/png;base64,iVBORw=="
+ * import { equal } from "node:assert/strict";
+ * equal(
+ *   toDataUrl(new Uint8Array([0x89, 0x50, 0x4e, 0x47])),
+ *   "data:image/png;base64,iVBORw==",
+ * );
  * ```
  */
 export function toDataUrl(png: Uint8Array): string {
@@ -134,9 +142,10 @@ export function toDataUrl(png: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import { deepEqual } from "node:assert/strict";
  * const image = { width: 2, height: 1, data: new Uint8Array(6) };
  * const { heatmap } = renderExplanationRgb(image, new Float32Array([0]), 1, 1);
- * heatmap; // Uint8Array [0, 0, 128, 0, 0, 128] (jet at 0)
+ * deepEqual(heatmap, new Uint8Array([0, 0, 128, 0, 0, 128])); // jet at 0
  * ```
  */
 export function renderExplanationRgb(
@@ -183,9 +192,13 @@ export interface RenderedPngs {
  *
  * @example
  * ```ts
- * const { overlay } = await renderPngs(image, map, 7, 7, {
+ * import { deepEqual } from "node:assert/strict";
+ * const image = { width: 14, height: 14, data: new Uint8Array(14 * 14 * 3) };
+ * const map = new Float32Array(7 * 7).fill(1);
+ * const pngs = await renderPngs(image, map, 7, 7, {
  *   colormap: "jet", alpha: 0.3, overlay: true, heatmap: false,
  * });
+ * deepEqual(Object.keys(pngs), ["overlay"]);
  * ```
  */
 export async function renderPngs(
@@ -219,11 +232,15 @@ export async function renderPngs(
  *
  * @example
  * ```ts
+ * import { equal } from "node:assert/strict";
+ * const image = { width: 14, height: 14, data: new Uint8Array(14 * 14 * 3) };
+ * const map = new Float32Array(7 * 7).fill(1);
  * const { overlay, heatmap } = await renderExplanation(image, map, 7, 7, {
  *   colormap: "viridis",
  *   alpha: 0.4,
  * });
- * overlay.startsWith("data:image/png;base64,"); // true
+ * equal(overlay.startsWith("data:image/png;base64,"), true);
+ * equal(heatmap.startsWith("data:image/png;base64,"), true);
  * ```
  */
 export async function renderExplanation(
