@@ -1,7 +1,8 @@
 /**
  * The forward pass side by side: Lumen on onnxruntime, bare ONNX Runtime
  * sessions on the same bytes and threads, and Lumen on TF.js WASM, in
- * turns, each on an input no cache has seen.
+ * turns, each on an input no cache has seen (optionally after an idle gap,
+ * see `AlternateOptions.gapMs`).
  *
  * @module
  */
@@ -20,7 +21,7 @@ import { alternate } from "./stats.ts";
  */
 export async function forwardRound(
   engines: Engines,
-  options: { input: Float32Array; runs: number },
+  options: { input: Float32Array; runs: number; gapMs?: number },
 ): Promise<Record<string, number[]>> {
   const fresh = freshInputs(options.input);
   const { ort, wasm, bare, bareLumen } = engines;
@@ -32,7 +33,11 @@ export async function forwardRound(
   if (wasm) {
     contenders["forward.lumen-wasm"] = () => wasm.run(fresh(), { layer: null });
   }
-  return await alternate(contenders, { runs: options.runs, warmUp: 2 });
+  return await alternate(contenders, {
+    runs: options.runs,
+    warmUp: 2,
+    gapMs: options.gapMs,
+  });
 }
 
 /**

@@ -42,6 +42,12 @@ import { torchRound, torchUnavailable } from "./torch_peer.ts";
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 
+/**
+ * Idle time before each timed forward: ONNX Runtime's default thread pool
+ * spins after a run and would take the cores from the next contender.
+ */
+const FORWARD_GAP_MS = 50;
+
 /** The figure ids of each section (to say why they are missing). */
 const SECTION_FIGURES: Record<Section, string[]> = {
   forward: ["forward.lumen-ort", "forward.bare-ort", "forward.bare-ort-lumen"],
@@ -107,7 +113,11 @@ async function round(
   const { runs, threads } = options;
   const { engines, input, server } = context;
   await section(options, "forward", async () => {
-    addAll(results, await forwardRound(engines, { input, runs }));
+    // Each forward starts from idle threads, as a server's requests do.
+    addAll(
+      results,
+      await forwardRound(engines, { input, runs, gapMs: FORWARD_GAP_MS }),
+    );
   });
   if (server) {
     await section(options, "http", async () => {

@@ -65,6 +65,12 @@ export interface AlternateOptions {
   runs: number;
   /** Untimed runs of each contender first. @default 1 */
   warmUp?: number;
+  /**
+   * Idle time before each timed run, ms: thread pools that spin after a
+   * run (ONNX Runtime's default, OpenMP) would otherwise take cores from
+   * the next contender. @default 0
+   */
+  gapMs?: number;
 }
 
 /**
@@ -89,8 +95,12 @@ export async function alternate<K extends string>(
   for (let i = 0; i < (options.warmUp ?? 1); i++) {
     for (const k of names) await contenders[k](-1 - i);
   }
+  const gap = options.gapMs ?? 0;
   for (let i = 0; i < options.runs; i++) {
-    for (const k of names) out[k].push(await timed(() => contenders[k](i)));
+    for (const k of names) {
+      if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+      out[k].push(await timed(() => contenders[k](i)));
+    }
   }
   return out;
 }
