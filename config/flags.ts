@@ -16,8 +16,9 @@ export class UsageError extends Error {
  *
  * @example
  * ```ts
- * integer("--port", "8000", 0, 65535); // 8000
- * integer("--threads", "0", 1); // throws UsageError
+ * import { equal, throws } from "node:assert/strict";
+ * equal(integer("--port", "8000", 0, 65535), 8000);
+ * throws(() => integer("--threads", "0", 1), UsageError);
  * ```
  */
 export function integer(
@@ -45,7 +46,9 @@ export function integer(
  *
  * @example
  * ```ts
- * fraction("--alpha", "0.4", 0, 1); // 0.4
+ * import { equal, throws } from "node:assert/strict";
+ * equal(fraction("--alpha", "0.4", 0, 1), 0.4);
+ * throws(() => fraction("--alpha", "1.5", 0, 1), UsageError);
  * ```
  */
 export function fraction(
@@ -68,7 +71,9 @@ export function fraction(
  *
  * @example
  * ```ts
- * oneOf("--log-level", "debug", ["debug", "info"]); // "debug"
+ * import { equal, throws } from "node:assert/strict";
+ * equal(oneOf("--log-level", "debug", ["debug", "info"]), "debug");
+ * throws(() => oneOf("--log-level", "loud", ["debug", "info"]), UsageError);
  * ```
  */
 export function oneOf<T extends string>(
@@ -88,7 +93,9 @@ export function oneOf<T extends string>(
  *
  * @example
  * ```ts
- * bytes("--max-model-memory", "1536M"); // 1610612736
+ * import { equal } from "node:assert/strict";
+ * equal(bytes("--max-model-memory", "1536M"), 1536 * 2 ** 20);
+ * equal(bytes("--max-model-memory", "2GiB"), 2 * 2 ** 30);
  * ```
  */
 export function bytes(flag: string, text: string): number {
@@ -119,7 +126,12 @@ export function bytes(flag: string, text: string): number {
  *
  * @example
  * ```ts
- * fromFlagOrEnv("--port", undefined, "PORT", { PORT: "9000" }); // { name: "PORT", text: "9000" }
+ * import { deepEqual, equal } from "node:assert/strict";
+ * deepEqual(
+ *   fromFlagOrEnv("--port", undefined, "PORT", { PORT: "9000" }),
+ *   { name: "PORT", text: "9000" },
+ * );
+ * equal(fromFlagOrEnv("--port", undefined, "PORT", {}), null);
  * ```
  */
 export function fromFlagOrEnv(
@@ -141,8 +153,9 @@ export type Values = Record<string, string | string[] | boolean | undefined>;
  *
  * @example
  * ```ts
- * stringFlag({ port: "8000", help: true }, "port"); // "8000"
- * stringFlag({ port: "8000", help: true }, "help"); // undefined
+ * import { equal } from "node:assert/strict";
+ * equal(stringFlag({ port: "8000", help: true }, "port"), "8000");
+ * equal(stringFlag({ port: "8000", help: true }, "help"), undefined);
  * ```
  */
 export function stringFlag(values: Values, flag: string): string | undefined {

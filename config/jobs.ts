@@ -53,8 +53,9 @@ export const JOB_USAGE = `Jobs (see README, "Jobs and scaling out"):
  *
  * @example
  * ```ts
- * duration("--job-ttl", "1h"); // 3_600_000
- * duration("--job-ttl", "2500"); // 2_500
+ * import { equal } from "node:assert/strict";
+ * equal(duration("--job-ttl", "1h"), 3_600_000);
+ * equal(duration("--job-ttl", "2500"), 2_500);
  * ```
  */
 export function duration(flag: string, text: string): number {
@@ -81,7 +82,12 @@ export function duration(flag: string, text: string): number {
  *
  * @example
  * ```ts
- * parseJobSettings({ redis: "redis://127.0.0.1:6379", "job-ttl": "10m" }, {}).ttlMs; // 600_000
+ * import { equal } from "node:assert/strict";
+ * const settings = parseJobSettings(
+ *   { redis: "redis://127.0.0.1:6379", "job-ttl": "10m" },
+ *   {},
+ * );
+ * equal(settings.ttlMs, 600_000);
  * ```
  */
 export function parseJobSettings(

@@ -5,8 +5,10 @@
  *
  * @example
  * ```ts
- * import { parseServerConfig } from "./config/mod.ts";
- * const config = parseServerConfig(Deno.args, Deno.env.toObject());
+ * import { equal } from "node:assert/strict";
+ * import { parseServerConfig } from "./mod.ts";
+ * const config = parseServerConfig(["--port", "9000"], {}); // Deno.args, Deno.env.toObject()
+ * equal(config.port, 9000);
  * ```
  *
  * @module

@@ -27,8 +27,14 @@ function nameOf(path: string): string {
  *
  * @example
  * ```ts
- * parseModelSpec("mobilenet=m.onnx,preprocess=torch,labels=l.txt");
- * // { name: "mobilenet", path: "m.onnx", labels: "l.txt", preprocess: "torch", layer: null }
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(parseModelSpec("mobilenet=m.onnx,preprocess=torch,labels=l.txt"), {
+ *   name: "mobilenet",
+ *   path: "m.onnx",
+ *   labels: "l.txt",
+ *   preprocess: "torch",
+ *   layer: null,
+ * });
  * ```
  */
 export function parseModelSpec(text: string): ModelSpec {
@@ -91,7 +97,9 @@ export function parseModelSpec(text: string): ModelSpec {
  *
  * @example
  * ```ts
- * parseModelSpecs([]); // [SHIPPED_MODEL]
+ * import { deepEqual } from "node:assert/strict";
+ * import { SHIPPED_MODEL } from "../models/mod.ts";
+ * deepEqual(parseModelSpecs([]), [SHIPPED_MODEL]);
  * ```
  */
 export function parseModelSpecs(texts: readonly string[]): ModelSpec[] {

@@ -140,7 +140,8 @@ const LIMIT_FLAGS: readonly [string, keyof Limits, number][] = [
  *
  * @example
  * ```ts
- * parseServerConfig([], {}).shutdownGraceMs === DEFAULT_SHUTDOWN_GRACE_MS; // true
+ * import { equal } from "node:assert/strict";
+ * equal(parseServerConfig([], {}).shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS);
  * ```
  */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
@@ -154,7 +155,10 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
  *
  * @example
  * ```ts
- * parseServerConfig(["--port", "9000", "--backend", "wasm"], {}).port; // 9000
+ * import { equal } from "node:assert/strict";
+ * const config = parseServerConfig(["--port", "9000", "--backend", "wasm"], {});
+ * equal(config.port, 9000);
+ * equal(config.backend, "wasm");
  * ```
  */
 export function parseServerConfig(

@@ -76,7 +76,8 @@ const BATCH_SHARE = 0.35;
  *
  * @example
  * ```ts
- * parseModelSettings({ backend: "wasm", threads: "1" }, {}).threads; // 1
+ * import { equal } from "node:assert/strict";
+ * equal(parseModelSettings({ backend: "wasm", threads: "1" }, {}).threads, 1);
  * ```
  */
 export function parseModelSettings(
@@ -152,7 +153,17 @@ export interface PoolLimits {
  *
  * @example
  * ```ts
- * const service = createWorkerPool(...modelPoolOptions(config, limits, { registry, log }));
+ * import { equal } from "node:assert/strict";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { silentLogger } from "../lib/mod.ts";
+ * const settings = parseModelSettings({ threads: "1" }, {});
+ * const limits = { concurrency: 2, maxPixels: 40_000_000, maxPasses: 10_000, maxQueued: 16 };
+ * const [pool] = modelPoolOptions(settings, limits, {
+ *   registry: createRegistry(),
+ *   log: silentLogger,
+ * });
+ * equal(pool.workers, 2);
+ * // createWorkerPool(...modelPoolOptions(settings, limits, context)) starts them
  * ```
  */
 export function modelPoolOptions(
@@ -238,7 +249,9 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
  *
  * @example
  * ```ts
- * parseWorkerConfig(["--redis", "redis://127.0.0.1:6379", "--threads", "1"], {}).threads; // 1
+ * import { equal } from "node:assert/strict";
+ * const argv = ["--redis", "redis://127.0.0.1:6379", "--threads", "1"];
+ * equal(parseWorkerConfig(argv, {}).threads, 1);
  * ```
  */
 export function parseWorkerConfig(
