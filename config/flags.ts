@@ -16,9 +16,9 @@ export class UsageError extends Error {
  *
  * @example
  * ```ts
- * import { equal, throws } from "node:assert/strict";
- * equal(integer("--port", "8000", 0, 65535), 8000);
- * throws(() => integer("--threads", "0", 1), UsageError);
+ * import assert from "node:assert/strict";
+ * assert.equal(integer("--port", "8000", 0, 65535), 8000);
+ * assert.throws(() => integer("--threads", "0", 1), UsageError);
  * ```
  */
 export function integer(
@@ -46,9 +46,9 @@ export function integer(
  *
  * @example
  * ```ts
- * import { equal, throws } from "node:assert/strict";
- * equal(fraction("--alpha", "0.4", 0, 1), 0.4);
- * throws(() => fraction("--alpha", "1.5", 0, 1), UsageError);
+ * import assert from "node:assert/strict";
+ * assert.equal(fraction("--alpha", "0.4", 0, 1), 0.4);
+ * assert.throws(() => fraction("--alpha", "1.5", 0, 1), UsageError);
  * ```
  */
 export function fraction(
@@ -71,9 +71,9 @@ export function fraction(
  *
  * @example
  * ```ts
- * import { equal, throws } from "node:assert/strict";
- * equal(oneOf("--log-level", "debug", ["debug", "info"]), "debug");
- * throws(() => oneOf("--log-level", "loud", ["debug", "info"]), UsageError);
+ * import assert from "node:assert/strict";
+ * assert.equal(oneOf("--log-level", "debug", ["debug", "info"]), "debug");
+ * assert.throws(() => oneOf("--log-level", "loud", ["debug", "info"]), UsageError);
  * ```
  */
 export function oneOf<T extends string>(
@@ -93,9 +93,9 @@ export function oneOf<T extends string>(
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(bytes("--max-model-memory", "1536M"), 1536 * 2 ** 20);
- * equal(bytes("--max-model-memory", "2GiB"), 2 * 2 ** 30);
+ * import assert from "node:assert/strict";
+ * assert.equal(bytes("--max-model-memory", "1536M"), 1536 * 2 ** 20);
+ * assert.equal(bytes("--max-model-memory", "2GiB"), 2 * 2 ** 30);
  * ```
  */
 export function bytes(flag: string, text: string): number {
@@ -126,12 +126,12 @@ export function bytes(flag: string, text: string): number {
  *
  * @example
  * ```ts
- * import { deepEqual, equal } from "node:assert/strict";
- * deepEqual(
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
  *   fromFlagOrEnv("--port", undefined, "PORT", { PORT: "9000" }),
  *   { name: "PORT", text: "9000" },
  * );
- * equal(fromFlagOrEnv("--port", undefined, "PORT", {}), null);
+ * assert.equal(fromFlagOrEnv("--port", undefined, "PORT", {}), null);
  * ```
  */
 export function fromFlagOrEnv(
@@ -153,9 +153,9 @@ export type Values = Record<string, string | string[] | boolean | undefined>;
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(stringFlag({ port: "8000", help: true }, "port"), "8000");
- * equal(stringFlag({ port: "8000", help: true }, "help"), undefined);
+ * import assert from "node:assert/strict";
+ * assert.equal(stringFlag({ port: "8000", help: true }, "port"), "8000");
+ * assert.equal(stringFlag({ port: "8000", help: true }, "help"), undefined);
  * ```
  */
 export function stringFlag(values: Values, flag: string): string | undefined {

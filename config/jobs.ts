@@ -53,9 +53,9 @@ export const JOB_USAGE = `Jobs (see README, "Jobs and scaling out"):
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(duration("--job-ttl", "1h"), 3_600_000);
- * equal(duration("--job-ttl", "2500"), 2_500);
+ * import assert from "node:assert/strict";
+ * assert.equal(duration("--job-ttl", "1h"), 3_600_000);
+ * assert.equal(duration("--job-ttl", "2500"), 2_500);
  * ```
  */
 export function duration(flag: string, text: string): number {
@@ -82,12 +82,12 @@ export function duration(flag: string, text: string): number {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const settings = parseJobSettings(
  *   { redis: "redis://127.0.0.1:6379", "job-ttl": "10m" },
  *   {},
  * );
- * equal(settings.ttlMs, 600_000);
+ * assert.equal(settings.ttlMs, 600_000);
  * ```
  */
 export function parseJobSettings(

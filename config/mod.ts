@@ -5,10 +5,10 @@
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * import { parseServerConfig } from "./mod.ts";
  * const config = parseServerConfig(["--port", "9000"], {}); // Deno.args, Deno.env.toObject()
- * equal(config.port, 9000);
+ * assert.equal(config.port, 9000);
  * ```
  *
  * @module

@@ -27,8 +27,8 @@ function nameOf(path: string): string {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
- * deepEqual(parseModelSpec("mobilenet=m.onnx,preprocess=torch,labels=l.txt"), {
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseModelSpec("mobilenet=m.onnx,preprocess=torch,labels=l.txt"), {
  *   name: "mobilenet",
  *   path: "m.onnx",
  *   labels: "l.txt",
@@ -97,9 +97,9 @@ export function parseModelSpec(text: string): ModelSpec {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * import { SHIPPED_MODEL } from "../models/mod.ts";
- * deepEqual(parseModelSpecs([]), [SHIPPED_MODEL]);
+ * assert.deepEqual(parseModelSpecs([]), [SHIPPED_MODEL]);
  * ```
  */
 export function parseModelSpecs(texts: readonly string[]): ModelSpec[] {

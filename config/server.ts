@@ -140,8 +140,8 @@ const LIMIT_FLAGS: readonly [string, keyof Limits, number][] = [
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(parseServerConfig([], {}).shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS);
+ * import assert from "node:assert/strict";
+ * assert.equal(parseServerConfig([], {}).shutdownGraceMs, DEFAULT_SHUTDOWN_GRACE_MS);
  * ```
  */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
@@ -155,10 +155,10 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const config = parseServerConfig(["--port", "9000", "--backend", "wasm"], {});
- * equal(config.port, 9000);
- * equal(config.backend, "wasm");
+ * assert.equal(config.port, 9000);
+ * assert.equal(config.backend, "wasm");
  * ```
  */
 export function parseServerConfig(

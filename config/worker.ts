@@ -76,8 +76,8 @@ const BATCH_SHARE = 0.35;
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(parseModelSettings({ backend: "wasm", threads: "1" }, {}).threads, 1);
+ * import assert from "node:assert/strict";
+ * assert.equal(parseModelSettings({ backend: "wasm", threads: "1" }, {}).threads, 1);
  * ```
  */
 export function parseModelSettings(
@@ -153,7 +153,7 @@ export interface PoolLimits {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * import { createRegistry } from "../explainers/mod.ts";
  * import { silentLogger } from "../lib/mod.ts";
  * const settings = parseModelSettings({ threads: "1" }, {});
@@ -162,7 +162,7 @@ export interface PoolLimits {
  *   registry: createRegistry(),
  *   log: silentLogger,
  * });
- * equal(pool.workers, 2);
+ * assert.equal(pool.workers, 2);
  * // createWorkerPool(...modelPoolOptions(settings, limits, context)) starts them
  * ```
  */
@@ -249,9 +249,9 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const argv = ["--redis", "redis://127.0.0.1:6379", "--threads", "1"];
- * equal(parseWorkerConfig(argv, {}).threads, 1);
+ * assert.equal(parseWorkerConfig(argv, {}).threads, 1);
  * ```
  */
 export function parseWorkerConfig(

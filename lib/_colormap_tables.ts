@@ -6,8 +6,8 @@
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(COLORMAP_HEX.jet.slice(0, 6), "000080"); // RGB(0, 0, 128) at 0
+ * import assert from "node:assert/strict";
+ * assert.equal(COLORMAP_HEX.jet.slice(0, 6), "000080"); // RGB(0, 0, 128) at 0
  * ```
  */
 export const COLORMAP_HEX: Record<string, string> = {

@@ -32,8 +32,8 @@ export interface PngInfo {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(CHANNELS[6], 4); // RGBA
+ * import assert from "node:assert/strict";
+ * assert.equal(CHANNELS[6], 4); // RGBA
  * ```
  */
 export const CHANNELS: Readonly<Record<number, number>> = {
@@ -99,10 +99,10 @@ function sampleColours(info: PngInfo): Uint8Array {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const header = { width: 2, height: 1, bitDepth: 1, colorType: 0 };
  * const info = { header, palette: new Uint8Array(0), transparency: null };
- * deepEqual(
+ * assert.deepEqual(
  *   convertIndexed(new Uint8Array([0, 0b1000_0000]), info),
  *   new Uint8Array([255, 255, 255, 0, 0, 0]),
  * );
@@ -143,10 +143,10 @@ export function convertIndexed(rows: Uint8Array, info: PngInfo): Uint8Array {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const header = { width: 1, height: 1, bitDepth: 8, colorType: 2 };
  * const transparency = new Uint8Array([0, 1, 0, 2, 0, 3]);
- * deepEqual(
+ * assert.deepEqual(
  *   transparentKey({ header, palette: new Uint8Array(0), transparency }),
  *   new Uint8Array([1, 2, 3]),
  * );
@@ -175,12 +175,12 @@ export function transparentKey(info: PngInfo): Uint8Array | null {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const header = { width: 1, height: 1, bitDepth: 8, colorType: 6 };
  * const info = { header, palette: new Uint8Array(0), transparency: null };
  * // One RGBA pixel at alpha 51, after its filter byte.
  * const rgb = convertDirect(new Uint8Array([0, 0, 0, 0, 51]), info);
- * deepEqual(rgb.subarray(0, 3), new Uint8Array([204, 204, 204]));
+ * assert.deepEqual(rgb.subarray(0, 3), new Uint8Array([204, 204, 204]));
  * ```
  */
 export function convertDirect(rows: Uint8Array, info: PngInfo): Uint8Array {
@@ -239,10 +239,10 @@ export function convertDirect(rows: Uint8Array, info: PngInfo): Uint8Array {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const rgb = new Uint8Array([1, 2, 3, 4, 5, 6]);
  * whitenRgb(rgb, new Uint8Array([1, 2, 3]));
- * deepEqual(rgb, new Uint8Array([255, 255, 255, 4, 5, 6]));
+ * assert.deepEqual(rgb, new Uint8Array([255, 255, 255, 4, 5, 6]));
  * ```
  */
 export function whitenRgb(rgb: Uint8Array, key: Uint8Array): void {

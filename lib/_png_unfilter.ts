@@ -29,11 +29,11 @@ export interface RowLayout {
  *
  * @example
  * ```ts
- * import { deepEqual, equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * // Two rows of 2 gray bytes: Sub [0, 5, 1], then Up [2, 1, 1].
  * const rows = new Uint8Array([1, 5, 1, 2, 1, 1]);
- * equal(unfilterRows(rows, { height: 2, rowBytes: 2, bpp: 1, compact: true }), -1);
- * deepEqual(rows.subarray(0, 4), new Uint8Array([5, 6, 6, 7]));
+ * assert.equal(unfilterRows(rows, { height: 2, rowBytes: 2, bpp: 1, compact: true }), -1);
+ * assert.deepEqual(rows.subarray(0, 4), new Uint8Array([5, 6, 6, 7]));
  * ```
  */
 export function unfilterRows(rows: Uint8Array, layout: RowLayout): number {

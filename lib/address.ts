@@ -163,9 +163,9 @@ function parseV6(text: string): Uint8Array | null {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(parseIpAddress("::ffff:10.0.0.1")?.bytes.length, 16);
- * equal(parseIpAddress("example.com"), null);
+ * import assert from "node:assert/strict";
+ * assert.equal(parseIpAddress("::ffff:10.0.0.1")?.bytes.length, 16);
+ * assert.equal(parseIpAddress("example.com"), null);
  * ```
  */
 export function parseIpAddress(text: string): ParsedAddress | null {
@@ -188,9 +188,9 @@ export function parseIpAddress(text: string): ParsedAddress | null {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(isIpAddress("[::1]"), true);
- * equal(isIpAddress("localhost"), false);
+ * import assert from "node:assert/strict";
+ * assert.equal(isIpAddress("[::1]"), true);
+ * assert.equal(isIpAddress("localhost"), false);
  * ```
  */
 export function isIpAddress(text: string): boolean {
@@ -216,10 +216,10 @@ function classifyBytes(address: ParsedAddress): AddressKind {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(classifyAddress("169.254.169.254"), "metadata");
- * equal(classifyAddress("::ffff:127.0.0.1"), "loopback");
- * equal(classifyAddress("93.184.215.14"), "public");
+ * import assert from "node:assert/strict";
+ * assert.equal(classifyAddress("169.254.169.254"), "metadata");
+ * assert.equal(classifyAddress("::ffff:127.0.0.1"), "loopback");
+ * assert.equal(classifyAddress("93.184.215.14"), "public");
  * ```
  */
 export function classifyAddress(text: string): AddressKind {
@@ -236,9 +236,9 @@ export function classifyAddress(text: string): AddressKind {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(isPublicAddress("8.8.8.8"), true);
- * equal(isPublicAddress("10.1.2.3"), false);
+ * import assert from "node:assert/strict";
+ * assert.equal(isPublicAddress("8.8.8.8"), true);
+ * assert.equal(isPublicAddress("10.1.2.3"), false);
  * ```
  */
 export function isPublicAddress(text: string): boolean {

@@ -48,8 +48,8 @@ function isSpace(code: number): boolean {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
- * deepEqual(
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
  *   decodeBase64Image("data:image/png;base64,iVBORw==", 1024),
  *   new Uint8Array([0x89, 0x50, 0x4e, 0x47]),
  * );
@@ -116,8 +116,8 @@ export function decodeBase64Image(text: string, maxBytes: number): Uint8Array {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(encodeBase64(new Uint8Array([0x89, 0x50, 0x4e, 0x47])), "iVBORw==");
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeBase64(new Uint8Array([0x89, 0x50, 0x4e, 0x47])), "iVBORw==");
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {

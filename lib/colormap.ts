@@ -15,8 +15,8 @@ export type ColormapName = "jet" | "viridis" | "inferno" | "turbo" | "gray";
  *
  * @example
  * ```ts
- * import { ok } from "node:assert/strict";
- * ok(COLORMAPS.includes("jet"));
+ * import assert from "node:assert/strict";
+ * assert.ok(COLORMAPS.includes("jet"));
  * ```
  */
 export const COLORMAPS: readonly ColormapName[] = Object.freeze([
@@ -53,9 +53,9 @@ function buildLut(name: ColormapName): Uint8Array {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const lut = colormapLut("jet");
- * deepEqual([lut[0], lut[1], lut[2]], [0, 0, 128]);
+ * assert.deepEqual([lut[0], lut[1], lut[2]], [0, 0, 128]);
  * ```
  */
 export function colormapLut(name: string): Uint8Array {
@@ -87,8 +87,8 @@ function sharedLut(name: string): Uint8Array {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
- * deepEqual(
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
  *   applyColormap(new Float32Array([0, 1]), "jet"),
  *   new Uint8Array([0, 0, 128, 128, 0, 0]),
  * );

@@ -13,8 +13,8 @@
  *
  * @example
  * ```ts
- * import { ok } from "node:assert/strict";
- * ok(ERROR_CODES.includes("BAD_USER_INPUT"));
+ * import assert from "node:assert/strict";
+ * assert.ok(ERROR_CODES.includes("BAD_USER_INPUT"));
  * ```
  */
 export const ERROR_CODES = [
@@ -49,8 +49,8 @@ export type ErrorCode = typeof ERROR_CODES[number];
  *
  * @example
  * ```ts
- * import { ok } from "node:assert/strict";
- * ok(RETRYABLE_CODES.has("OVERLOADED"));
+ * import assert from "node:assert/strict";
+ * assert.ok(RETRYABLE_CODES.has("OVERLOADED"));
  * ```
  */
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -72,9 +72,9 @@ export class ClientError extends Error {
   /**
    * @example
    * ```ts
-   * import { equal } from "node:assert/strict";
+   * import assert from "node:assert/strict";
    * const error = new ClientError("IMAGE_TOO_LARGE", "Image is too large", { limit: 10 });
-   * equal(error.code, "IMAGE_TOO_LARGE");
+   * assert.equal(error.code, "IMAGE_TOO_LARGE");
    * ```
    */
   constructor(
@@ -94,8 +94,8 @@ export class ClientError extends Error {
  *
  * @example
  * ```ts
- * import { throws } from "node:assert/strict";
- * throws(
+ * import assert from "node:assert/strict";
+ * assert.throws(
  *   () => {
  *     throw clientError("BAD_USER_INPUT", "alpha must be between 0 and 1, got 2");
  *   },
@@ -118,9 +118,9 @@ export function clientError(
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(isClientError(clientError("TIMEOUT", "Too slow")), true);
- * equal(isClientError(new Error("bug")), false);
+ * import assert from "node:assert/strict";
+ * assert.equal(isClientError(clientError("TIMEOUT", "Too slow")), true);
+ * assert.equal(isClientError(new Error("bug")), false);
  * ```
  */
 export function isClientError(error: unknown): error is ClientError {
@@ -139,8 +139,8 @@ export interface ClientErrorData {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
- * deepEqual(
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
  *   clientErrorData(clientError("TIMEOUT", "Too slow")),
  *   { code: "TIMEOUT", message: "Too slow", details: {} },
  * );
@@ -160,10 +160,10 @@ export function clientErrorData(error: ClientError): ClientErrorData {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const data = { code: "TIMEOUT", message: "Too slow", details: {} };
- * equal(reviveClientError(data)?.code, "TIMEOUT");
- * equal(reviveClientError({ ...data, code: "NO_SUCH_CODE" }), null);
+ * assert.equal(reviveClientError(data)?.code, "TIMEOUT");
+ * assert.equal(reviveClientError({ ...data, code: "NO_SUCH_CODE" }), null);
  * ```
  */
 export function reviveClientError(data: unknown): ClientError | null {

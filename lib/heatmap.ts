@@ -23,8 +23,8 @@ export interface Heatmap {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
- * deepEqual(
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
  *   scaleMap(new Float32Array([-1, 1, 2]), 3, 1).values,
  *   new Float32Array([0, 0.5, 1]),
  * );

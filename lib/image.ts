@@ -208,9 +208,9 @@ function walkJpeg(bytes: Uint8Array, untilScan: boolean): JpegLayout {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const header = readImageHeader(await Deno.readFile("tests/fixtures/chelsea.png"));
- * deepEqual(header, { format: "png", width: 451, height: 300 });
+ * assert.deepEqual(header, { format: "png", width: 451, height: 300 });
  * ```
  */
 export function readImageHeader(bytes: Uint8Array): ImageHeader {
@@ -352,10 +352,10 @@ async function decodePixels(
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const image = await decodeImage(await Deno.readFile("tests/fixtures/chelsea.png"));
- * equal(image.width, 451);
- * equal(image.data.length, 451 * 300 * 3);
+ * assert.equal(image.width, 451);
+ * assert.equal(image.data.length, 451 * 300 * 3);
  * ```
  */
 export async function decodeImage(

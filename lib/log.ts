@@ -31,12 +31,12 @@ function plain(value: unknown): unknown {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const lines: string[] = [];
  * const log = jsonLogger({ level: "info", write: (line) => lines.push(line) });
  * log("info", "listening", { port: 8000 });
  * log("debug", "dropped: below info");
- * deepEqual(lines, ['{"level":"info","msg":"listening","port":8000}']);
+ * assert.deepEqual(lines, ['{"level":"info","msg":"listening","port":8000}']);
  * ```
  */
 export function jsonLogger(

@@ -14,10 +14,10 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const bytes = encodeNpy(new Float32Array([0, 0.5, 1, 0.25]), 2, 2);
  * // numpy.load(...) → array([[0., 0.5], [1., 0.25]], dtype=float32)
- * equal(bytes.length, 128 + 4 * 4); // header padded to 64 bytes, then the data
+ * assert.equal(bytes.length, 128 + 4 * 4); // header padded to 64 bytes, then the data
  * ```
  */
 export function encodeNpy(

@@ -82,11 +82,11 @@ export type Deflate = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
  *
  * @example
  * ```ts
- * import { ok } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const bytes = await encodeRgbPng(1, 1, new Uint8Array([255, 0, 0]), {
  *   deflate: streamDeflate,
  * });
- * ok(bytes.length > 8);
+ * assert.ok(bytes.length > 8);
  * ```
  */
 export async function streamDeflate(data: Uint8Array): Promise<Uint8Array> {
@@ -101,9 +101,9 @@ export async function streamDeflate(data: Uint8Array): Promise<Uint8Array> {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const bytes = await encodeRgbPng(1, 1, new Uint8Array([255, 0, 0]));
- * equal(new TextDecoder().decode(bytes.subarray(1, 4)), "PNG");
+ * assert.equal(new TextDecoder().decode(bytes.subarray(1, 4)), "PNG");
  * ```
  */
 export async function encodeRgbPng(

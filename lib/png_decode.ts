@@ -73,8 +73,8 @@ function chunkType(bytes: Uint8Array, offset: number): string {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(isInterlacedPng(await Deno.readFile("tests/fixtures/chelsea.png")), false);
+ * import assert from "node:assert/strict";
+ * assert.equal(isInterlacedPng(await Deno.readFile("tests/fixtures/chelsea.png")), false);
  * ```
  */
 export function isInterlacedPng(bytes: Uint8Array): boolean {
@@ -216,10 +216,10 @@ function inflate(data: Uint8Array, expected: number): Uint8Array {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const image = decodePng(await Deno.readFile("tests/fixtures/chelsea.png"));
- * equal(image.width, 451);
- * equal(image.data.length, 451 * 300 * 3);
+ * assert.equal(image.width, 451);
+ * assert.equal(image.data.length, 451 * 300 * 3);
  * ```
  */
 export function decodePng(bytes: Uint8Array): RgbImage {

@@ -23,8 +23,8 @@ export type PreprocessMode = "caffe" | "tf" | "torch" | "none";
  *
  * @example
  * ```ts
- * import { ok } from "node:assert/strict";
- * ok(PREPROCESS_MODES.includes("caffe"));
+ * import assert from "node:assert/strict";
+ * assert.ok(PREPROCESS_MODES.includes("caffe"));
  * ```
  */
 export const PREPROCESS_MODES: readonly PreprocessMode[] = Object.freeze([
@@ -45,11 +45,11 @@ const TORCH_STD = [0.229, 0.224, 0.225];
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const image = { width: 1, height: 1, data: new Uint8Array([255, 0, 0]) };
- * deepEqual(preprocess(image, "tf"), new Float32Array([1, -1, -1]));
+ * assert.deepEqual(preprocess(image, "tf"), new Float32Array([1, -1, -1]));
  * // BGR, less the ImageNet means
- * deepEqual(preprocess(image, "caffe"), new Float32Array([-103.939, -116.779, 131.32]));
+ * assert.deepEqual(preprocess(image, "caffe"), new Float32Array([-103.939, -116.779, 131.32]));
  * ```
  */
 export function preprocess(

@@ -10,12 +10,12 @@
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const text = renderPrometheus([]);
  * const response = new Response(text, {
  *   headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
  * });
- * equal(response.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+ * assert.equal(response.headers.get("content-type"), "text/plain; version=0.0.4; charset=utf-8");
  * ```
  */
 export const PROMETHEUS_CONTENT_TYPE =
@@ -64,8 +64,8 @@ export type MetricFamily =
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(LATENCY_BOUNDS.at(-1), 120); // slower lands in the +Inf bucket
+ * import assert from "node:assert/strict";
+ * assert.equal(LATENCY_BOUNDS.at(-1), 120); // slower lands in the +Inf bucket
  * ```
  */
 export const LATENCY_BOUNDS: readonly number[] = [
@@ -173,12 +173,12 @@ function formatLabels(labels: Labels | undefined, extra?: Labels): string {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const text = renderPrometheus([{
  *   name: "jobs_total", help: "Jobs run.", type: "counter",
  *   samples: [{ labels: { kind: "explain" }, value: 3 }],
  * }]);
- * equal(
+ * assert.equal(
  *   text,
  *   '# HELP jobs_total Jobs run.\n# TYPE jobs_total counter\njobs_total{kind="explain"} 3\n',
  * );

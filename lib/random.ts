@@ -11,11 +11,11 @@
  *
  * @example
  * ```ts
- * import { equal, notEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const next = gaussianSource(42);
  * const first = next();
- * equal(first, gaussianSource(42)()); // the same seed, the same draws
- * notEqual(next(), first);
+ * assert.equal(first, gaussianSource(42)()); // the same seed, the same draws
+ * assert.notEqual(next(), first);
  * ```
  */
 export function gaussianSource(seed: number): () => number {

@@ -62,9 +62,9 @@ function checkAlpha(alpha: number): void {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const image = { width: 1, height: 1, data: new Uint8Array([200, 100, 0]) };
- * deepEqual(
+ * assert.deepEqual(
  *   blend(image, new Uint8Array([0, 0, 255]), 0.5),
  *   new Uint8Array([100, 50, 128]),
  * );
@@ -104,9 +104,9 @@ export function blend(
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const bytes = await encodePng(1, 1, new Uint8Array([255, 0, 0]));
- * equal(new TextDecoder().decode(bytes.subarray(1, 4)), "PNG");
+ * assert.equal(new TextDecoder().decode(bytes.subarray(1, 4)), "PNG");
  * ```
  */
 export function encodePng(
@@ -123,8 +123,8 @@ export function encodePng(
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
- * equal(
+ * import assert from "node:assert/strict";
+ * assert.equal(
  *   toDataUrl(new Uint8Array([0x89, 0x50, 0x4e, 0x47])),
  *   "data:image/png;base64,iVBORw==",
  * );
@@ -142,10 +142,10 @@ export function toDataUrl(png: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const image = { width: 2, height: 1, data: new Uint8Array(6) };
  * const { heatmap } = renderExplanationRgb(image, new Float32Array([0]), 1, 1);
- * deepEqual(heatmap, new Uint8Array([0, 0, 128, 0, 0, 128])); // jet at 0
+ * assert.deepEqual(heatmap, new Uint8Array([0, 0, 128, 0, 0, 128])); // jet at 0
  * ```
  */
 export function renderExplanationRgb(
@@ -192,13 +192,13 @@ export interface RenderedPngs {
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const image = { width: 14, height: 14, data: new Uint8Array(14 * 14 * 3) };
  * const map = new Float32Array(7 * 7).fill(1);
  * const pngs = await renderPngs(image, map, 7, 7, {
  *   colormap: "jet", alpha: 0.3, overlay: true, heatmap: false,
  * });
- * deepEqual(Object.keys(pngs), ["overlay"]);
+ * assert.deepEqual(Object.keys(pngs), ["overlay"]);
  * ```
  */
 export async function renderPngs(
@@ -232,15 +232,15 @@ export async function renderPngs(
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const image = { width: 14, height: 14, data: new Uint8Array(14 * 14 * 3) };
  * const map = new Float32Array(7 * 7).fill(1);
  * const { overlay, heatmap } = await renderExplanation(image, map, 7, 7, {
  *   colormap: "viridis",
  *   alpha: 0.4,
  * });
- * equal(overlay.startsWith("data:image/png;base64,"), true);
- * equal(heatmap.startsWith("data:image/png;base64,"), true);
+ * assert.equal(overlay.startsWith("data:image/png;base64,"), true);
+ * assert.equal(heatmap.startsWith("data:image/png;base64,"), true);
  * ```
  */
 export async function renderExplanation(

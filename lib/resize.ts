@@ -131,10 +131,10 @@ function resampleColumns(
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const image = { width: 4, height: 2, data: new Uint8Array(4 * 2 * 3) };
  * const small = resizeRgb(image, 2, 1);
- * equal(small.data.length, 2 * 1 * 3);
+ * assert.equal(small.data.length, 2 * 1 * 3);
  * ```
  */
 export function resizeRgb(
@@ -201,9 +201,9 @@ function linearTaps(
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const big = upsampleBilinear(new Float32Array([0, 1]), 2, 1, 4, 1);
- * deepEqual(big, new Float32Array([0, 0.25, 0.75, 1]));
+ * assert.deepEqual(big, new Float32Array([0, 0.25, 0.75, 1]));
  * ```
  */
 export function upsampleBilinear(
@@ -267,10 +267,10 @@ function fixedTaps(size: number, outSize: number) {
  *
  * @example
  * ```ts
- * import { equal } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * const image = { width: 451, height: 300, data: new Uint8Array(451 * 300 * 3) };
  * const small = resizeRgbLinear(image, 224, 224);
- * equal(small.data.length, 224 * 224 * 3);
+ * assert.equal(small.data.length, 224 * 224 * 3);
  * ```
  */
 export function resizeRgbLinear(

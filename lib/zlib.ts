@@ -14,12 +14,12 @@ import { constants, deflateSync } from "node:zlib";
  *
  * @example
  * ```ts
- * import { deepEqual } from "node:assert/strict";
+ * import assert from "node:assert/strict";
  * import { encodePng } from "./render.ts";
  * import { decodePng } from "./png_decode.ts";
  * const rgb = new Uint8Array([255, 0, 0, 0, 0, 255]);
  * const png = await encodePng(2, 1, rgb, { deflate: fastDeflate });
- * deepEqual(decodePng(png).data, rgb);
+ * assert.deepEqual(decodePng(png).data, rgb);
  * ```
  */
 export function fastDeflate(data: Uint8Array): Uint8Array {
