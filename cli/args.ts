@@ -62,7 +62,10 @@ export interface CliOptions {
  *
  * @example
  * ```ts
- * console.log(usage(["activation", "gradcam"]));
+ * import assert from "node:assert/strict";
+ * const text = usage(["activation", "gradcam"]);
+ * assert.ok(text.startsWith("Usage: deno task explain"));
+ * assert.ok(text.includes("gradcam"));
  * ```
  */
 export function usage(methods: readonly string[]): string {
@@ -128,11 +131,12 @@ function serverUrl(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const options = parseCliArgs(
  *   ["cat.png", "--method", "gradcam,activation", "--out", "out"],
  *   ["activation", "gradcam"],
  * );
- * options.methods; // ["gradcam", "activation"]
+ * assert.deepEqual(options.methods, ["gradcam", "activation"]);
  * ```
  */
 export function parseCliArgs(

@@ -22,7 +22,8 @@ export const EXIT = {
  *
  * @example
  * ```ts
- * EXIT_STATUS.UNKNOWN_LAYER; // 2
+ * import assert from "node:assert/strict";
+ * assert.equal(EXIT_STATUS.UNKNOWN_LAYER, EXIT.usage); // 2
  * ```
  */
 export const EXIT_STATUS: Readonly<Record<ErrorCode, number>> = {

@@ -33,7 +33,14 @@ export interface Failure {
  *
  * @example
  * ```ts
- * const { files, failures } = await collectImages(["photos/", "cat.png"]);
+ * import assert from "node:assert/strict";
+ * import { resolve } from "node:path";
+ * const { files, failures } = await collectImages([
+ *   "tests/fixtures/chelsea.png",
+ *   "no-such-folder/",
+ * ]);
+ * assert.deepEqual(files, [resolve("tests/fixtures/chelsea.png")]); // absolute
+ * assert.equal(failures[0].path, "no-such-folder/");
  * ```
  */
 export async function collectImages(
@@ -82,9 +89,10 @@ export async function collectImages(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const used = new Set<string>();
- * outputStem("a/cat.png", used); // "cat"
- * outputStem("b/cat.jpg", used); // "cat-2"
+ * assert.equal(outputStem("a/cat.png", used), "cat");
+ * assert.equal(outputStem("b/cat.jpg", used), "cat-2");
  * ```
  */
 export function outputStem(path: string, used: Set<string>): string {
@@ -196,7 +204,8 @@ async function writeMethod(
  * and the next one goes on; files already written stay.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `service`: a loaded model's (createLocalService) or a server's (remoteService)
  * const result = await explainFiles(service, files, {
  *   request: checkExplain(model, registry, { methods: ["gradcam"], outputs: { heatmap: false } }, limits),
  *   out: "out", npy: false, report: false, print: console.log, progress: null,

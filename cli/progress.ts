@@ -11,8 +11,11 @@
  *
  * @example
  * ```ts
- * formatProgress(1.5, 4, "cat.png · gradcam", 10);
- * // "[####------]  37% 1/4 cat.png · gradcam"
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   formatProgress(1.5, 4, "cat.png · gradcam", 10),
+ *   "[####------]  37% 1/4 cat.png · gradcam",
+ * );
  * ```
  */
 export function formatProgress(
@@ -54,13 +57,15 @@ export interface ProgressOptions {
  *
  * @example
  * ```ts
- * const encoder = new TextEncoder();
- * const bar = createProgress({
- *   write: (t) => Deno.stderr.writeSync(encoder.encode(t)),
- *   total: 4,
- * });
+ * import assert from "node:assert/strict";
+ * const written: string[] = []; // a terminal: Deno.stderr.writeSync(encoder.encode(t))
+ * const bar = createProgress({ write: (t) => written.push(t), total: 4 });
  * bar.update(1, "cat.png · gradcam", 0.5);
  * bar.clear();
+ * assert.deepEqual(written, [
+ *   "\r[#########---------------]  37% 1/4 cat.png · gradcam\x1b[K",
+ *   "\r\x1b[K",
+ * ]);
  * ```
  */
 export function createProgress(options: ProgressOptions): Progress {

@@ -54,7 +54,8 @@ export interface RemoteOptions {
  * stream breaks is followed again; aborting `signal` cancels the job.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Needs a running server (deno task serve).
  * const service = remoteService("http://127.0.0.1:8000");
  * const model = await service.ready();
  * const outcome = await service.explain({ ...checked, image: bytes }, {

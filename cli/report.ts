@@ -48,7 +48,8 @@ export interface Report {
  *
  * @example
  * ```ts
- * escapeHtml(`<a href="x">`); // "&lt;a href=&quot;x&quot;&gt;"
+ * import assert from "node:assert/strict";
+ * assert.equal(escapeHtml(`<a href="x">`), "&lt;a href=&quot;x&quot;&gt;");
  * ```
  */
 export function escapeHtml(text: string): string {
@@ -61,7 +62,8 @@ export function escapeHtml(text: string): string {
  *
  * @example
  * ```ts
- * displayLabel("military_uniform"); // "military uniform"
+ * import assert from "node:assert/strict";
+ * assert.equal(displayLabel("military_uniform"), "military uniform");
  * ```
  */
 export function displayLabel(label: string): string {
@@ -117,8 +119,9 @@ function cellHtml(cell: ReportCell, method: string, row: ReportRow): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const html = renderReport({ methods: ["gradcam"], rows: [], failures: [], about: {} });
- * html.startsWith("<!doctype html>"); // true
+ * assert.ok(html.startsWith("<!doctype html>"));
  * ```
  */
 export function renderReport(report: Report): string {
