@@ -16,9 +16,23 @@ import type { CheckedExplain, ModelView } from "./request.ts";
  *
  * @example
  * ```ts
- * explainCost(runtime, registry, checkExplain(runtime, registry, {
- *   methods: ["occlusion"], options: { occlusion: { stride: 8 } },
- * }, limits)); // 1 + 625
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { layerCatalog } from "../models/mod.ts";
+ * // The facts the estimate needs: the input size and the layer's shape.
+ * const model = {
+ *   inputSize: { width: 224, height: 224 },
+ *   catalog: layerCatalog([{
+ *     name: "activation_48", kind: "Activation", shape: [7, 7, 2048],
+ *     aliases: ["layer4"], spatial: true,
+ *   }], "activation_48"),
+ * };
+ * const registry = createRegistry();
+ * const params = { occlusion: registry.get("occlusion").parseParams({ stride: 8 }) };
+ * const cost = explainCost(model, registry, {
+ *   methods: ["occlusion"], params, layer: "activation_48",
+ * });
+ * assert.equal(cost, 1 + 625); // the shared pass, then 25 × 25 occluded copies
  * ```
  */
 export function explainCost(
@@ -45,7 +59,8 @@ export function explainCost(
  *
  * @example
  * ```ts
- * faithfulnessCost(20); // 41
+ * import assert from "node:assert/strict";
+ * assert.equal(faithfulnessCost(20), 41);
  * ```
  */
 export function faithfulnessCost(steps: number): number {
@@ -58,8 +73,15 @@ export function faithfulnessCost(steps: number): number {
  *
  * @example
  * ```ts
- * checkCost(50_177, 2_500); // throws: "This request would run about 50177 model passes; the limit is 2500: …, or run it as a job"
- * checkCost(50_177, 10_000, { job: true }); // throws: "This job would run about 50177 model passes; …"
+ * import assert from "node:assert/strict";
+ * assert.equal(checkCost(2_000, 2_500), 2_000);
+ * assert.throws(() => checkCost(50_177, 2_500), {
+ *   code: "BAD_USER_INPUT",
+ *   message: /^This request would run about 50177 model passes; the limit is 2500: .*, or run it as a job/,
+ * });
+ * assert.throws(() => checkCost(50_177, 10_000, { job: true }), {
+ *   message: /^This job would run about 50177 model passes; /,
+ * });
  * ```
  */
 export function checkCost(

@@ -22,7 +22,8 @@ import type { CheckedExplain } from "./request.ts";
  *
  * @example
  * ```ts
- * FAITHFULNESS_BASELINES.includes("mean"); // true
+ * import assert from "node:assert/strict";
+ * assert.ok(FAITHFULNESS_BASELINES.includes("mean"));
  * ```
  */
 export const FAITHFULNESS_BASELINES: readonly ("blur" | "mean")[] = [
@@ -35,7 +36,11 @@ export const FAITHFULNESS_BASELINES: readonly ("blur" | "mean")[] = [
  *
  * @example
  * ```ts
- * checkFaithfulness({ steps: MAX_FAITHFULNESS_STEPS + 1 }); // throws BAD_USER_INPUT
+ * import assert from "node:assert/strict";
+ * assert.throws(
+ *   () => checkFaithfulness({ steps: MAX_FAITHFULNESS_STEPS + 1 }),
+ *   { code: "BAD_USER_INPUT" },
+ * );
  * ```
  */
 export const MAX_FAITHFULNESS_STEPS = 100;
@@ -52,8 +57,12 @@ export interface FaithfulnessSettings {
  *
  * @example
  * ```ts
- * checkFaithfulness({}); // { baseline: "blur", steps: 20 }
- * checkFaithfulness({ baseline: "grey" }); // throws: valid baselines are "blur", "mean"
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(checkFaithfulness({}), { baseline: "blur", steps: 20 });
+ * assert.throws(() => checkFaithfulness({ baseline: "grey" }), {
+ *   code: "BAD_USER_INPUT",
+ *   message: /valid baselines are "blur", "mean"/,
+ * });
  * ```
  */
 export function checkFaithfulness(
@@ -94,7 +103,8 @@ export interface FaithfulnessRequest extends FaithfulnessSettings {
  * Scores a map's faithfulness (2·steps + 1 forwards, batched).
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `runtime`: a loaded model (loadModel); `heatmap`: a method's map of the image
  * const scores = await scoreFaithfulness({ runtime, maxPixels }, {
  *   image: bytes, classIndex: 285, map: heatmap, baseline: "blur", steps: 20,
  * });
@@ -139,7 +149,8 @@ export interface SanityImageRequest
  * model cannot be randomized.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `runtime`: the trained model (loadModel); a randomized copy is loaded for the check
  * const result = await checkSanity(
  *   { runtime, registry, maxPixels, randomized: () => randomizedRuntime(resnet50Artifacts) },
  *   { image: bytes, method: "gradcam", layer: "activation_48", classIndex: null, params: {} },

@@ -115,7 +115,11 @@ function nextMacrotask(): Promise<void> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = await Deno.readFile("tests/fixtures/chelsea.png");
  * const { image, decodeMs } = await decodeTimed(bytes, 40_000_000);
+ * assert.equal(image.width, 451);
+ * assert.ok(decodeMs >= 0);
  * ```
  */
 export async function decodeTimed(
@@ -136,7 +140,8 @@ export async function decodeTimed(
  * reject the whole call.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `runtime`: a loaded model (loadModel); `registry`: createRegistry()
  * const checked = checkExplain(runtime, registry, { methods: ["gradcam"] }, { maxMethods: 16 });
  * const outcome = await explainImage(
  *   { runtime, registry, maxPixels: 40_000_000 },
@@ -245,7 +250,8 @@ function isMethodError(error: unknown): boolean {
  * The model's top classes for one image: one forward pass.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `deps`: { runtime, maxPixels } with a loaded model (loadModel)
  * const top = await predictImage(deps, { image: bytes, top: 5 });
  * top[0].label; // "Egyptian_cat"
  * ```

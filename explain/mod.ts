@@ -6,8 +6,9 @@
  * bench and the doc tools all go through here.
  *
  * @example
- * ```ts
- * import { checkExplain, explainImage } from "./explain/mod.ts";
+ * ```ts ignore
+ * // `runtime`: a loaded model (loadModel); `registry`: createRegistry()
+ * import { checkExplain, explainImage } from "./mod.ts";
  * const checked = checkExplain(runtime, registry, { methods: ["gradcam"] }, { maxMethods: 16 });
  * const outcome = await explainImage({ runtime, registry, maxPixels }, { ...checked, image });
  * ```

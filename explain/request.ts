@@ -80,7 +80,10 @@ export interface RequestLimits {
  *
  * @example
  * ```ts
- * checkOptions({ scorecam: { topChannels: 8 } }, ["scorecam"]); // as given
+ * import assert from "node:assert/strict";
+ * const options = { scorecam: { topChannels: 8 } };
+ * assert.equal(checkOptions(options, ["scorecam"]), options); // as given
+ * assert.throws(() => checkOptions(options, ["gradcam"]), { code: "BAD_USER_INPUT" });
  * ```
  */
 export function checkOptions(
@@ -113,7 +116,9 @@ export function checkOptions(
  *
  * @example
  * ```ts
- * checkRender(null); // { colormap: "jet", alpha: 0.3 }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(checkRender(null), { colormap: "jet", alpha: 0.3 });
+ * assert.throws(() => checkRender({ colormap: "rainbow" }), { code: "UNKNOWN_COLORMAP" });
  * ```
  */
 export function checkRender(render: ExplainArgs["render"]): RenderSettings {
@@ -135,7 +140,12 @@ export function checkRender(render: ExplainArgs["render"]): RenderSettings {
  *
  * @example
  * ```ts
- * checkClass(runtime, { className: "tabby" }); // 281
+ * import assert from "node:assert/strict";
+ * import { checkClassIndex, resnet50Labels } from "../models/mod.ts";
+ * const labels = await resnet50Labels();
+ * const model = { labels, checkClass: (i: number) => checkClassIndex(labels, i) };
+ * assert.equal(checkClass(model, { className: "tabby" }), 281);
+ * assert.equal(checkClass(model, {}), null); // the top-1 class
  * ```
  */
 export function checkClass(
@@ -164,8 +174,28 @@ export function checkClass(
  *
  * @example
  * ```ts
- * const checked = checkExplain(runtime, registry, { methods: ["gradcam"] }, { maxMethods: 16 });
- * checked.layer; // "activation_48" on the shipped ResNet-50
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { checkClassIndex, layerCatalog } from "../models/mod.ts";
+ * // What validation needs of a model: a loaded runtime, or its description.
+ * const labels = ["tench", "goldfish", "great_white_shark"];
+ * const model = {
+ *   name: "resnet50",
+ *   labels,
+ *   inputSize: { width: 224, height: 224 },
+ *   catalog: layerCatalog([{
+ *     name: "activation_48", kind: "Activation", shape: [7, 7, 2048],
+ *     aliases: ["layer4"], spatial: true,
+ *   }], "activation_48"),
+ *   checkClass: (i: number) => checkClassIndex(labels, i),
+ * };
+ * const registry = createRegistry();
+ * const checked = checkExplain(model, registry, { methods: ["gradcam"] }, { maxMethods: 16 });
+ * assert.equal(checked.layer, "activation_48"); // the default layer
+ * assert.throws(
+ *   () => checkExplain(model, registry, { methods: ["gradcam"], layer: "layer9" }, { maxMethods: 16 }),
+ *   { code: "UNKNOWN_LAYER" },
+ * );
  * ```
  */
 export function checkExplain(
@@ -214,7 +244,10 @@ export function checkExplain(
  *
  * @example
  * ```ts
- * checkTop(runtime.labels, 5); // 5
+ * import assert from "node:assert/strict";
+ * const labels = ["tench", "goldfish", "great_white_shark"];
+ * assert.equal(checkTop(labels, 2), 2);
+ * assert.throws(() => checkTop(labels, 5), { code: "BAD_USER_INPUT" });
  * ```
  */
 export function checkTop(labels: readonly string[], top: number): number {
