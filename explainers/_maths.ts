@@ -1,7 +1,7 @@
 /**
  * The small numerical helpers several explainers share: softmax, channel
  * means, the colour-channel maximum of input gradients, Spearman's rank
- * correlation and power iteration for the top eigenvector.
+ * correlation and the Euclidean norm (the eigen solver is `_eigen.ts`).
  *
  * @module
  */
@@ -106,53 +106,6 @@ function ranks(v: ArrayLike<number>): Float64Array {
     i = j + 1;
   }
   return out;
-}
-
-/** Power-iteration limits: plenty for the maps' 1e-4 tolerance. */
-const MAX_ITERATIONS = 20_000;
-const TOLERANCE = 1e-12;
-
-/**
- * The eigenvector of the largest eigenvalue of a symmetric positive
- * semi-definite n×n matrix (row-major, float64), by power iteration from
- * `start` (n = `start.length`). Returns null when the matrix maps `start`
- * to zero.
- *
- * @example
- * ```ts
- * topEigenvector(new Float64Array([2, 0, 0, 1]), new Float64Array([1, 1])); // ≈ [1, 0]
- * ```
- */
-export function topEigenvector(
-  matrix: Float64Array,
-  start: Float64Array,
-): Float64Array | null {
-  const n = start.length;
-  let v = start;
-  let norm = euclidean(v);
-  if (norm === 0) return null;
-  v = v.map((x) => x / norm);
-  const next = new Float64Array(n);
-  for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
-    for (let i = 0; i < n; i++) {
-      let sum = 0;
-      const row = i * n;
-      for (let j = 0; j < n; j++) sum += matrix[row + j] * v[j];
-      next[i] = sum;
-    }
-    norm = 0;
-    for (let i = 0; i < n; i++) norm += next[i] * next[i];
-    norm = Math.sqrt(norm);
-    if (norm === 0) return null;
-    let change = 0;
-    for (let i = 0; i < n; i++) {
-      const x = next[i] / norm;
-      change += (x - v[i]) ** 2;
-      v[i] = x;
-    }
-    if (change < TOLERANCE * TOLERANCE) break;
-  }
-  return v;
 }
 
 /**
