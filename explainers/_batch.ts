@@ -25,7 +25,12 @@ interface BatchLimits {
  *
  * @example
  * ```ts
- * await inBatches(169, batchesOf(ctx.runtime, params.batchSize, {}), run, ctx);
+ * import assert from "node:assert/strict";
+ * // What the runtime allows (runtime.maxBatch): fewer gradient passes at once.
+ * const runtime = { maxBatch: (kind: { gradients?: boolean }) => kind.gradients ? 2 : 8 };
+ * assert.equal(batchesOf(runtime, 16, { gradients: true })(), 2);
+ * assert.equal(batchesOf(runtime, 4, {})(), 4);
+ * // In a method: await inBatches(169, batchesOf(ctx.runtime, params.batchSize, {}), run, ctx);
  * ```
  */
 export function batchesOf(
@@ -54,9 +59,16 @@ function nextMacrotask(): Promise<void> {
  *
  * @example
  * ```ts
- * const squares = await inBatches(5, 2, (s, e) =>
- *   Promise.resolve(Array.from({ length: e - s }, (_, i) => (s + i) ** 2)));
- * squares; // [0, 1, 4, 9, 16]
+ * import assert from "node:assert/strict";
+ * const fractions: number[] = [];
+ * const squares = await inBatches(
+ *   5,
+ *   2,
+ *   (s, e) => Promise.resolve(Array.from({ length: e - s }, (_, i) => (s + i) ** 2)),
+ *   { onProgress: (f) => fractions.push(f) },
+ * );
+ * assert.deepEqual(squares, [0, 1, 4, 9, 16]);
+ * assert.deepEqual(fractions, [0.4, 0.8, 1]);
  * ```
  */
 export async function inBatches<R>(

@@ -94,12 +94,14 @@ function topOfSmall(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = [2, 0, 0, 1]; // diag(2, 1)
  * const apply = (x: Float64Array, y: Float64Array) => {
  *   y[0] = a[0] * x[0] + a[1] * x[1];
  *   y[1] = a[2] * x[0] + a[3] * x[1];
  * };
- * topEigenvector(apply, new Float64Array([1, 1])); // ≈ [1, 0]
+ * const v = topEigenvector(apply, new Float64Array([1, 1]))!;
+ * assert.deepEqual(Array.from(v, (x) => Math.abs(Number(x.toFixed(6)))), [1, 0]); // ≈ ±[1, 0]
  * ```
  */
 export function topEigenvector(
@@ -165,7 +167,13 @@ export function topEigenvector(
  *
  * @example
  * ```ts
- * topEigenvector(matrixOperator(new Float64Array([2, 0, 0, 1]), 2), new Float64Array([1, 1])); // ≈ [1, 0]
+ * import assert from "node:assert/strict";
+ * const apply = matrixOperator(new Float64Array([2, 0, 0, 1]), 2);
+ * const y = new Float64Array(2);
+ * apply(new Float64Array([1, 1]), y);
+ * assert.deepEqual(y, new Float64Array([2, 1]));
+ * const v = topEigenvector(apply, new Float64Array([1, 1]))!;
+ * assert.deepEqual(Array.from(v, (x) => Math.abs(Number(x.toFixed(6)))), [1, 0]); // ≈ ±[1, 0]
  * ```
  */
 export function matrixOperator(

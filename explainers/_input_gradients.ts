@@ -49,15 +49,21 @@ export interface InputGradientSpec<P> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { maxAbsOverColours } from "./_maths.ts";
+ * import { INPUT_GRADIENT_COST } from "./types.ts";
  * // Saliency in five lines: one gradient, its colour maximum.
  * const saliency = inputGradientExplainer({
  *   name: "saliency", description: "|∂y/∂x|", parseParams: () => ({}),
  *   points: () => 1,
  *   walk: ({ input }) => {
- *     let map = new Float32Array(0);
+ *     let map: Float32Array = new Float32Array(0);
  *     return { point: () => input, add: (g) => (map = maxAbsOverColours(g)), finish: () => ({ values: map }) };
  *   },
  * });
+ * assert.equal(saliency.resolution, "input");
+ * const shapes = { inputSize: { width: 224, height: 224 }, layerShape: [7, 7, 2048] };
+ * assert.equal(saliency.cost?.({}, shapes), INPUT_GRADIENT_COST);
  * ```
  */
 export function inputGradientExplainer<P>(

@@ -12,7 +12,9 @@ import type { FeatureMap } from "../models/mod.ts";
  *
  * @example
  * ```ts
- * softmax([0, Math.log(3)]); // [0.25, 0.75]
+ * import assert from "node:assert/strict";
+ * const p = softmax([0, Math.log(3)]);
+ * assert.deepEqual(Array.from(p, (x) => Number(x.toFixed(12))), [0.25, 0.75]);
  * ```
  */
 export function softmax(scores: ArrayLike<number>): Float64Array {
@@ -33,7 +35,9 @@ export function softmax(scores: ArrayLike<number>): Float64Array {
  *
  * @example
  * ```ts
- * channelMeans({ height: 1, width: 2, channels: 1, data: new Float32Array([1, 3]) }); // [2]
+ * import assert from "node:assert/strict";
+ * const map = { height: 1, width: 2, channels: 1, data: new Float32Array([1, 3]) };
+ * assert.deepEqual(channelMeans(map), new Float32Array([2]));
  * ```
  */
 export function channelMeans(map: FeatureMap): Float32Array {
@@ -52,7 +56,11 @@ export function channelMeans(map: FeatureMap): Float32Array {
  *
  * @example
  * ```ts
- * maxAbsOverColours(new Float32Array([1, -4, 2, 0, 0.5, -0.25])); // [4, 0.5]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
+ *   maxAbsOverColours(new Float32Array([1, -4, 2, 0, 0.5, -0.25])),
+ *   new Float32Array([4, 0.5]),
+ * );
  * ```
  */
 export function maxAbsOverColours(hwc: Float32Array): Float32Array {
@@ -74,7 +82,8 @@ export function maxAbsOverColours(hwc: Float32Array): Float32Array {
  *
  * @example
  * ```ts
- * spearman([1, 2, 3], [10, 20, 15]); // 0.5
+ * import assert from "node:assert/strict";
+ * assert.equal(spearman([1, 2, 3], [10, 20, 15]), 0.5);
  * ```
  */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -113,7 +122,8 @@ function ranks(v: ArrayLike<number>): Float64Array {
  *
  * @example
  * ```ts
- * euclidean(new Float64Array([3, 4])); // 5
+ * import assert from "node:assert/strict";
+ * assert.equal(euclidean(new Float64Array([3, 4])), 5);
  * ```
  */
 export function euclidean(v: ArrayLike<number>): number {

@@ -34,11 +34,12 @@ function shown(value: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const parse = numberOptions("scorecam", {
  *   topChannels: { integer: true, min: 0, max: 100_000, default: 64 },
  * });
- * parse(undefined); // { topChannels: 64 }
- * parse({ topChannels: -1 }); // throws BAD_USER_INPUT
+ * assert.deepEqual(parse(undefined), { topChannels: 64 });
+ * assert.throws(() => parse({ topChannels: -1 }), { code: "BAD_USER_INPUT" });
  * ```
  */
 export function numberOptions<S extends Record<string, NumberOption>>(

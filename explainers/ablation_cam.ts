@@ -27,8 +27,9 @@ export type AblationCamParams = ParsedOptions<typeof OPTIONS>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = ablationCamExplainer();
- * explainer.parseParams({}); // { topChannels: 64, batchSize: 16 }
+ * assert.deepEqual(explainer.parseParams({}), { topChannels: 64, batchSize: 16 });
  * ```
  */
 export function ablationCamExplainer(): Explainer<AblationCamParams> {

@@ -11,8 +11,9 @@ import type { Explainer } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = activationExplainer();
- * explainer.needsGradients; // false
+ * assert.equal(explainer.needsGradients, false);
  * ```
  */
 export function activationExplainer(): Explainer<Record<never, never>> {

@@ -70,8 +70,11 @@ export interface AnalysisOptions {
  *
  * @example
  * ```ts
- * topClasses(new Float32Array([0.1, 0.7, 0.2]), ["a", "b", "c"], 2);
- * // [{ classIndex: 1, label: "b", probability: 0.7 }, { classIndex: 2, ... }]
+ * import assert from "node:assert/strict";
+ * const top = topClasses(new Float32Array([0.1, 0.7, 0.2]), ["a", "b", "c"], 2);
+ * assert.deepEqual(top.map((p) => p.label), ["b", "c"]);
+ * assert.equal(top[0].classIndex, 1);
+ * assert.equal(top[0].probability, Math.fround(0.7));
  * ```
  */
 export function topClasses(
@@ -112,8 +115,23 @@ export interface AnalysisPlan {
  *
  * @example
  * ```ts
- * const plan = planAnalysis(runtime, registry, { methods: ["gradcam"], layer: "layer4" });
- * plan.layer; // "activation_48" on the shipped ResNet-50
+ * import assert from "node:assert/strict";
+ * import { checkClassIndex, layerCatalog } from "../models/mod.ts";
+ * import { createRegistry } from "./registry.ts";
+ * // What planning needs of a model: its layers and a class check.
+ * const model = {
+ *   catalog: layerCatalog([{
+ *     name: "activation_48", kind: "Activation", shape: [7, 7, 2048],
+ *     aliases: ["conv5_block3_out", "layer4"], spatial: true,
+ *   }], "activation_48"),
+ *   checkClass: (i: number) => checkClassIndex(["tench", "goldfish"], i),
+ * };
+ * const plan = planAnalysis(model, createRegistry(), { methods: ["gradcam"], layer: "layer4" });
+ * assert.equal(plan.layer, "activation_48");
+ * assert.throws(
+ *   () => planAnalysis(model, createRegistry(), { methods: ["gradcam"], classIndex: 7 }),
+ *   { code: "BAD_USER_INPUT" },
+ * );
  * ```
  */
 export function planAnalysis(
@@ -137,7 +155,8 @@ export function planAnalysis(
  * if any method needs them); maps are computed on demand, once.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `runtime`: a loaded model (loadModel); `plan`: planAnalysis(runtime, registry, …)
  * const analysis = await runAnalysis(runtime, registry, image, plan);
  * const { heatmap } = await analysis.explain("gradcam");
  * ```
@@ -203,7 +222,8 @@ export async function runAnalysis(
  * request before any work, then runs the one model pass all methods share.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `runtime`: a loaded model (loadModel); `registry`: createRegistry()
  * const analysis = await analyzeImage(runtime, registry, image, {
  *   methods: ["activation", "gradcam"], layer: "layer4",
  * });

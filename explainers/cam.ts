@@ -70,7 +70,10 @@ export type AnyCamSpec<P = Record<never, never>> =
  *
  * @example
  * ```ts
- * const map = weightedSum(activations, new Float32Array(activations.channels).fill(1));
+ * import assert from "node:assert/strict";
+ * const activations = { height: 1, width: 2, channels: 2, data: new Float32Array([1, 2, 3, 4]) };
+ * const map = weightedSum(activations, new Float32Array([1, -1]));
+ * assert.deepEqual(map.values, new Float32Array([-1, -1]));
  * ```
  */
 export function weightedSum(a: FeatureMap, weights: Float32Array): RawMap {
@@ -91,8 +94,9 @@ export function weightedSum(a: FeatureMap, weights: Float32Array): RawMap {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = { height: 1, width: 1, channels: 2, data: new Float32Array([1, 2]) };
- * elementwiseSum(a, new Float32Array([3, 4])).values; // [11]
+ * assert.deepEqual(elementwiseSum(a, new Float32Array([3, 4])).values, new Float32Array([11]));
  * ```
  */
 export function elementwiseSum(a: FeatureMap, weights: Float32Array): RawMap {
@@ -119,8 +123,9 @@ export function elementwiseSum(a: FeatureMap, weights: Float32Array): RawMap {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = { height: 1, width: 2, channels: 2, data: new Float32Array([1, 2, 3, 4]) };
- * channelOf(a, 1); // [2, 4]
+ * assert.deepEqual(channelOf(a, 1), new Float32Array([2, 4]));
  * ```
  */
 export function channelOf(a: FeatureMap, k: number): Float32Array {
@@ -136,8 +141,9 @@ export function channelOf(a: FeatureMap, k: number): Float32Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = { height: 1, width: 1, channels: 3, data: new Float32Array([1, 5, 3]) };
- * strongestChannels(a, 2); // [1, 2]
+ * assert.deepEqual(strongestChannels(a, 2), [1, 2]);
  * ```
  */
 export function strongestChannels(a: FeatureMap, n: number): number[] {
@@ -155,8 +161,9 @@ export function strongestChannels(a: FeatureMap, n: number): number[] {
  *
  * @example
  * ```ts
- * noParams("gradcam")(undefined); // {}
- * noParams("gradcam")({ foo: 1 }); // throws BAD_USER_INPUT
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(noParams("gradcam")(undefined), {});
+ * assert.throws(() => noParams("gradcam")({ foo: 1 }), { code: "BAD_USER_INPUT" });
  * ```
  */
 export function noParams(name: string): (raw: unknown) => Record<never, never> {
@@ -180,10 +187,13 @@ export function noParams(name: string): (raw: unknown) => Record<never, never> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const uniform = camExplainer({
  *   name: "activation", description: "Sum of channels", needsGradients: false,
  *   weights: (a) => new Float32Array(a.channels).fill(1),
  * });
+ * assert.equal(uniform.resolution, "layer");
+ * assert.deepEqual(uniform.parseParams(undefined), {});
  * ```
  */
 export function camExplainer<P = Record<never, never>>(

@@ -24,9 +24,11 @@ import type { FeatureMap } from "../models/mod.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * // Two pixels, two channels that rise together: the projection follows them.
  * const m = { height: 1, width: 2, channels: 2, data: new Float32Array([0, 0, 1, 2]) };
- * firstComponentProjection(m).values; // ≈ [-1.118, 1.118]
+ * const { values } = firstComponentProjection(m);
+ * assert.deepEqual(Array.from(values, (v) => Number(v.toFixed(3))), [-1.118, 1.118]);
  * ```
  */
 export function firstComponentProjection(m: FeatureMap): RawMap {
@@ -175,8 +177,9 @@ function withJitter(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = eigenCamExplainer();
- * explainer.needsGradients; // false
+ * assert.equal(explainer.needsGradients, false);
  * ```
  */
 export function eigenCamExplainer(): Explainer<Record<never, never>> {

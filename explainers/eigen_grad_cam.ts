@@ -14,8 +14,9 @@ import type { Explainer } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = eigenGradCamExplainer();
- * explainer.needsGradients; // true
+ * assert.equal(explainer.needsGradients, true);
  * ```
  */
 export function eigenGradCamExplainer(): Explainer<Record<never, never>> {

@@ -13,8 +13,9 @@ import { channelMeans } from "./_maths.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = gradCamExplainer();
- * explainer.needsGradients; // true
+ * assert.equal(explainer.needsGradients, true);
  * ```
  */
 export function gradCamExplainer(): Explainer<Record<never, never>> {

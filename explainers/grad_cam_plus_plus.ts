@@ -16,9 +16,10 @@ import type { FeatureMap } from "../models/mod.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = { height: 1, width: 1, channels: 1, data: new Float32Array([2]) };
  * const g = { height: 1, width: 1, channels: 1, data: new Float32Array([1]) };
- * gradCamPlusPlusWeights(a, g); // [1 / (2 + 2 + 1e-6)]
+ * assert.deepEqual(gradCamPlusPlusWeights(a, g), new Float32Array([1 / (2 + 2 + 1e-6)]));
  * ```
  */
 export function gradCamPlusPlusWeights(
@@ -47,8 +48,9 @@ export function gradCamPlusPlusWeights(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = gradCamPlusPlusExplainer();
- * explainer.name; // "gradcam++"
+ * assert.equal(explainer.name, "gradcam++");
  * ```
  */
 export function gradCamPlusPlusExplainer(): Explainer<Record<never, never>> {

@@ -14,8 +14,9 @@ import type { Explainer } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = hiResCamExplainer();
- * explainer.needsGradients; // true
+ * assert.equal(explainer.needsGradients, true);
  * ```
  */
 export function hiResCamExplainer(): Explainer<Record<never, never>> {

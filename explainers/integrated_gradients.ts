@@ -34,8 +34,9 @@ export type IntegratedGradientsParams = ParsedOptions<typeof OPTIONS>;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = integratedGradientsExplainer();
- * explainer.parseParams({ steps: 64 }); // { steps: 64, batchSize: 8 }
+ * assert.deepEqual(explainer.parseParams({ steps: 64 }), { steps: 64, batchSize: 8 });
  * ```
  */
 export function integratedGradientsExplainer(): Explainer<

@@ -12,8 +12,9 @@ import type { Explainer } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = layerCamExplainer();
- * explainer.needsGradients; // true
+ * assert.equal(explainer.needsGradients, true);
  * ```
  */
 export function layerCamExplainer(): Explainer<Record<never, never>> {

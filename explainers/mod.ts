@@ -4,8 +4,9 @@
  * evaluation tools (faithfulness, the sanity check) and plugin loading.
  *
  * @example
- * ```ts
- * import { analyzeImage, createRegistry } from "./explainers/mod.ts";
+ * ```ts ignore
+ * // `runtime`: a loaded model (loadModel)
+ * import { analyzeImage, createRegistry } from "./mod.ts";
  * const analysis = await analyzeImage(runtime, createRegistry(), image, { methods: ["gradcam"] });
  * ```
  *

@@ -42,7 +42,12 @@ export interface OcclusionGrid {
  *
  * @example
  * ```ts
- * occlusionGrid(224, 224, { size: null, stride: null }); // 32 px, 16 px: 13×13
+ * import assert from "node:assert/strict";
+ * // The defaults for a 224-pixel input: 32 px patches every 16 px.
+ * assert.deepEqual(
+ *   occlusionGrid(224, 224, { size: null, stride: null }),
+ *   { size: 32, stride: 16, columns: 13, rows: 13 },
+ * );
  * ```
  */
 export function occlusionGrid(
@@ -74,8 +79,9 @@ export function occlusionGrid(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = occlusionExplainer();
- * explainer.parseParams({ size: 64, stride: 32 }).fill; // 0
+ * assert.equal(explainer.parseParams({ size: 64, stride: 32 }).fill, 0);
  * ```
  */
 export function occlusionExplainer(): Explainer<OcclusionParams> {

@@ -22,7 +22,9 @@ function isExplainer(value: unknown): value is Explainer {
  *
  * @example
  * ```ts
- * const extra = await loadPlugins(["./my_cam.ts"]);
+ * import assert from "node:assert/strict";
+ * const extra = await loadPlugins(["explainers/examples/center_bias.ts"]);
+ * assert.deepEqual(extra.map((e) => e.name), ["centerbias"]);
  * ```
  */
 export async function loadPlugins(

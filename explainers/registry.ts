@@ -46,7 +46,10 @@ export const GRADIENT_CAMS: readonly string[] = [
  *
  * @example
  * ```ts
- * builtinExplainers().map((e) => e.name); // ["activation", "gradcam", …]
+ * import assert from "node:assert/strict";
+ * const names = builtinExplainers().map((e) => e.name);
+ * assert.deepEqual(names.slice(0, 2), ["activation", "gradcam"]);
+ * assert.equal(names.length, 14);
  * ```
  */
 export function builtinExplainers(): Explainer[] {
@@ -73,8 +76,12 @@ export function builtinExplainers(): Explainer[] {
  *
  * @example
  * ```ts
- * const registry = createRegistry([...builtinExplainers(), myExplainer]);
- * registry.get("gradcam").needsGradients; // true
+ * import assert from "node:assert/strict";
+ * import { activationExplainer } from "./activation.ts";
+ * const mine = { ...activationExplainer(), name: "mycam" };
+ * const registry = createRegistry([...builtinExplainers(), mine]);
+ * assert.equal(registry.get("gradcam").needsGradients, true);
+ * assert.throws(() => createRegistry([mine, mine]), /Duplicate explainer name "mycam"/);
  * ```
  */
 export function createRegistry(

@@ -15,8 +15,9 @@ import type { Explainer } from "./types.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = saliencyExplainer();
- * explainer.resolution; // "input"
+ * assert.equal(explainer.resolution, "input");
  * ```
  */
 export function saliencyExplainer(): Explainer<Record<never, never>> {

@@ -36,7 +36,9 @@ export type ScoreCamParams = ParsedOptions<typeof OPTIONS>;
  *
  * @example
  * ```ts
- * channelCount({ topChannels: 0 }, [7, 7, 2048]); // 2048
+ * import assert from "node:assert/strict";
+ * assert.equal(channelCount({ topChannels: 0 }, [7, 7, 2048]), 2048);
+ * assert.equal(channelCount({ topChannels: 64 }, [7, 7, 2048]), 64);
  * ```
  */
 export function channelCount(
@@ -55,8 +57,10 @@ export function channelCount(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = { height: 1, width: 2, channels: 1, data: new Float32Array([0, 2]) };
- * scoreCamMask(a, 0, 4, 1); // ≈ [0, 0.25, 0.75, 1]
+ * const mask = Array.from(scoreCamMask(a, 0, 4, 1), (v) => Number(v.toFixed(6)));
+ * assert.deepEqual(mask, [0, 0.25, 0.75, 1]);
  * ```
  */
 export function scoreCamMask(
@@ -88,8 +92,11 @@ export function scoreCamMask(
  *
  * @example
  * ```ts
- * maskInput(new Float32Array([1, 2, 3, 4, 5, 6]), new Float32Array([1, 0.5]));
- * // [1, 2, 3, 2, 2.5, 3]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(
+ *   maskInput(new Float32Array([1, 2, 3, 4, 5, 6]), new Float32Array([1, 0.5])),
+ *   new Float32Array([1, 2, 3, 2, 2.5, 3]),
+ * );
  * ```
  */
 export function maskInput(
@@ -110,8 +117,9 @@ export function maskInput(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = scoreCamExplainer();
- * explainer.parseParams({ topChannels: 16 }); // { topChannels: 16, batchSize: 16 }
+ * assert.deepEqual(explainer.parseParams({ topChannels: 16 }), { topChannels: 16, batchSize: 16 });
  * ```
  */
 export function scoreCamExplainer(): Explainer<ScoreCamParams> {

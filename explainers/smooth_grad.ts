@@ -32,7 +32,8 @@ export type SmoothGradParams = ParsedOptions<typeof OPTIONS>;
  *
  * @example
  * ```ts
- * defaultSigma(new Float32Array([-1, 1])); // 0.3
+ * import assert from "node:assert/strict";
+ * assert.equal(defaultSigma(new Float32Array([-1, 1])), 0.3);
  * ```
  */
 export function defaultSigma(input: Float32Array): number {
@@ -52,8 +53,9 @@ export function defaultSigma(input: Float32Array): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = smoothGradExplainer();
- * explainer.parseParams({ samples: 4, sigma: 0.1 }).samples; // 4
+ * assert.equal(explainer.parseParams({ samples: 4, sigma: 0.1 }).samples, 4);
  * ```
  */
 export function smoothGradExplainer(): Explainer<SmoothGradParams> {

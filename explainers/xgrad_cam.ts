@@ -13,9 +13,10 @@ import type { FeatureMap } from "../models/mod.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const a = { height: 1, width: 2, channels: 1, data: new Float32Array([1, 3]) };
  * const g = { height: 1, width: 2, channels: 1, data: new Float32Array([2, 1]) };
- * xGradCamWeights(a, g); // [(2 + 3) / (4 + 1e-7)]
+ * assert.deepEqual(xGradCamWeights(a, g), new Float32Array([(2 + 3) / (4 + 1e-7)]));
  * ```
  */
 export function xGradCamWeights(a: FeatureMap, g: FeatureMap): Float32Array {
@@ -37,8 +38,9 @@ export function xGradCamWeights(a: FeatureMap, g: FeatureMap): Float32Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const explainer = xGradCamExplainer();
- * explainer.name; // "xgradcam"
+ * assert.equal(explainer.name, "xgradcam");
  * ```
  */
 export function xGradCamExplainer(): Explainer<Record<never, never>> {

@@ -62,8 +62,10 @@ export interface FaithfulnessScores {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const flat = new Float32Array(4 * 4 * 3).fill(2);
- * gaussianBlur(flat, 4, 4, 1.5); // all 2 (a blur keeps constants)
+ * const blurred = gaussianBlur(flat, 4, 4, 1.5);
+ * assert.ok(blurred.every((v) => Math.abs(v - 2) < 1e-6)); // a blur keeps constants
  * ```
  */
 export function gaussianBlur(
@@ -117,8 +119,9 @@ export function gaussianBlur(
  *
  * @example
  * ```ts
- * rankPixels({ width: 2, height: 1, values: new Float32Array([0.1, 0.9]) }, 2, 1);
- * // [1, 0]
+ * import assert from "node:assert/strict";
+ * const map = { width: 2, height: 1, values: new Float32Array([0.1, 0.9]) };
+ * assert.deepEqual(rankPixels(map, 2, 1), new Int32Array([1, 0]));
  * ```
  */
 export function rankPixels(
@@ -139,7 +142,8 @@ export function rankPixels(
  *
  * @example
  * ```ts
- * trapezoidAuc([1, 0]); // 0.5
+ * import assert from "node:assert/strict";
+ * assert.equal(trapezoidAuc([1, 0]), 0.5);
  * ```
  */
 export function trapezoidAuc(curve: readonly number[]): number {
@@ -166,7 +170,8 @@ export function trapezoidAuc(curve: readonly number[]): number {
  * batched.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `runtime`: a loaded model (loadModel); `heatmap`: a method's map of the image
  * const scores = await faithfulness(runtime, {
  *   input: runtime.prepare(image), classIndex: 285, map: heatmap,
  * });

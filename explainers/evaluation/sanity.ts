@@ -49,7 +49,8 @@ export interface SanityResult {
  * scaling, so ties at 0 share a rank).
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `trained`: loadModel(); `randomized`: randomizedRuntime(resnet50Artifacts)
  * const { spearman } = await sanityCheck(
  *   { trained, randomized, registry: createRegistry() },
  *   { image, method: "gradcam", layer: "layer4" },
