@@ -5,17 +5,22 @@
  * @module
  */
 
+/** Whether this process runs in CI: {@link ciValueIsSet} on the `CI` variable. */
+export function isCi(): boolean {
+  return ciValueIsSet(Deno.env.get("CI"));
+}
+
 /**
- * Reads the `CI` variable: true for "true" or "1" (any case, spaces
- * trimmed), false for anything else, "false" and "0" included.
+ * Reads a `CI` value: true for "true" or "1" (any case, spaces trimmed),
+ * false for anything else, "false", "0" and an unset variable included.
  *
  * @example
  * ```ts
- * isCi("false"); // false
- * isCi("1"); // true
+ * ciValueIsSet("false"); // false
+ * ciValueIsSet("1"); // true
  * ```
  */
-export function isCi(value: string | undefined = Deno.env.get("CI")): boolean {
+export function ciValueIsSet(value: string | undefined): boolean {
   const v = value?.trim().toLowerCase();
   return v === "true" || v === "1";
 }

@@ -155,6 +155,9 @@ function frameLength(head: Uint8Array): number | null {
 /** Bytes arriving in chunks, taken from the front without re-copying the rest. */
 class ChunkQueue {
   #chunks: Uint8Array[] = [];
+  // Index of the first unread chunk: Array#shift is linear, and a pipe may
+  // deliver a large frame in hundreds of thousands of tiny chunks.
+  #head = 0;
   length = 0;
 
   push(chunk: Uint8Array): void {
@@ -165,13 +168,12 @@ class ChunkQueue {
 
   /** The first `n` bytes (fewer if fewer have come), without removing them. */
   peek(n: number): Uint8Array {
-    const first = this.#chunks[0];
+    const first = this.#chunks[this.#head];
     if (first && first.length >= n) return first.subarray(0, n);
     const out = new Uint8Array(Math.min(n, this.length));
     let at = 0;
-    for (const chunk of this.#chunks) {
-      if (at >= out.length) break;
-      const part = chunk.subarray(0, out.length - at);
+    for (let i = this.#head; at < out.length; i++) {
+      const part = this.#chunks[i].subarray(0, out.length - at);
       out.set(part, at);
       at += part.length;
     }
@@ -183,14 +185,18 @@ class ChunkQueue {
     const out = new Uint8Array(n);
     let at = 0;
     while (at < n) {
-      const chunk = this.#chunks[0];
+      const chunk = this.#chunks[this.#head];
       const part = chunk.subarray(0, n - at);
       out.set(part, at);
       at += part.length;
-      if (part.length === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(part.length);
+      if (part.length === chunk.length) this.#head++;
+      else this.#chunks[this.#head] = chunk.subarray(part.length);
     }
     this.length -= n;
+    if (this.#head > 1024 && this.#head * 2 > this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
+    }
     return out;
   }
 }
