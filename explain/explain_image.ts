@@ -16,7 +16,7 @@ import {
 import {
   ClientError,
   decodeImage,
-  fastDeflate,
+  FAST_PNG,
   type Heatmap,
   isClientError,
   renderPngs,
@@ -222,7 +222,7 @@ export async function explainImage(
         ...render,
         overlay: outputs.overlay,
         heatmap: outputs.heatmap,
-        deflate: fastDeflate,
+        ...FAST_PNG,
       },
     );
     const rendering: MethodRendering = {

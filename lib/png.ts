@@ -1,7 +1,7 @@
 /**
- * A small PNG encoder for 8-bit RGB images: Paeth row filtering and zlib
- * (the platform's `CompressionStream` by default, or a faster `deflate`
- * the caller gives).
+ * A small PNG encoder for 8-bit RGB images: Paeth (or Sub) row filtering
+ * and zlib (the platform's `CompressionStream` by default, or a faster
+ * `deflate` and CRC the caller gives).
  *
  * @module
  */
@@ -23,16 +23,22 @@ function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
   return crc;
 }
 
-function chunk(type: string, data: Uint8Array): Uint8Array {
+/** The finished CRC-32 (as zlib's `crc32`) of the table-driven one. */
+function tableCrc32(bytes: Uint8Array): number {
+  return (crc32(bytes) ^ 0xffffffff) >>> 0;
+}
+
+function chunk(
+  type: string,
+  data: Uint8Array,
+  crc: (bytes: Uint8Array) => number,
+): Uint8Array {
   const out = new Uint8Array(12 + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, data.length);
   for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
   out.set(data, 8);
-  view.setUint32(
-    8 + data.length,
-    crc32(out.subarray(4, 8 + data.length)) ^ 0xffffffff,
-  );
+  view.setUint32(8 + data.length, crc(out.subarray(4, 8 + data.length)));
   return out;
 }
 
@@ -51,31 +57,57 @@ function paethRow(row: Uint8Array, up: Uint8Array, out: Uint8Array): void {
   }
 }
 
-// Paeth alone: on photos and overlays the per-row adaptive choice among all
-// five filters picked it for nearly every row (same size, 25 % slower).
-const PAETH = 4;
+/** Sub residuals of one RGB row into `out` (the pixel to the left). */
+function subRow(row: Uint8Array, out: Uint8Array): void {
+  out[0] = row[0];
+  out[1] = row[1];
+  out[2] = row[2];
+  for (let i = 3; i < row.length; i++) out[i] = row[i] - row[i - 3];
+}
 
-/** Filters every row with Paeth (filter type byte + residuals). */
+// One filter for every row: on photos and overlays the per-row adaptive
+// choice among all five picked Paeth for nearly every row (same size, 25 %
+// slower). Sub is five times cheaper than Paeth and its files about 9 %
+// larger (a 451×300 overlay: 0.4 against 2.3 ms, 224 against 206 KB).
+const FILTER_TYPE = { sub: 1, paeth: 4 } as const;
+
+/** Filters every row (filter type byte + residuals). */
 function filterRows(
   width: number,
   height: number,
   rgb: Uint8Array,
+  filter: "paeth" | "sub",
 ): Uint8Array {
   const stride = width * 3;
   const out = new Uint8Array(height * (stride + 1));
   const zero = new Uint8Array(stride);
   for (let y = 0; y < height; y++) {
     const row = rgb.subarray(y * stride, (y + 1) * stride);
-    const up = y > 0 ? rgb.subarray((y - 1) * stride, y * stride) : zero;
     const at = y * (stride + 1);
-    out[at] = PAETH;
-    paethRow(row, up, out.subarray(at + 1, at + 1 + stride));
+    const residuals = out.subarray(at + 1, at + 1 + stride);
+    out[at] = FILTER_TYPE[filter];
+    if (filter === "sub") {
+      subRow(row, residuals);
+    } else {
+      const up = y > 0 ? rgb.subarray((y - 1) * stride, y * stride) : zero;
+      paethRow(row, up, residuals);
+    }
   }
   return out;
 }
 
 /** Compresses PNG image data (zlib format). */
 export type Deflate = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+/** How a PNG is encoded; every choice gives a valid PNG of the same pixels. */
+export interface PngEncoding {
+  /** @default streamDeflate (the platform's CompressionStream) */
+  deflate?: Deflate;
+  /** CRC-32 as zlib computes it; @default a table-driven one in TypeScript */
+  crc32?: (bytes: Uint8Array) => number;
+  /** The row filter: smallest files, or five times faster. @default "paeth" */
+  filter?: "paeth" | "sub";
+}
 
 /**
  * zlib through the platform's `CompressionStream` (browsers and Deno).
@@ -110,12 +142,10 @@ export async function encodeRgbPng(
   width: number,
   height: number,
   rgb: Uint8Array,
-  options: {
-    /** @default streamDeflate (the platform's CompressionStream) */
-    deflate?: Deflate;
-  } = {},
+  options: PngEncoding = {},
 ): Promise<Uint8Array> {
   const deflate = options.deflate ?? streamDeflate;
+  const crc = options.crc32 ?? tableCrc32;
   if (rgb.length !== width * height * 3) {
     throw new RangeError(
       `RGB data has ${rgb.length} bytes, expected ${width * height * 3}`,
@@ -128,9 +158,13 @@ export async function encodeRgbPng(
   header.set([8, 2, 0, 0, 0], 8); // 8-bit, truecolour, deflate, adaptive, no interlace
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", await deflate(filterRows(width, height, rgb))),
-    chunk("IEND", new Uint8Array()),
+    chunk("IHDR", header, crc),
+    chunk(
+      "IDAT",
+      await deflate(filterRows(width, height, rgb, options.filter ?? "paeth")),
+      crc,
+    ),
+    chunk("IEND", new Uint8Array(), crc),
   ];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let offset = 0;

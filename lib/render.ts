@@ -1,18 +1,15 @@
 /**
  * Rendering of explanation maps: colouring, blending over the input image,
- * PNG encoding and data URLs.
- *
- * PNGs are written by imagescript's pure-JavaScript encoder (its main entry
- * point would load a native addon, see `image.ts`).
+ * PNG encoding (`png.ts`) and data URLs.
  *
  * @module
  */
 import { encodeBase64 } from "./base64.ts";
-import { applyColormap, colormapLut } from "./colormap.ts";
+import { colormapLut } from "./colormap.ts";
 import { clientError } from "./errors.ts";
 import type { RgbImage } from "./image.ts";
-import { type Deflate, encodeRgbPng } from "./png.ts";
-import { upsampleBilinear } from "./resize.ts";
+import { encodeRgbPng, type PngEncoding } from "./png.ts";
+import { upsampledRows } from "./resize.ts";
 
 /** Options for {@link renderExplanation} and {@link renderExplanationRgb}. */
 export interface RenderOptions {
@@ -56,6 +53,22 @@ function checkAlpha(alpha: number): void {
 }
 
 /**
+ * Every (image byte, colour byte) pair's blend once, in a 64 KiB table
+ * indexed `(image << 8) | colour`: the same expression as per byte, so the
+ * same bytes, without per-byte arithmetic.
+ */
+function blendTable(alpha: number): Uint8Array {
+  const table = new Uint8Array(256 * 256);
+  for (let v = 0; v < 256; v++) {
+    const kept = (1 - alpha) * v;
+    for (let c = 0; c < 256; c++) {
+      table[(v << 8) | c] = Math.round(kept + alpha * c);
+    }
+  }
+  return table;
+}
+
+/**
  * Blends RGB colours over an image, per byte
  * `round((1 - alpha) * image + alpha * colour)`. `colored` must have the
  * image's size. Throws `BAD_USER_INPUT` when `alpha` is outside `[0, 1]`.
@@ -82,15 +95,7 @@ export function blend(
       `Colour data has ${colored.length} bytes, the image ${data.length}`,
     );
   }
-  // Every (pixel, colour) pair's result once, in a 64 KiB table: the same
-  // expression as per byte, so the same bytes, without per-byte arithmetic.
-  const table = new Uint8Array(256 * 256);
-  for (let v = 0; v < 256; v++) {
-    const kept = (1 - alpha) * v;
-    for (let c = 0; c < 256; c++) {
-      table[(v << 8) | c] = Math.round(kept + alpha * c);
-    }
-  }
+  const table = blendTable(alpha);
   const out = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     out[i] = table[(data[i] << 8) | colored[i]];
@@ -113,7 +118,7 @@ export function encodePng(
   width: number,
   height: number,
   rgb: Uint8Array,
-  options: { deflate?: Deflate } = {},
+  options: PngEncoding = {},
 ): Promise<Uint8Array> {
   return encodeRgbPng(width, height, rgb, options);
 }
@@ -155,29 +160,64 @@ export function renderExplanationRgb(
   mapHeight: number,
   options: RenderOptions = {},
 ): RenderedRgb {
-  const alpha = options.alpha ?? 0.3;
-  const colormap = options.colormap ?? "jet";
-  checkAlpha(alpha);
-  colormapLut(colormap); // validates the name before any work
-  const full = upsampleBilinear(
-    map,
-    mapWidth,
-    mapHeight,
-    image.width,
-    image.height,
+  const { overlay, heatmap } = colourAndBlend(
+    image,
+    { values: map, width: mapWidth, height: mapHeight },
+    { ...options, heatmap: true },
   );
-  const heatmap = applyColormap(full, colormap);
-  return { overlay: blend(image, heatmap, alpha), heatmap };
+  return { overlay, heatmap: heatmap! };
+}
+
+/**
+ * Upsampling, colouring and blending fused, row by row: the arithmetic of
+ * `upsampleBilinear`, `applyColormap` and `blend` one after the other (so
+ * the same bytes as the browser, which runs them one by one to re-blend
+ * without upsampling again), without the full-size float map and colour
+ * image in between; the coloured map only when asked for.
+ */
+function colourAndBlend(
+  image: RgbImage,
+  map: { values: Float32Array; width: number; height: number },
+  options: RenderOptions & { heatmap: boolean },
+): { overlay: Uint8Array; heatmap: Uint8Array | null } {
+  const alpha = options.alpha ?? 0.3;
+  checkAlpha(alpha);
+  const lut = colormapLut(options.colormap ?? "jet");
+  const table = blendTable(alpha);
+  const { width, height, data } = image;
+  const overlay = new Uint8Array(width * height * 3);
+  const heatmap = options.heatmap ? new Uint8Array(width * height * 3) : null;
+  let i = 0;
+  const size = {
+    width: map.width,
+    height: map.height,
+    outWidth: width,
+    outHeight: height,
+  };
+  for (const line of upsampledRows(map.values, size)) {
+    for (let x = 0; x < width; x++, i += 3) {
+      const q = Math.round(line[x] * 255);
+      const k = q > 0 ? (q < 255 ? q : 255) * 3 : 0;
+      const r = lut[k], g = lut[k + 1], b = lut[k + 2];
+      overlay[i] = table[(data[i] << 8) | r];
+      overlay[i + 1] = table[(data[i + 1] << 8) | g];
+      overlay[i + 2] = table[(data[i + 2] << 8) | b];
+      if (heatmap) {
+        heatmap[i] = r;
+        heatmap[i + 1] = g;
+        heatmap[i + 2] = b;
+      }
+    }
+  }
+  return { overlay, heatmap };
 }
 
 /** Which PNGs {@linkcode renderPngs} encodes, and how. */
-export interface PngChoice {
+export interface PngChoice extends PngEncoding {
   /** The coloured map blended over the image. */
   overlay: boolean;
   /** The coloured map alone. */
   heatmap: boolean;
-  /** @default the platform's CompressionStream */
-  deflate?: Deflate;
 }
 
 /** PNG bytes of an explanation; only those asked for. */
@@ -208,15 +248,27 @@ export async function renderPngs(
   mapHeight: number,
   options: RenderOptions & PngChoice,
 ): Promise<RenderedPngs> {
-  const rgb = renderExplanationRgb(image, map, mapWidth, mapHeight, options);
-  const png = { deflate: options.deflate };
+  const { deflate, crc32, filter } = options;
+  if (!options.overlay && !options.heatmap) {
+    checkAlpha(options.alpha ?? 0.3);
+    colormapLut(options.colormap ?? "jet"); // validates the name
+    return {};
+  }
+  const rgb = colourAndBlend(
+    image,
+    { values: map, width: mapWidth, height: mapHeight },
+    { ...options, heatmap: options.heatmap },
+  );
+  const png: PngEncoding = {
+    ...(deflate ? { deflate } : {}),
+    ...(crc32 ? { crc32 } : {}),
+    ...(filter ? { filter } : {}),
+  };
   const [overlay, heatmap] = await Promise.all([
     options.overlay
       ? encodePng(image.width, image.height, rgb.overlay, png)
       : null,
-    options.heatmap
-      ? encodePng(image.width, image.height, rgb.heatmap, png)
-      : null,
+    rgb.heatmap ? encodePng(image.width, image.height, rgb.heatmap, png) : null,
   ]);
   return {
     ...(overlay ? { overlay } : {}),

@@ -192,27 +192,32 @@ function linearTaps(
   return { index, frac };
 }
 
+/** A float map's size and the size it is upsampled to. */
+export interface UpsampleSize {
+  width: number;
+  height: number;
+  outWidth: number;
+  outHeight: number;
+}
+
 /**
- * Resizes a single-channel float map with plain bilinear interpolation, as
- * OpenCV's `cv2.resize(map, (outWidth, outHeight),
- * interpolation=cv2.INTER_LINEAR)`: output pixel `i` samples source
- * coordinate `(i + 0.5) * (in / out) - 0.5`, clamped to the edges. Meant for
- * upsampling (no antialiasing when shrinking). The input is not modified.
+ * The rows of {@linkcode upsampleBilinear}'s output, one at a time, in one
+ * reused `Float32Array` (copy a row to keep it): for renderers that colour
+ * each row as it comes instead of holding the whole float map.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const big = upsampleBilinear(new Float32Array([0, 1]), 2, 1, 4, 1);
- * assert.deepEqual(big, new Float32Array([0, 0.25, 0.75, 1]));
+ * const size = { width: 2, height: 1, outWidth: 4, outHeight: 2 };
+ * const rows = [...upsampledRows(new Float32Array([0, 1]), size)].length;
+ * assert.equal(rows, 2);
  * ```
  */
-export function upsampleBilinear(
+export function* upsampledRows(
   map: Float32Array,
-  width: number,
-  height: number,
-  outWidth: number,
-  outHeight: number,
-): Float32Array {
+  size: UpsampleSize,
+): Generator<Float32Array> {
+  const { width, height, outWidth, outHeight } = size;
   checkSize("width", width);
   checkSize("height", height);
   checkSize("outWidth", outWidth);
@@ -236,14 +241,45 @@ export function upsampleBilinear(
       rows[y * outWidth + x] = map[s] * (1 - t) + right * t;
     }
   }
-  const out = new Float32Array(outWidth * outHeight);
+  const line = new Float32Array(outWidth);
   for (let y = 0; y < outHeight; y++) {
     const t = ys.frac[y];
     const top = ys.index[y] * outWidth;
     const bottom = t === 0 ? top : top + outWidth;
     for (let x = 0; x < outWidth; x++) {
-      out[y * outWidth + x] = rows[top + x] * (1 - t) + rows[bottom + x] * t;
+      line[x] = rows[top + x] * (1 - t) + rows[bottom + x] * t;
     }
+    yield line;
+  }
+}
+
+/**
+ * Resizes a single-channel float map with plain bilinear interpolation, as
+ * OpenCV's `cv2.resize(map, (outWidth, outHeight),
+ * interpolation=cv2.INTER_LINEAR)`: output pixel `i` samples source
+ * coordinate `(i + 0.5) * (in / out) - 0.5`, clamped to the edges. Meant for
+ * upsampling (no antialiasing when shrinking). The input is not modified.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const big = upsampleBilinear(new Float32Array([0, 1]), 2, 1, 4, 1);
+ * assert.deepEqual(big, new Float32Array([0, 0.25, 0.75, 1]));
+ * ```
+ */
+export function upsampleBilinear(
+  map: Float32Array,
+  width: number,
+  height: number,
+  outWidth: number,
+  outHeight: number,
+): Float32Array {
+  const out = new Float32Array(outWidth * outHeight);
+  let y = 0;
+  for (
+    const line of upsampledRows(map, { width, height, outWidth, outHeight })
+  ) {
+    out.set(line, y++ * outWidth);
   }
   return out;
 }

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { constants, deflateSync } from "node:zlib";
+import { constants, crc32, deflateSync } from "node:zlib";
+import type { PngEncoding } from "./png.ts";
 
 /**
  * Compresses PNG image data fast.
@@ -26,3 +27,23 @@ export function fastDeflate(data: Uint8Array): Uint8Array {
   const out = deflateSync(data, { level: 1, strategy: constants.Z_RLE });
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
+
+/**
+ * The server's PNG encoding: native zlib and CRC, and the Sub filter (a
+ * 451×300 overlay in about 3.5 ms instead of 6, 9 % larger).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodePng } from "./render.ts";
+ * import { decodePng } from "./png_decode.ts";
+ * const rgb = new Uint8Array([255, 0, 0, 0, 0, 255, 9, 9, 9, 1, 2, 3]);
+ * const png = await encodePng(2, 2, rgb, FAST_PNG);
+ * assert.deepEqual(decodePng(png).data, rgb);
+ * ```
+ */
+export const FAST_PNG: Readonly<PngEncoding> = Object.freeze({
+  deflate: fastDeflate,
+  crc32: (bytes: Uint8Array) => crc32(bytes),
+  filter: "sub",
+});

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { fastDeflate, renderPngs, type RgbImage } from "../../lib/mod.ts";
+import { FAST_PNG, renderPngs, type RgbImage } from "../../lib/mod.ts";
 import { alternate } from "./stats.ts";
 
 /**
@@ -26,7 +26,7 @@ export async function renderRound(
       alpha: 0.3,
       overlay: true,
       heatmap: false,
-      deflate: fastDeflate,
+      ...FAST_PNG,
     });
   const samples = await alternate({ render }, {
     runs: options.runs,
