@@ -114,9 +114,9 @@ export async function scoreFaithfulness(
   deps: { runtime: ModelRuntime; maxPixels: number },
   request: FaithfulnessRequest,
   hooks: {
-    signal?: AbortSignal;
-    onProgress?: (fraction: number) => void;
-    pause?: () => Promise<void>;
+    signal?: AbortSignal | undefined;
+    onProgress?: ((fraction: number) => void) | undefined;
+    pause?: (() => Promise<void>) | undefined;
   } = {},
 ): Promise<FaithfulnessScores> {
   const { runtime } = deps;
@@ -166,7 +166,7 @@ export async function checkSanity(
     randomized: (() => Promise<ModelRuntime>) | null;
   },
   request: SanityImageRequest,
-  hooks: { signal?: AbortSignal } = {},
+  hooks: { signal?: AbortSignal | undefined } = {},
 ): Promise<SanityResult> {
   const { runtime } = deps;
   if (!deps.randomized) {

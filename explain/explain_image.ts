@@ -64,8 +64,8 @@ export interface MethodMap {
 /** One method's renderings, PNG bytes at the image's size. */
 export interface MethodRendering {
   method: string;
-  overlay?: Uint8Array;
-  heatmap?: Uint8Array;
+  overlay?: Uint8Array | undefined;
+  heatmap?: Uint8Array | undefined;
   renderMs: number;
 }
 
@@ -87,16 +87,16 @@ export interface ExplainOutcome {
 /** Progress, partial results and cancellation. */
 export interface ExplainHooks {
   /** Aborting stops the work at its next step (throws the reason). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Long methods await it between batches (cheaper work may run first). */
-  pause?: () => Promise<void>;
-  onAnalysis?: (analysis: AnalysisSummary) => void;
+  pause?: ((() => Promise<void>)) | undefined;
+  onAnalysis?: (((analysis: AnalysisSummary) => void)) | undefined;
   /** A long method's fraction done, 0 to 1, in order. */
-  onProgress?: (method: string, fraction: number) => void;
-  onMap?: (map: MethodMap) => void;
-  onRendering?: (rendering: MethodRendering) => void;
+  onProgress?: (((method: string, fraction: number) => void)) | undefined;
+  onMap?: (((map: MethodMap) => void)) | undefined;
+  onRendering?: (((rendering: MethodRendering) => void)) | undefined;
   /** One method failed; the others go on. */
-  onMethodError?: (method: string, error: unknown) => void;
+  onMethodError?: (((method: string, error: unknown) => void)) | undefined;
 }
 
 /** A checked request and its image. */

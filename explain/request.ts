@@ -37,19 +37,25 @@ export interface Outputs {
 /** An explanation request as callers give it. */
 export interface ExplainArgs {
   /** Model name; @default the first model */
-  model?: string | null;
+  model?: string | null | undefined;
   methods: readonly string[];
   /** Layer name or alias; @default the model's default layer */
-  layer?: string | null;
+  layer?: string | null | undefined;
   /** @default the top-1 class */
-  classIndex?: number | null;
+  classIndex?: number | null | undefined;
   /** A label instead of `classIndex` (case and `_`/space do not matter). */
-  className?: string | null;
+  className?: string | null | undefined;
   /** Per-method options, keyed by method. */
   options?: unknown;
-  render?: { colormap?: string | null; alpha?: number | null } | null;
+  render?:
+    | {
+      colormap?: string | null | undefined;
+      alpha?: number | null | undefined;
+    }
+    | null
+    | undefined;
   /** @default everything */
-  outputs?: Partial<Outputs>;
+  outputs?: Partial<Outputs> | undefined;
 }
 
 /** A request whose every argument was checked: plain data. */

@@ -7,10 +7,10 @@
 
 /** Progress, cancellation and pausing hooks, as in `ExplainContext`. */
 export interface BatchHooks {
-  onProgress?: (fraction: number) => void;
-  signal?: AbortSignal;
+  onProgress?: ((fraction: number) => void) | undefined;
+  signal?: AbortSignal | undefined;
   /** Awaited between batches: resolves when the work may go on. */
-  pause?: () => Promise<void>;
+  pause?: (() => Promise<void>) | undefined;
 }
 
 /** What `maxBatch` needs to know of the runtime. */

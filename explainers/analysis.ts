@@ -47,9 +47,9 @@ export interface ImageAnalysis {
   explain(
     method: string,
     hooks?: {
-      onProgress?: (fraction: number) => void;
-      signal?: AbortSignal;
-      pause?: () => Promise<void>;
+      onProgress?: ((fraction: number) => void) | undefined;
+      signal?: AbortSignal | undefined;
+      pause?: (() => Promise<void>) | undefined;
     },
   ): Promise<MethodResult>;
 }
@@ -58,11 +58,11 @@ export interface ImageAnalysis {
 export interface AnalysisOptions {
   methods: readonly string[];
   /** Layer name or alias; @default the model's default layer */
-  layer?: string | null;
+  layer?: string | null | undefined;
   /** @default the top-1 class */
-  classIndex?: number | null;
+  classIndex?: number | null | undefined;
   /** Per-method options, keyed by method name. */
-  params?: Record<string, unknown>;
+  params?: Record<string, unknown> | undefined;
 }
 
 /**

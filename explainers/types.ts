@@ -15,14 +15,14 @@ export interface ExplainContext {
   /** The preprocessed model input, for methods that run extra passes. */
   input: Float32Array;
   /** Long methods report the fraction done, 0 to 1, in order. */
-  onProgress?: (fraction: number) => void;
+  onProgress?: ((fraction: number) => void) | undefined;
   /** Aborted when the request is abandoned: long methods stop early. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Long methods await it between batches: it resolves when the work may
    * go on (cheaper requests run first).
    */
-  pause?: () => Promise<void>;
+  pause?: (() => Promise<void>) | undefined;
 }
 
 /** A map before ReLU and scaling, row-major. */

@@ -56,7 +56,7 @@ interface Entry<P, R> {
   job: Job<R>;
   /** Dropped once the job ends, to free its memory. */
   payload: P | undefined;
-  stop?: AbortController;
+  stop?: AbortController | undefined;
   run?: Promise<void>;
   readonly watchers: Set<(change: Change) => void>;
 }

@@ -41,7 +41,7 @@ interface Range {
   bits: number;
   kind: AddressKind | "embedded-v4";
   /** For `embedded-v4`: where the IPv4 address starts in the bytes. */
-  offset?: number;
+  offset?: number | undefined;
 }
 
 function range(cidr: string, kind: Range["kind"], offset?: number): Range {

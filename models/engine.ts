@@ -93,17 +93,17 @@ export interface LowerState {
 /** Options of {@linkcode Engine.upper}. */
 export interface UpperOptions {
   /** Also return d(logit of the class)/d(layer activations). */
-  gradients?: boolean;
+  gradients?: boolean | undefined;
   /** Also return the layer's activations (the state's, or `replace`). */
-  activations?: boolean;
+  activations?: boolean | undefined;
   /** Class to differentiate, for every item; @default each item's top-1 */
-  classIndex?: number;
+  classIndex?: number | undefined;
   /**
    * Continue from these activations (HWC each, any count) instead of the
    * state's: the state must have batch 1, and its skip tensors serve every
    * replacement. The caller keeps ownership.
    */
-  replace?: readonly Float32Array[];
+  replace?: readonly Float32Array[] | undefined;
 }
 
 /** What {@linkcode Engine.upper} computes, one entry per batch item. */

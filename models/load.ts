@@ -52,31 +52,31 @@ export interface LoadOptions {
    * A TF.js `model.json` path or IO handler, or an `.onnx` file path;
    * @default the shipped ResNet-50
    */
-  model?: string | tf.io.IOHandler;
+  model?: string | tf.io.IOHandler | undefined;
   /** Class labels; @default the shipped ImageNet labels with the default model */
-  labels?: readonly string[];
+  labels?: readonly string[] | undefined;
   /** @default "torch" for `.onnx` files, else "caffe" */
-  preprocessing?: PreprocessMode;
+  preprocessing?: PreprocessMode | undefined;
   /** @default "auto" */
-  backend?: EnginePreference;
-  backendDeps?: BackendDeps;
+  backend?: EnginePreference | undefined;
+  backendDeps?: BackendDeps | undefined;
   /** WASM threads; @default every core (`navigator.hardwareConcurrency`) */
-  threads?: number;
+  threads?: number | undefined;
   /** Display name; @default "resnet50" or the model file's folder name */
-  name?: string;
+  name?: string | undefined;
   /** See `RuntimeOptions.batchSize`; @default 1 */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** @default 10 */
-  batchWindowMs?: number;
+  batchWindowMs?: number | undefined;
   /** Lower halves kept for repeat requests on the same image; @default 8 */
-  cacheEntries?: number;
+  cacheEntries?: number | undefined;
   /** Working memory of one batched pass, bytes; see `RuntimeOptions.batchBytes` */
-  batchBytes?: number;
+  batchBytes?: number | undefined;
   /** The default layer (name or alias); @default the last 4-D feature map */
-  defaultLayer?: string | null;
+  defaultLayer?: string | null | undefined;
   /** Run one pass (and one gradient pass) before resolving; @default true */
-  warmUp?: boolean;
-  log?: (message: string) => void;
+  warmUp?: boolean | undefined;
+  log?: ((message: string) => void) | undefined;
 }
 
 /** The shipped ImageNet labels. */

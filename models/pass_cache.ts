@@ -57,7 +57,8 @@ export interface PassCache {
  * ```
  */
 export function createPassCache(
-  options: { maxEntries?: number; maxBytes?: number } = {},
+  options: { maxEntries?: number | undefined; maxBytes?: number | undefined } =
+    {},
 ): PassCache {
   const maxEntries = options.maxEntries ?? 8;
   const maxBytes = options.maxBytes ?? 128 * 1024 * 1024;

@@ -29,7 +29,7 @@ export interface PassRequest {
   key: string;
   layer: LayerInfo | null;
   gradients: boolean;
-  classIndex?: number;
+  classIndex?: number | undefined;
 }
 
 /** Counts of model work, for tests and metrics. */

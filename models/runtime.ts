@@ -30,11 +30,11 @@ export type { ModelPass } from "./passes.ts";
 /** Options of {@linkcode ModelRuntime.run}. */
 export interface RunOptions {
   /** Layer name or alias whose activations to return; null for none. */
-  layer?: string | null;
+  layer?: string | null | undefined;
   /** Also compute gradients at `layer` (in the same pass). */
-  gradients?: boolean;
+  gradients?: boolean | undefined;
   /** @default the top-1 class */
-  classIndex?: number;
+  classIndex?: number | undefined;
 }
 
 /** Counts of model work, for tests and metrics. */
@@ -109,28 +109,28 @@ export interface RuntimeOptions {
   /** One label per class. */
   labels: readonly string[];
   /** @default "caffe" */
-  preprocessing?: PreprocessMode;
+  preprocessing?: PreprocessMode | undefined;
   /**
    * Run up to this many concurrent requests for the same layer (and class
    * choice) as one batched pass. It pays on a GPU; on WASM it gains nothing
    * (BENCHMARKS.md). @default 1
    */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** How long a pass waits for others to join its batch. @default 10 */
-  batchWindowMs?: number;
+  batchWindowMs?: number | undefined;
   /** Lower halves kept for repeat requests on the same image (0: none); @default 8 */
-  cacheEntries?: number;
+  cacheEntries?: number | undefined;
   /** Bytes the pass cache may hold; @default 128 MiB */
-  cacheBytes?: number;
+  cacheBytes?: number | undefined;
   /** The default layer (a name or alias); @default the engine's */
-  defaultLayer?: string | null;
+  defaultLayer?: string | null | undefined;
   /**
    * Working memory one batched pass may use, in bytes: batches of extra
    * passes are split to fit (at least one item each). @default 512 MiB
    */
-  batchBytes?: number;
+  batchBytes?: number | undefined;
   /** The time one batch of extra passes should take, ms. @default 250 */
-  batchMs?: number;
+  batchMs?: number | undefined;
 }
 
 /**

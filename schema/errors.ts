@@ -105,7 +105,7 @@ export function maskErrors(options: MaskOptions): MaskError {
     if (isClientError(original)) {
       const graphql = error instanceof GraphQLError ? error : null;
       return new GraphQLError(original.message, {
-        nodes: graphql?.nodes,
+        nodes: graphql?.nodes ?? null,
         source: graphql?.source,
         positions: graphql?.positions,
         path: graphql?.path,
@@ -122,7 +122,7 @@ export function maskErrors(options: MaskOptions): MaskError {
       const code = requestErrorCode(error);
       if (code === null) return error;
       return new GraphQLError(error.message, {
-        nodes: error.nodes,
+        nodes: error.nodes ?? null,
         source: error.source,
         positions: error.positions,
         path: error.path,
@@ -133,14 +133,14 @@ export function maskErrors(options: MaskOptions): MaskError {
       // The client left or the response was complete: nobody reads this,
       // and it is not a bug.
       return new GraphQLError(original.message, {
-        path: error instanceof GraphQLError ? error.path : undefined,
+        path: error instanceof GraphQLError ? error.path : null,
         extensions: { code: "REQUEST_ABORTED" },
       });
     }
     options.onMasked?.(original);
     return new GraphQLError(message, {
-      nodes: error instanceof GraphQLError ? error.nodes : undefined,
-      path: error instanceof GraphQLError ? error.path : undefined,
+      nodes: error instanceof GraphQLError ? error.nodes ?? null : null,
+      path: error instanceof GraphQLError ? error.path : null,
       extensions: {
         code: "INTERNAL_SERVER_ERROR",
         ...(options.isDev && original instanceof Error

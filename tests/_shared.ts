@@ -42,7 +42,11 @@ export async function fixtureImage(name: string): Promise<RgbImage> {
  * call gives the same weights.
  */
 export function tinyResNet(
-  options: { size?: number; classes?: number; seed?: number } = {},
+  options: {
+    size?: number | undefined;
+    classes?: number | undefined;
+    seed?: number | undefined;
+  } = {},
 ): tfl.LayersModel {
   const size = options.size ?? 32;
   const classes = options.classes ?? 10;

@@ -49,7 +49,7 @@ export interface SchedulerStats {
 /** Options of {@linkcode Scheduler.run}. */
 export interface ScheduleOptions {
   /** Aborting drops the task if it still waits; a running task sees it too. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Runs tasks on slots, cheap and expensive ones in separate lanes. */

@@ -95,7 +95,7 @@ export interface ServiceStats {
 
 /** Cancellation of one call. */
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Where model work gets done. */

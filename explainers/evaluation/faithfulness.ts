@@ -27,15 +27,15 @@ export interface FaithfulnessRequest {
    * the preprocessed space (the ImageNet mean colour for ResNet-50's
    * preprocessing); @default "blur"
    */
-  baseline?: "blur" | "mean";
+  baseline?: "blur" | "mean" | undefined;
   /** The fraction of the map kept for the confidence drop; @default 0.2 */
-  keepFraction?: number;
+  keepFraction?: number | undefined;
   /** Images per forward pass; @default 16 */
-  batchSize?: number;
-  onProgress?: (fraction: number) => void;
-  signal?: AbortSignal;
+  batchSize?: number | undefined;
+  onProgress?: ((fraction: number) => void) | undefined;
+  signal?: AbortSignal | undefined;
   /** Awaited between batches (cheaper work may run first). */
-  pause?: () => Promise<void>;
+  pause?: (() => Promise<void>) | undefined;
 }
 
 /** The scores; probabilities are softmax probabilities of the class. */

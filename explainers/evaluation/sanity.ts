@@ -25,13 +25,13 @@ export interface SanityRequest {
   image: RgbImage | Float32Array;
   method: string;
   /** Layer name or alias; @default the model's default layer */
-  layer?: string | null;
+  layer?: string | null | undefined;
   /** @default the trained model's top-1 class (used for both models) */
-  classIndex?: number | null;
+  classIndex?: number | null | undefined;
   /** The method's options. */
-  params?: unknown;
+  params?: unknown | undefined;
   /** Stops the work between steps (throws its reason). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** The verdict and both maps. */

@@ -115,7 +115,7 @@ export interface RunBatchOptions {
   /** The batch size the model is fixed to, or null (any size). */
   fixed: number | null;
   /** Inputs without a batch axis (the class choice). */
-  extra?: Record<string, Ort.Tensor>;
+  extra?: Record<string, Ort.Tensor> | undefined;
   fetches: readonly string[];
 }
 

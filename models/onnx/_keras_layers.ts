@@ -34,7 +34,7 @@ export interface KerasLayerCall {
   layers: string[];
   /** Tensors of its inbound layers. */
   inputs: string[];
-  weights?: LayerWeights;
+  weights?: LayerWeights | undefined;
   /** NCHW output shape (batch -1). */
   shape: number[];
   /** Whether this is the logits layer (a softmax activation is dropped). */

@@ -12,15 +12,15 @@ import { convChain, type GraphSource } from "../tfjs/graph.ts";
 /** One layer's weights, ready for ONNX. */
 export interface LayerWeights {
   /** Conv2D: `[out, in / groups, kh, kw]`; Dense: `[in, out]`. */
-  kernel?: { data: Float32Array; dims: number[] };
-  bias?: Float32Array;
+  kernel?: { data: Float32Array; dims: number[] } | undefined;
+  bias?: Float32Array | undefined;
   /** BatchNormalization as an affine map per channel. */
-  scale?: Float32Array;
-  shift?: Float32Array;
+  scale?: Float32Array | undefined;
+  shift?: Float32Array | undefined;
   /** Conv2D: the BatchNorm already folded into `kernel` and `bias`. */
-  foldedWith?: string;
+  foldedWith?: string | undefined;
   /** Conv2D folded: whether the conv had a bias of its own. */
-  hadBias?: boolean;
+  hadBias?: boolean | undefined;
 }
 
 // deno-lint-ignore no-explicit-any

@@ -41,11 +41,11 @@ import {
 /** Options of {@linkcode onnxEngine}. */
 export interface OnnxEngineOptions {
   /** Intra-op threads; @default every core */
-  threads?: number;
+  threads?: number | undefined;
   /** Split layers whose sessions are kept; @default 4 */
-  cachedLayers?: number;
+  cachedLayers?: number | undefined;
   /** Why other engines were skipped (reported in `info`); @default [] */
-  skipped?: string[];
+  skipped?: string[] | undefined;
 }
 
 type SessionKind = "lower" | "upper" | "gradients";

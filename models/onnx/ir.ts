@@ -208,7 +208,7 @@ export interface ModelOptions {
   inputs: ValueInfoProto[];
   outputs: ValueInfoProto[];
   /** Raise the default opset to at least this version. */
-  minOpset?: number;
+  minOpset?: number | undefined;
 }
 
 /**

@@ -64,7 +64,7 @@ function ortProbe(ort: OrtModule, threads: number): ShapeProbe {
 export async function readOnnxClassifier(
   ort: OrtModule,
   file: string | Uint8Array,
-  options: { threads?: number } = {},
+  options: { threads?: number | undefined } = {},
 ): Promise<OnnxSource> {
   let bytes: Uint8Array;
   if (typeof file === "string") {

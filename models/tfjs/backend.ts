@@ -122,7 +122,10 @@ export const DEFAULT_THREADS = Math.max(1, navigator.hardwareConcurrency ?? 1);
  * ```
  */
 export function backendDeps(
-  options: { threads?: number; log?: (m: string) => void } = {},
+  options: {
+    threads?: number | undefined;
+    log?: ((m: string) => void) | undefined;
+  } = {},
 ): BackendDeps & { threads(): number } {
   const threads = options.threads ?? DEFAULT_THREADS;
   return {

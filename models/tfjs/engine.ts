@@ -41,14 +41,14 @@ export interface TfjsEngineOptions {
   /** A `model.json` path, or an IO handler (tests use in-memory models). */
   model: string | tf.io.IOHandler;
   /** @default "auto" */
-  backend?: BackendPreference;
+  backend?: BackendPreference | undefined;
   /** Seams for tests; @default the real adapter lookup and activation */
-  backendDeps?: BackendDeps;
+  backendDeps?: BackendDeps | undefined;
   /** WASM threads; @default every core */
-  threads?: number;
+  threads?: number | undefined;
   /** Why other engines were skipped before this one (kept in `info`). */
-  skipped?: readonly string[];
-  log?: (message: string) => void;
+  skipped?: readonly string[] | undefined;
+  log?: ((message: string) => void) | undefined;
 }
 
 /** The state `lower` hands out: device tensors, released by `dispose`. */

@@ -20,17 +20,17 @@ export interface ExecutionResult {
 /** Options of {@linkcode executeGraph}. */
 export interface ExecuteOptions {
   /** Layer whose output to return; it must be a node name of `graph`. */
-  boundary?: string | null;
+  boundary?: string | null | undefined;
   /** Also return d(logit of the class)/d(boundary activations). */
-  gradients?: boolean;
+  gradients?: boolean | undefined;
   /** Class to differentiate; @default the top-1 class */
-  classIndex?: number;
+  classIndex?: number | undefined;
   /**
    * Activations to continue from at the boundary instead of the computed ones
    * (any batch size; skip tensors from below broadcast over it), for methods
    * that perturb them. The caller keeps ownership.
    */
-  replace?: tf.Tensor;
+  replace?: tf.Tensor | undefined;
 }
 
 /**

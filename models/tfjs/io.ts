@@ -133,14 +133,16 @@ export function fileHandler(modelJsonPath: string): tf.io.IOHandler {
         offset += part.byteLength;
       }
       return {
-        modelTopology: json.modelTopology as tf.io.ModelArtifacts[
-          "modelTopology"
-        ],
+        modelTopology: json.modelTopology as NonNullable<
+          tf.io.ModelArtifacts["modelTopology"]
+        >,
         weightSpecs,
         weightData: weightData.buffer,
-        format: json.format,
-        generatedBy: json.generatedBy,
-        convertedBy: json.convertedBy,
+        ...(json.format === undefined ? {} : { format: json.format }),
+        ...(json.generatedBy === undefined
+          ? {}
+          : { generatedBy: json.generatedBy }),
+        convertedBy: json.convertedBy ?? null,
       };
     },
   };

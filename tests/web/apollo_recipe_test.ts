@@ -35,12 +35,12 @@ function titledBlocks(markdown: string): Map<string, string> {
 async function run(
   command: string,
   args: string[],
-  options: { cwd: string; env?: Record<string, string> },
+  options: { cwd: string; env?: Record<string, string> | undefined },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await new Deno.Command(command, {
     args,
     cwd: options.cwd,
-    env: options.env,
+    ...(options.env ? { env: options.env } : {}),
     stdout: "piped",
     stderr: "piped",
   }).output();

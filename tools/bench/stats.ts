@@ -64,13 +64,13 @@ export interface AlternateOptions {
   /** Timed runs of each contender. */
   runs: number;
   /** Untimed runs of each contender first. @default 1 */
-  warmUp?: number;
+  warmUp?: number | undefined;
   /**
    * Idle time before each timed run, ms: thread pools that spin after a
    * run (ONNX Runtime's default, OpenMP) would otherwise take cores from
    * the next contender. @default 0
    */
-  gapMs?: number;
+  gapMs?: number | undefined;
 }
 
 /**

@@ -24,9 +24,9 @@ import type { Phase } from "./runs.ts";
 export interface MethodView {
   method: string;
   /** Its explanation, once it can be drawn. */
-  result?: Explanation;
+  result?: Explanation | undefined;
   /** Its phase while pending or after failing. */
-  phase?: Phase;
+  phase?: Phase | undefined;
 }
 
 /** What the cards draw with. */

@@ -137,7 +137,7 @@ export function uploadStreamLink(
   });
   const http = new BaseHttpLink({
     uri: options.uri ?? "/graphql",
-    headers: options.headers,
+    headers: options.headers ?? {},
     fetch: (input, init = {}) => {
       const { [UPLOADS]: files, ...rest } = init as RequestInit & {
         [UPLOADS]?: FileMap;

@@ -28,7 +28,7 @@ async function compare(
   onnx: Engine,
   input: Float32Array,
   layer: string | null,
-  what: { classIndex?: number } = {},
+  what: { classIndex?: number | undefined } = {},
 ): Promise<{ logits: number; activations: number; gradients: number }> {
   const results = [];
   for (const engine of [tfjs, onnx]) {
