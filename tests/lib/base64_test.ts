@@ -75,3 +75,48 @@ Deno.test("decodeBase64Image enforces the size limit before decoding", () => {
     isClientError("IMAGE_TOO_LARGE", /limit is 100/),
   );
 });
+
+Deno.test("decodeBase64Image: wrapped lines, either alphabet, mixed alphabets and no padding give the same bytes", () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (const length of [1, 2, 3, 4, 57, 1000, 4099]) {
+    const bytes = Uint8Array.from({ length }, () => Math.floor(random() * 256));
+    const plain = encodeBase64(bytes);
+    const url = plain.replaceAll("+", "-").replaceAll("/", "_");
+    const variants = {
+      plain,
+      wrapped: plain.replace(/.{76}/g, "$&\n"),
+      crlf: plain.replace(/.{64}/g, "$&\r\n"),
+      url,
+      unpadded: url.replace(/=+$/, ""),
+      // One character of the other alphabet: the scanning decoder's case.
+      mixed: plain.includes("+") ? plain.replace("/", "_") : url,
+      spaced: ` ${plain.slice(0, 2)} ${plain.slice(2)} `,
+    };
+    for (const [name, text] of Object.entries(variants)) {
+      assert.deepEqual(
+        decodeBase64Image(text, 1 << 20),
+        bytes,
+        `${name}, ${length} bytes`,
+      );
+    }
+  }
+});
+
+Deno.test("decodeBase64Image: a fault deep in a long payload is named with its position", () => {
+  const text = "data:image/png;base64," + "QUJD".repeat(1000) + "*" + "QUJD";
+  assert.throws(
+    () => decodeBase64Image(text, 1 << 20),
+    (e: Error) =>
+      e.message ===
+        `Invalid base64: unexpected character "*" at position ${
+          text.indexOf("*")
+        }`,
+  );
+  const over = "QUJD".repeat(1000);
+  assert.throws(
+    () => decodeBase64Image(over, 2999),
+    (e: Error & { code?: string }) => e.code === "IMAGE_TOO_LARGE",
+  );
+  assert.equal(decodeBase64Image(over, 3000).length, 3000);
+});
