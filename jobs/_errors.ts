@@ -11,7 +11,10 @@ import { clientError, isClientError } from "../lib/mod.ts";
  *
  * @example
  * ```ts
- * jobNotFound("x").code; // "JOB_NOT_FOUND"
+ * import assert from "node:assert/strict";
+ * assert.throws(() => {
+ *   throw jobNotFound("x");
+ * }, { code: "JOB_NOT_FOUND", message: /^Job "x" was not found/ });
  * ```
  */
 export function jobNotFound(id: string): Error {
@@ -27,7 +30,13 @@ export function jobNotFound(id: string): Error {
  *
  * @example
  * ```ts
- * throw unavailable(new Error("connect ECONNREFUSED"));
+ * import assert from "node:assert/strict";
+ * const cause = new Error("connect ECONNREFUSED");
+ * const error = unavailable(cause);
+ * assert.equal(error.cause, cause); // kept for the log
+ * assert.throws(() => {
+ *   throw error;
+ * }, { code: "UNAVAILABLE" });
  * ```
  */
 export function unavailable(cause?: unknown): Error {
@@ -45,7 +54,10 @@ export function unavailable(cause?: unknown): Error {
  *
  * @example
  * ```ts
- * overloaded(100, 10).details; // { limit: 100, retryAfterS: 10 }
+ * import assert from "node:assert/strict";
+ * assert.throws(() => {
+ *   throw overloaded(100, 10);
+ * }, { code: "OVERLOADED", details: { limit: 100, retryAfterS: 10 } });
  * ```
  */
 export function overloaded(limit: number, retryAfterS: number): Error {
@@ -61,7 +73,10 @@ export function overloaded(limit: number, retryAfterS: number): Error {
  *
  * @example
  * ```ts
- * closedError().code; // "SHUTTING_DOWN"
+ * import assert from "node:assert/strict";
+ * assert.throws(() => {
+ *   throw closedError();
+ * }, { code: "SHUTTING_DOWN" });
  * ```
  */
 export function closedError(): Error {
@@ -84,8 +99,13 @@ export const INTERNAL_MESSAGE =
  *
  * @example
  * ```ts
- * failureOf(clientError("BAD_USER_INPUT", "Bad size")); // { code: "BAD_USER_INPUT", message: "Bad size" }
- * failureOf(new TypeError("x is undefined")).code; // "INTERNAL"
+ * import assert from "node:assert/strict";
+ * import { clientError } from "../lib/mod.ts";
+ * assert.deepEqual(
+ *   failureOf(clientError("BAD_USER_INPUT", "Bad size")),
+ *   { code: "BAD_USER_INPUT", message: "Bad size" },
+ * );
+ * assert.equal(failureOf(new TypeError("x is undefined")).code, "INTERNAL");
  * ```
  */
 export function failureOf(error: unknown): Failure {

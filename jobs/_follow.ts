@@ -34,9 +34,29 @@ function sameSnapshot<R>(a: Job<R>, b: Job<R>): boolean {
  *
  * @example
  * ```ts
- * for await (const job of followJob({ load, watch, pollMs: 2000 })) {
- *   console.log(job.state, job.progress);
+ * import assert from "node:assert/strict";
+ * import type { Job } from "./types.ts";
+ * // A job store in memory: `load` reads it, `watch` hears of changes.
+ * let stored: Job<number> = {
+ *   id: "V1StGXR8_Z5jdHi6B-myTw", state: "running", progress: 0.5,
+ *   createdAt: 0, startedAt: 1, finishedAt: null, error: null,
+ *   errorCode: null, result: null, attempts: 1, labels: [],
+ * };
+ * const listeners = new Set<(change: Change) => void>();
+ * const watch = (onChange: (change: Change) => void) => {
+ *   listeners.add(onChange);
+ *   return () => listeners.delete(onChange);
+ * };
+ * const seen: string[] = [];
+ * for await (const job of followJob({ load: async () => stored, watch, pollMs: 2000 })) {
+ *   seen.push(`${job.state} ${job.progress}`);
+ *   if (job.state === "running") {
+ *     stored = { ...stored, state: "succeeded", progress: 1, result: 42 };
+ *     for (const listener of listeners) listener(null); // "read it again"
+ *   }
  * }
+ * assert.deepEqual(seen, ["running 0.5", "succeeded 1"]);
+ * assert.equal(listeners.size, 0); // released after the final state
  * ```
  */
 export function followJob<R>(

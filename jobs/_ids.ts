@@ -12,7 +12,10 @@ const ID = /^[A-Za-z0-9_-]{22}$/;
  *
  * @example
  * ```ts
- * newJobId(); // e.g. "V1StGXR8_Z5jdHi6B-myTw"
+ * import assert from "node:assert/strict";
+ * const id = newJobId(); // e.g. "V1StGXR8_Z5jdHi6B-myTw"
+ * assert.match(id, /^[A-Za-z0-9_-]{22}$/);
+ * assert.notEqual(newJobId(), id);
  * ```
  */
 export function newJobId(): string {
@@ -31,8 +34,9 @@ export function newJobId(): string {
  *
  * @example
  * ```ts
- * isJobId(newJobId()); // true
- * isJobId("a:b"); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(isJobId(newJobId()), true);
+ * assert.equal(isJobId("a:b"), false);
  * ```
  */
 export function isJobId(id: string): boolean {

@@ -41,10 +41,17 @@ export interface ProgressOptions {
  *
  * @example
  * ```ts
- * const progress = progressReporter((p) => job.updateProgress(p), { intervalMs: 200 });
- * progress.report(0.1);
+ * import assert from "node:assert/strict";
+ * const sent: number[] = []; // a job store: (p) => job.updateProgress(p)
+ * const progress = progressReporter((p) => {
+ *   sent.push(p);
+ * }, { intervalMs: 200 });
+ * progress.report(0.1); // sent at once
  * progress.report(0.05); // dropped: lower
- * await progress.end();
+ * progress.report(0.3); // waits for the interval…
+ * await progress.end(); // …or for the end
+ * assert.deepEqual(sent, [0.1, 0.3]);
+ * assert.equal(progress.value, 0.3);
  * ```
  */
 export function progressReporter(

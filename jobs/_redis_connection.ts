@@ -30,7 +30,11 @@ function retryStrategy(times: number): number {
  *
  * @example
  * ```ts
- * new Queue("jobs", { connection: commandConnection("redis://127.0.0.1:6379", 1_000) });
+ * import assert from "node:assert/strict";
+ * // new Queue("jobs", { connection: commandConnection(url, 1_000) })
+ * const options = commandConnection("redis://127.0.0.1:6379", 1_000);
+ * assert.equal(options.enableOfflineQueue, false); // fail at once while away
+ * assert.equal(options.commandTimeout, 1_000);
  * ```
  */
 export function commandConnection(
@@ -53,7 +57,10 @@ export function commandConnection(
  *
  * @example
  * ```ts
- * new QueueEvents("jobs", { connection: blockingConnection("redis://127.0.0.1:6379") });
+ * import assert from "node:assert/strict";
+ * // new QueueEvents("jobs", { connection: blockingConnection(url) })
+ * const options = blockingConnection("redis://127.0.0.1:6379");
+ * assert.equal(options.maxRetriesPerRequest, null); // wait for Redis to come back
  * ```
  */
 export function blockingConnection(url: string): RedisOptions {
@@ -65,8 +72,9 @@ export function blockingConnection(url: string): RedisOptions {
  *
  * @example
  * ```ts
- * isConnectionError(new Error("connect ECONNREFUSED 127.0.0.1:6379")); // true
- * isConnectionError(new TypeError("x is undefined")); // false
+ * import assert from "node:assert/strict";
+ * assert.equal(isConnectionError(new Error("connect ECONNREFUSED 127.0.0.1:6379")), true);
+ * assert.equal(isConnectionError(new TypeError("x is undefined")), false);
  * ```
  */
 export function isConnectionError(error: unknown): boolean {
@@ -118,7 +126,8 @@ async function ready(redis: RedisCommands, ms: number): Promise<void> {
  * A guard over `queue`'s connection (see {@linkcode Guard}).
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Needs Redis: `queue` is a BullMQ Queue on it.
  * const guard = guardOf(queue, 1_000);
  * await guard.run((redis) => redis.ping()); // or throws UNAVAILABLE
  * ```
@@ -149,7 +158,13 @@ export function guardOf(queue: Queue, timeoutMs: number): Guard {
  *
  * @example
  * ```ts
- * queue.on("error", throttled(log, "job queue error"));
+ * import assert from "node:assert/strict";
+ * const lines: string[] = [];
+ * const onError = throttled((_, msg) => lines.push(msg), "job queue error");
+ * // queue.on("error", onError): BullMQ repeats the error while Redis is away
+ * onError(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
+ * onError(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
+ * assert.deepEqual(lines, ["job queue error"]); // once per 5 s
  * ```
  */
 export function throttled(

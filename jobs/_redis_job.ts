@@ -25,7 +25,8 @@ const CODED = /^\[([A-Z][A-Z0-9_]*)\] ([\s\S]*)$/;
  *
  * @example
  * ```ts
- * encodeFailure({ code: "TIMEOUT", message: "Too slow" }); // "[TIMEOUT] Too slow"
+ * import assert from "node:assert/strict";
+ * assert.equal(encodeFailure({ code: "TIMEOUT", message: "Too slow" }), "[TIMEOUT] Too slow");
  * ```
  */
 export function encodeFailure(failure: Failure): string {
@@ -38,8 +39,10 @@ export function encodeFailure(failure: Failure): string {
  *
  * @example
  * ```ts
- * decodeFailure("[TIMEOUT] Too slow", 0); // { code: "TIMEOUT", message: "Too slow" }
- * decodeFailure("job stalled more than allowable limit", 2).code; // "WORKER_LOST"
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(decodeFailure("[TIMEOUT] Too slow", 0), { code: "TIMEOUT", message: "Too slow" });
+ * assert.equal(decodeFailure(STALLED_REASON, 2).code, "WORKER_LOST");
+ * assert.equal(decodeFailure("Redis said no", 0).code, "INTERNAL");
  * ```
  */
 export function decodeFailure(reason: string, stalls: number): Failure {
@@ -69,7 +72,8 @@ const QUEUED = new Set([
  * means "gone".
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Needs Redis: `queue` is a BullMQ Queue on it.
  * const state = await queue.getJobState(id);
  * const job = await queue.getJob(id);
  * const snapshot = job && snapshotOf(job, state);

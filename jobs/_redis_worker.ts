@@ -66,7 +66,8 @@ export interface WorkerContext {
  * Starts a BullMQ worker on `context.queue` running `options.runner`.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Needs Redis: `context` holds a BullMQ Queue on it (see redisJobs).
  * const worker = startRedisWorker(context, { runner, concurrency: 1 });
  * await worker.close({ graceMs: 5_000 });
  * ```

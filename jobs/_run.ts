@@ -59,13 +59,25 @@ function timeoutError(ms: number): Error {
  *
  * @example
  * ```ts
- * const outcome = await runAttempt(runner, payload, {
+ * import assert from "node:assert/strict";
+ * const controller = new AbortController(); // aborts with a STOP reason
+ * const progress: number[] = [];
+ * const outcome = await runAttempt(async (n: number, hooks) => {
+ *   hooks.onProgress(1);
+ *   return n * 2;
+ * }, 21, {
  *   jobId: "job-1",
  *   stop: controller.signal,
  *   timeoutMs: 900_000,
- *   onProgress: (p) => console.log(p),
+ *   onProgress: (p) => progress.push(p),
  * });
- * if (outcome.kind === "succeeded") console.log(outcome.result);
+ * assert.deepEqual(outcome, { kind: "succeeded", result: 42 });
+ * assert.deepEqual(progress, [1]);
+ * controller.abort(STOP.cancel);
+ * const stopped = await runAttempt(async () => 0, 0, {
+ *   jobId: "job-2", stop: controller.signal, timeoutMs: 1_000, onProgress: () => {},
+ * });
+ * assert.deepEqual(stopped, { kind: "stopped", reason: "cancel" });
  * ```
  */
 export async function runAttempt<P, R>(

@@ -32,9 +32,10 @@ export type FinalState = Extract<
  *
  * @example
  * ```ts
- * bucketOf(0.4); // 0 (≤ 1 s)
- * bucketOf(3); // 2 (≤ 5 s)
- * bucketOf(5_000); // DURATION_BOUNDS.length (+Inf)
+ * import assert from "node:assert/strict";
+ * assert.equal(bucketOf(0.4), 0); // ≤ 1 s
+ * assert.equal(bucketOf(3), 2); // ≤ 5 s
+ * assert.equal(bucketOf(5_000), DURATION_BOUNDS.length); // +Inf
  * ```
  */
 export function bucketOf(seconds: number): number {
@@ -53,7 +54,11 @@ export interface Totals {
  *
  * @example
  * ```ts
- * emptyTotals().finished; // { succeeded: 0, failed: 0, cancelled: 0 }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(emptyTotals(), {
+ *   finished: { succeeded: 0, failed: 0, cancelled: 0 },
+ *   durations: {},
+ * });
  * ```
  */
 export function emptyTotals(): Totals {
@@ -66,9 +71,13 @@ export function emptyTotals(): Totals {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const totals = emptyTotals();
  * addFinished(totals, "succeeded", ["gradcam"], 0.4);
- * totals.durations.gradcam.counts[0]; // 1
+ * addFinished(totals, "failed", ["gradcam"], 2); // counted, not timed
+ * assert.deepEqual(totals.finished, { succeeded: 1, failed: 1, cancelled: 0 });
+ * assert.equal(totals.durations.gradcam?.counts[0], 1);
+ * assert.equal(totals.durations.gradcam?.sum, 0.4);
  * ```
  */
 export function addFinished(
@@ -94,7 +103,13 @@ export function addFinished(
  *
  * @example
  * ```ts
- * durationsOf(totals).gradcam; // { bounds: DURATION_BOUNDS, counts: [1, 0, …], sum: 0.4 }
+ * import assert from "node:assert/strict";
+ * const totals = emptyTotals();
+ * addFinished(totals, "succeeded", ["gradcam"], 0.4);
+ * const { gradcam } = durationsOf(totals);
+ * assert.equal(gradcam?.bounds, DURATION_BOUNDS);
+ * assert.deepEqual(gradcam?.counts, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+ * assert.equal(gradcam?.sum, 0.4);
  * ```
  */
 export function durationsOf(
@@ -114,8 +129,11 @@ export function durationsOf(
  *
  * @example
  * ```ts
- * totalsFields("succeeded", ["gradcam"], 0.4);
- * // { counts: ["finished:succeeded", "bucket:0:gradcam"], sums: ["sum:gradcam"] }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(totalsFields("succeeded", ["gradcam"], 0.4), {
+ *   counts: ["finished:succeeded", "bucket:0:gradcam"],
+ *   sums: ["sum:gradcam"],
+ * });
  * ```
  */
 export function totalsFields(
@@ -139,7 +157,15 @@ export function totalsFields(
  *
  * @example
  * ```ts
- * totalsFromHash({ "finished:failed": "2" }).finished.failed; // 2
+ * import assert from "node:assert/strict";
+ * const totals = totalsFromHash({
+ *   "finished:failed": "2",
+ *   "bucket:0:gradcam": "1",
+ *   "sum:gradcam": "0.4",
+ * });
+ * assert.equal(totals.finished.failed, 2);
+ * assert.equal(totals.durations.gradcam?.counts[0], 1);
+ * assert.equal(totals.durations.gradcam?.sum, 0.4);
  * ```
  */
 export function totalsFromHash(hash: Record<string, string>): Totals {

@@ -75,11 +75,14 @@ interface LocalWorker<P, R> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const jobs = embeddedJobs<{ n: number }, number>({ ttlMs: 60_000 });
  * jobs.runWorker({ runner: async ({ n }) => n * 2 });
  * const { id } = await jobs.start({ n: 21 });
- * for await (const job of jobs.updates(id)) console.log(job.state, job.progress);
- * (await jobs.get(id)).result; // 42
+ * let last = "";
+ * for await (const job of jobs.updates(id)) last = `${job.state} ${job.progress}`;
+ * assert.equal(last, "succeeded 1");
+ * assert.equal((await jobs.get(id)).result, 42);
  * await jobs.close();
  * ```
  */

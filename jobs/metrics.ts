@@ -25,7 +25,17 @@ function gauge(name: string, help: string, value: number): MetricFamily {
  *
  * @example
  * ```ts
- * createApp({ ..., extraMetrics: () => jobMetricFamilies(lastStats, { capacity: 100 }) });
+ * import assert from "node:assert/strict";
+ * import { embeddedJobs } from "./embedded.ts";
+ * const jobs = embeddedJobs();
+ * // createApp({ extraMetrics: () => jobMetricFamilies(lastStats, { capacity: 100 }) })
+ * const families = jobMetricFamilies(await jobs.stats(), { capacity: 100 });
+ * await jobs.close();
+ * const capacity = families.find((f) => f.name === "lumen_job_queue_capacity");
+ * assert.deepEqual(capacity?.samples, [{ value: 100 }]);
+ * assert.deepEqual(jobMetricFamilies(null, { capacity: 100 }).map((f) => f.name), [
+ *   "lumen_job_store_up", // 0: the store could not be read
+ * ]);
  * ```
  */
 export function jobMetricFamilies(

@@ -16,12 +16,19 @@
  *
  * @example
  * ```ts
- * import { embeddedJobs, redisJobs } from "./jobs/mod.ts";
+ * import assert from "node:assert/strict";
+ * import { embeddedJobs, type JobQueue, redisJobs } from "./mod.ts";
  *
- * const jobs = url ? redisJobs<Payload, Result>(url) : embeddedJobs<Payload, Result>();
- * if (!url) jobs.runWorker({ runner, concurrency: 1 }); // workers run it elsewhere
- * const job = await jobs.start(payload, { labels: ["scorecam"] });
- * for await (const update of jobs.updates(job.id)) render(update);
+ * const url: string | undefined = undefined; // or "redis://127.0.0.1:6379"
+ * const jobs: JobQueue<{ n: number }, number> = url ? redisJobs(url) : embeddedJobs();
+ * // On Redis, worker processes run the jobs; embedded, this process does.
+ * if (!url) jobs.runWorker({ runner: async ({ n }) => n * 2, concurrency: 1 });
+ * const job = await jobs.start({ n: 21 }, { labels: ["double"] });
+ * const states: string[] = [];
+ * for await (const update of jobs.updates(job.id)) states.push(update.state);
+ * assert.equal(states.at(-1), "succeeded");
+ * assert.equal((await jobs.get(job.id)).result, 42);
+ * await jobs.close();
  * ```
  *
  * @module

@@ -138,7 +138,8 @@ const STATE_EVENTS = [
  * workers wait, and both carry on when it is back.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Needs Redis (tests/jobs start a redis-server on a free port).
  * const jobs = redisJobs<{ n: number }, number>("redis://127.0.0.1:6379");
  * const { id } = await jobs.start({ n: 21 }, { labels: ["double"] });
  * // In a worker process:

@@ -87,6 +87,7 @@ export interface JobHooks {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const runner: JobRunner<{ n: number }, number> = async ({ n }, hooks) => {
  *   let sum = 0;
  *   for (let i = 0; i < n; i++) {
@@ -97,6 +98,15 @@ export interface JobHooks {
  *   }
  *   return sum;
  * };
+ * // A worker calls it with the job's hooks:
+ * const progress: number[] = [];
+ * const sum = await runner({ n: 4 }, {
+ *   id: "job-1",
+ *   signal: new AbortController().signal,
+ *   onProgress: (fraction) => progress.push(fraction),
+ * });
+ * assert.equal(sum, 0 + 1 + 2 + 3);
+ * assert.deepEqual(progress, [0.25, 0.5, 0.75, 1]);
  * ```
  */
 export type JobRunner<P, R> = (payload: P, hooks: JobHooks) => Promise<R>;

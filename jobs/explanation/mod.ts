@@ -6,8 +6,9 @@
  * generic and light (it loads no model code).
  *
  * @example
- * ```ts
- * import { openExplanationJobs } from "./jobs/explanation/mod.ts";
+ * ```ts ignore
+ * // Needs a loaded model's service (see workers/mod.ts).
+ * import { openExplanationJobs } from "./mod.ts";
  * const jobs = openExplanationJobs(settings, { runHere: { service, registry }, log });
  * const job = await jobs.queue.start({ request: checked, image: base64 }, { labels: checked.methods });
  * ```

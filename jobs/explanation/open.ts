@@ -64,7 +64,8 @@ export interface ExplanationJobs {
  * Opens the explanation job queue `settings` describe.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `service`: a loaded model's; `settings`: from flags (config/jobs.ts).
  * // The server, embedded: its own service runs the jobs.
  * const jobs = openExplanationJobs(settings, { runHere: { service, registry }, log });
  * // An API replica on Redis: it only queues and follows.

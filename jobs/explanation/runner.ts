@@ -123,8 +123,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  *
  * @example
  * ```ts
- * const stored = methodResult(outcome.methods[0], log);
- * stored.overlay; // "data:image/png;base64,…"
+ * import assert from "node:assert/strict";
+ * import { clientError } from "../../lib/mod.ts";
+ * // One entry of `(await service.explain(request)).methods`:
+ * const stored = methodResult({
+ *   method: "gradcam",
+ *   map: {
+ *     method: "gradcam",
+ *     heatmap: { width: 2, height: 1, values: new Float32Array([0, 1]), rawMin: -1, rawMax: 3 },
+ *     explainMs: 12,
+ *   },
+ *   rendering: { method: "gradcam", overlay: new Uint8Array([0x89, 0x50, 0x4e, 0x47]), renderMs: 2 },
+ * });
+ * assert.deepEqual(stored.map?.values, [0, 1]); // plain numbers: JSON
+ * assert.equal(stored.overlay, "data:image/png;base64,iVBORw==");
+ * const failed = methodResult({ method: "scorecam", error: clientError("TIMEOUT", "Too slow") });
+ * assert.deepEqual(failed.error, { code: "TIMEOUT", message: "Too slow" });
  * ```
  */
 export function methodResult(
@@ -174,8 +188,28 @@ export function methodResult(
  *
  * @example
  * ```ts
- * const result = explanationResult(await service.explain(request));
- * result.methods[0].map?.values.length; // width * height
+ * import assert from "node:assert/strict";
+ * import { clientError } from "../../lib/mod.ts";
+ * // What `await service.explain(request)` gives:
+ * const analysis = {
+ *   model: "resnet50", layer: "activation_48", classIndex: 281, label: "tabby",
+ *   probability: 0.9, predictions: [], image: { width: 2, height: 1 },
+ *   decodeMs: 1, forwardMs: 30,
+ * };
+ * const gradcam = {
+ *   method: "gradcam",
+ *   map: {
+ *     method: "gradcam",
+ *     heatmap: { width: 2, height: 1, values: new Float32Array([0, 1]), rawMin: 0, rawMax: 3 },
+ *     explainMs: 12,
+ *   },
+ * };
+ * const scorecam = { method: "scorecam", error: clientError("TIMEOUT", "Too slow") };
+ * const result = explanationResult({ analysis, methods: [gradcam, scorecam] });
+ * assert.equal(result.methods[0]?.map?.values.length, 2); // width * height
+ * assert.equal(result.methods[1]?.error?.code, "TIMEOUT"); // failed alone
+ * // Every method failed: the job fails with the first one's error.
+ * assert.throws(() => explanationResult({ analysis, methods: [scorecam] }), { code: "TIMEOUT" });
  * ```
  */
 export function explanationResult(
@@ -196,7 +230,8 @@ export function explanationResult(
  * lanes), `deno task worker` its own worker pool.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // `service`: a loaded model's (the server's own, or a worker pool).
  * const jobs = embeddedJobs<ExplanationPayload, ExplanationResult>();
  * jobs.runWorker({ runner: explanationRunner(service, { registry, maxPasses: 10_000 }) });
  * ```
