@@ -45,16 +45,23 @@ console.warn = console.error;
 
 const config = JSON.parse(Deno.args[0]) as WorkerConfig;
 const log = jsonLogger({ level: "info" });
-const writer = Deno.stdout.writable.getWriter();
-let writing = Promise.resolve();
-
-function send(message: FromWorker): Promise<void> {
+/**
+ * Writes a frame to the server at once. Synchronous on purpose: an
+ * asynchronous write leaves only when the event loop next turns, which
+ * model work (microtasks only) may not give it for a whole method, so
+ * streamed events would arrive late and together. The server reads
+ * continuously, so a full pipe only waits for it.
+ */
+function send(message: FromWorker): void {
   const frame = encodeFrame(message);
-  writing = writing.then(() => writer.write(frame)).catch(() => {
+  try {
+    for (let at = 0; at < frame.length;) {
+      at += Deno.stdout.writeSync(frame.subarray(at));
+    }
+  } catch {
     // The server is gone: nothing to answer to.
     Deno.exit(0);
-  });
-  return writing;
+  }
 }
 
 function fatal(error: unknown): never {
@@ -62,7 +69,7 @@ function fatal(error: unknown): never {
     worker: config.index,
     error,
   });
-  void send({ type: "fatal", error: toErrorData(error) });
+  send({ type: "fatal", error: toErrorData(error) });
   // Let the last frame out, then go.
   setTimeout(() => Deno.exit(FATAL_EXIT), 50);
   throw error;
@@ -92,7 +99,7 @@ try {
   );
   deps = { models, registry, maxPixels: config.maxPixels };
 } catch (error) {
-  await send({ type: "failed", error: toErrorData(error) });
+  send({ type: "failed", error: toErrorData(error) });
   Deno.exit(1);
 }
 
@@ -103,13 +110,13 @@ const health = (): WorkerHealth => ({
 
 try {
   const model = await executeCall(deps, { kind: "describe", model: null });
-  await send({
+  send({
     type: "ready",
     model: model as Extract<FromWorker, { type: "ready" }>["model"],
     health: health(),
   });
 } catch (error) {
-  await send({ type: "failed", error: toErrorData(error) });
+  send({ type: "failed", error: toErrorData(error) });
   Deno.exit(1);
 }
 
@@ -118,12 +125,12 @@ const running = new Map<number, AbortController>();
 /** The hooks of one call: every event goes to the server as it happens. */
 function eventHooks(id: number, signal: AbortSignal): ExplainHooks {
   const event = (name: string) => (data: unknown) =>
-    void send({ type: "event", id, event: name, data });
+    send({ type: "event", id, event: name, data });
   return {
     signal,
     onAnalysis: event("analysis"),
     onProgress: (method, fraction) =>
-      void send({
+      send({
         type: "event",
         id,
         event: "progress",
@@ -132,7 +139,7 @@ function eventHooks(id: number, signal: AbortSignal): ExplainHooks {
     onMap: event("map"),
     onRendering: event("rendering"),
     onMethodError: (method, error) =>
-      void send({
+      send({
         type: "event",
         id,
         event: "methodError",
@@ -168,7 +175,7 @@ async function handle(
       (pause) =>
         executeCall(deps, message.call, pause ? { ...hooks, pause } : hooks),
     );
-    await send({
+    send({
       type: "result",
       id,
       value: plainOutcome(value),
@@ -176,7 +183,7 @@ async function handle(
     });
   } catch (error) {
     if (error instanceof WebAssembly.RuntimeError) fatal(error);
-    await send({
+    send({
       type: "error",
       id,
       error: toErrorData(error),
