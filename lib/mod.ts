@@ -28,4 +28,5 @@ export * from "./prometheus.ts";
 export * from "./random.ts";
 export * from "./render.ts";
 export * from "./resize.ts";
+export * from "./turns.ts";
 export * from "./zlib.ts";
