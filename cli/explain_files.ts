@@ -176,10 +176,7 @@ async function writeMethod(
     }) + "\n",
   );
   if (context.npy) {
-    await write(
-      `${base}.npy`,
-      encodeNpy(heatmap.values, heatmap.width, heatmap.height),
-    );
+    await write(`${base}.npy`, encodeNpy(heatmap));
   }
   context.print(
     `  ${method}: ${base}.png (map ${heatmap.width}×${heatmap.height}, ` +

@@ -212,19 +212,12 @@ export async function explainImage(
     }
     signal?.throwIfAborted();
     const start = performance.now();
-    const { heatmap } = map;
-    const pngs = await renderPngs(
-      image,
-      heatmap.values,
-      heatmap.width,
-      heatmap.height,
-      {
-        ...render,
-        overlay: outputs.overlay,
-        heatmap: outputs.heatmap,
-        ...FAST_PNG,
-      },
-    );
+    const pngs = await renderPngs(image, map.heatmap, {
+      ...render,
+      overlay: outputs.overlay,
+      heatmap: outputs.heatmap,
+      ...FAST_PNG,
+    });
     const rendering: MethodRendering = {
       method,
       ...pngs,

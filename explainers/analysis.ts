@@ -201,7 +201,7 @@ export async function runAnalysis(
           );
           return {
             method,
-            heatmap: scaleMap(raw.values, raw.width, raw.height),
+            heatmap: scaleMap(raw),
             explainMs: performance.now() - t,
             ...(raw.details ? { details: raw.details } : {}),
           };

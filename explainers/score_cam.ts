@@ -70,11 +70,8 @@ export function scoreCamMask(
   height: number,
 ): Float32Array {
   const mask = upsampleBilinear(
-    channelOf(a, k),
-    a.width,
-    a.height,
-    width,
-    height,
+    { values: channelOf(a, k), width: a.width, height: a.height },
+    { width, height },
   );
   let min = Infinity;
   let max = -Infinity;

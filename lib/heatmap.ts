@@ -5,10 +5,15 @@
  * @module
  */
 
-/** A map ready to show: scaled to [0, 1], with the raw range it came from. */
-export interface Heatmap {
+/** A row-major grid of floats and its size (`values.length` is `width * height`). */
+export interface MapGrid {
   width: number;
   height: number;
+  values: Float32Array;
+}
+
+/** A map ready to show: scaled to [0, 1], with the raw range it came from. */
+export interface Heatmap extends MapGrid {
   /** Row-major values in [0, 1]. */
   values: Float32Array;
   /** Minimum of the map before ReLU and scaling. */
@@ -25,16 +30,13 @@ export interface Heatmap {
  * ```ts
  * import assert from "node:assert/strict";
  * assert.deepEqual(
- *   scaleMap(new Float32Array([-1, 1, 2]), 3, 1).values,
+ *   scaleMap({ values: new Float32Array([-1, 1, 2]), width: 3, height: 1 }).values,
  *   new Float32Array([0, 0.5, 1]),
  * );
  * ```
  */
-export function scaleMap(
-  raw: Float32Array,
-  width: number,
-  height: number,
-): Heatmap {
+export function scaleMap(map: MapGrid): Heatmap {
+  const { values: raw, width, height } = map;
   if (raw.length !== width * height) {
     throw new Error(
       `Map has ${raw.length} values, expected ${width}×${height}`,

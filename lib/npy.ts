@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { MapGrid } from "./heatmap.ts";
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
@@ -15,16 +16,17 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const bytes = encodeNpy(new Float32Array([0, 0.5, 1, 0.25]), 2, 2);
+ * const bytes = encodeNpy({
+ *   values: new Float32Array([0, 0.5, 1, 0.25]),
+ *   width: 2,
+ *   height: 2,
+ * });
  * // numpy.load(...) → array([[0., 0.5], [1., 0.25]], dtype=float32)
  * assert.equal(bytes.length, 128 + 4 * 4); // header padded to 64 bytes, then the data
  * ```
  */
-export function encodeNpy(
-  values: Float32Array,
-  width: number,
-  height: number,
-): Uint8Array {
+export function encodeNpy(map: MapGrid): Uint8Array {
+  const { values, width, height } = map;
   if (values.length !== width * height) {
     throw new RangeError(
       `Map has ${values.length} values, expected ${width}×${height}`,

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { RgbImage } from "./image.ts";
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -115,9 +116,8 @@ export interface PngEncoding {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const bytes = await encodeRgbPng(1, 1, new Uint8Array([255, 0, 0]), {
- *   deflate: streamDeflate,
- * });
+ * const image = { width: 1, height: 1, data: new Uint8Array([255, 0, 0]) };
+ * const bytes = await encodeRgbPng(image, { deflate: streamDeflate });
  * assert.ok(bytes.length > 8);
  * ```
  */
@@ -128,22 +128,22 @@ export async function streamDeflate(data: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
- * Encodes RGB pixels (3 bytes per pixel, row-major) as an 8-bit truecolour
- * PNG with no metadata: the bytes depend on the pixels only.
+ * Encodes an RGB image as an 8-bit truecolour PNG with no metadata: the
+ * bytes depend on the pixels only.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const bytes = await encodeRgbPng(1, 1, new Uint8Array([255, 0, 0]));
+ * const image = { width: 1, height: 1, data: new Uint8Array([255, 0, 0]) };
+ * const bytes = await encodeRgbPng(image);
  * assert.equal(new TextDecoder().decode(bytes.subarray(1, 4)), "PNG");
  * ```
  */
 export async function encodeRgbPng(
-  width: number,
-  height: number,
-  rgb: Uint8Array,
+  image: RgbImage,
   options: PngEncoding = {},
 ): Promise<Uint8Array> {
+  const { width, height, data: rgb } = image;
   const deflate = options.deflate ?? streamDeflate;
   const crc = options.crc32 ?? tableCrc32;
   if (rgb.length !== width * height * 3) {

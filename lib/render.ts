@@ -7,11 +7,15 @@
 import { encodeBase64 } from "./base64.ts";
 import { colormapLut } from "./colormap.ts";
 import { clientError } from "./errors.ts";
+import type { MapGrid } from "./heatmap.ts";
 import type { RgbImage } from "./image.ts";
 import { encodeRgbPng, type PngEncoding } from "./png.ts";
 import { upsampledRows } from "./resize.ts";
 
-/** Options for {@link renderExplanation} and {@link renderExplanationRgb}. */
+/**
+ * Options for {@link renderExplanation}, {@link renderExplanationRgb} and
+ * {@link renderPngs} (`alpha` also for {@link blend}).
+ */
 export interface RenderOptions {
   /**
    * Colormap name, see `COLORMAPS`.
@@ -78,7 +82,7 @@ function blendTable(alpha: number): Uint8Array {
  * import assert from "node:assert/strict";
  * const image = { width: 1, height: 1, data: new Uint8Array([200, 100, 0]) };
  * assert.deepEqual(
- *   blend(image, new Uint8Array([0, 0, 255]), 0.5),
+ *   blend(image, new Uint8Array([0, 0, 255]), { alpha: 0.5 }),
  *   new Uint8Array([100, 50, 128]),
  * );
  * ```
@@ -86,8 +90,9 @@ function blendTable(alpha: number): Uint8Array {
 export function blend(
   image: RgbImage,
   colored: Uint8Array,
-  alpha: number,
+  options: Pick<RenderOptions, "alpha"> = {},
 ): Uint8Array {
+  const alpha = options.alpha ?? 0.3;
   checkAlpha(alpha);
   const { data } = image;
   if (colored.length !== data.length) {
@@ -104,23 +109,22 @@ export function blend(
 }
 
 /**
- * Encodes RGB pixels as an 8-bit truecolour PNG (opaque, no metadata, so
+ * Encodes an RGB image as an 8-bit truecolour PNG (opaque, no metadata, so
  * the output depends on the pixels only), with lib/png.ts.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const bytes = await encodePng(1, 1, new Uint8Array([255, 0, 0]));
+ * const image = { width: 1, height: 1, data: new Uint8Array([255, 0, 0]) };
+ * const bytes = await encodePng(image);
  * assert.equal(new TextDecoder().decode(bytes.subarray(1, 4)), "PNG");
  * ```
  */
 export function encodePng(
-  width: number,
-  height: number,
-  rgb: Uint8Array,
+  image: RgbImage,
   options: PngEncoding = {},
 ): Promise<Uint8Array> {
-  return encodeRgbPng(width, height, rgb, options);
+  return encodeRgbPng(image, options);
 }
 
 /**
@@ -140,31 +144,29 @@ export function toDataUrl(png: Uint8Array): string {
 }
 
 /**
- * Upsamples a `mapWidth x mapHeight` map of values in `[0, 1]` to the
- * image's size (bilinear, as OpenCV), colours it and blends it over the
- * image. Throws `BAD_USER_INPUT` for an alpha outside `[0, 1]` and
- * `UNKNOWN_COLORMAP` for an unknown colormap.
+ * Upsamples a map of values in `[0, 1]` (any size) to the image's size
+ * (bilinear, as OpenCV), colours it and blends it over the image. Throws
+ * `BAD_USER_INPUT` for an alpha outside `[0, 1]` and `UNKNOWN_COLORMAP` for
+ * an unknown colormap.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * const image = { width: 2, height: 1, data: new Uint8Array(6) };
- * const { heatmap } = renderExplanationRgb(image, new Float32Array([0]), 1, 1);
+ * const map = { values: new Float32Array([0]), width: 1, height: 1 };
+ * const { heatmap } = renderExplanationRgb(image, map);
  * assert.deepEqual(heatmap, new Uint8Array([0, 0, 128, 0, 0, 128])); // jet at 0
  * ```
  */
 export function renderExplanationRgb(
   image: RgbImage,
-  map: Float32Array,
-  mapWidth: number,
-  mapHeight: number,
+  map: MapGrid,
   options: RenderOptions = {},
 ): RenderedRgb {
-  const { overlay, heatmap } = colourAndBlend(
-    image,
-    { values: map, width: mapWidth, height: mapHeight },
-    { ...options, heatmap: true },
-  );
+  const { overlay, heatmap } = colourAndBlend(image, map, {
+    ...options,
+    heatmap: true,
+  });
   return { overlay, heatmap: heatmap! };
 }
 
@@ -177,7 +179,7 @@ export function renderExplanationRgb(
  */
 function colourAndBlend(
   image: RgbImage,
-  map: { values: Float32Array; width: number; height: number },
+  map: MapGrid,
   options: RenderOptions & { heatmap: boolean },
 ): { overlay: Uint8Array; heatmap: Uint8Array | null } {
   const alpha = options.alpha ?? 0.3;
@@ -234,8 +236,8 @@ export interface RenderedPngs {
  * ```ts
  * import assert from "node:assert/strict";
  * const image = { width: 14, height: 14, data: new Uint8Array(14 * 14 * 3) };
- * const map = new Float32Array(7 * 7).fill(1);
- * const pngs = await renderPngs(image, map, 7, 7, {
+ * const map = { values: new Float32Array(7 * 7).fill(1), width: 7, height: 7 };
+ * const pngs = await renderPngs(image, map, {
  *   colormap: "jet", alpha: 0.3, overlay: true, heatmap: false,
  * });
  * assert.deepEqual(Object.keys(pngs), ["overlay"]);
@@ -243,9 +245,7 @@ export interface RenderedPngs {
  */
 export async function renderPngs(
   image: RgbImage,
-  map: Float32Array,
-  mapWidth: number,
-  mapHeight: number,
+  map: MapGrid,
   options: RenderOptions & PngChoice,
 ): Promise<RenderedPngs> {
   const { deflate, crc32, filter } = options;
@@ -254,21 +254,21 @@ export async function renderPngs(
     colormapLut(options.colormap ?? "jet"); // validates the name
     return {};
   }
-  const rgb = colourAndBlend(
-    image,
-    { values: map, width: mapWidth, height: mapHeight },
-    { ...options, heatmap: options.heatmap },
-  );
+  const rgb = colourAndBlend(image, map, {
+    ...options,
+    heatmap: options.heatmap,
+  });
   const png: PngEncoding = {
     ...(deflate ? { deflate } : {}),
     ...(crc32 ? { crc32 } : {}),
     ...(filter ? { filter } : {}),
   };
+  const { width, height } = image;
   const [overlay, heatmap] = await Promise.all([
     options.overlay
-      ? encodePng(image.width, image.height, rgb.overlay, png)
+      ? encodePng({ width, height, data: rgb.overlay }, png)
       : null,
-    rgb.heatmap ? encodePng(image.width, image.height, rgb.heatmap, png) : null,
+    rgb.heatmap ? encodePng({ width, height, data: rgb.heatmap }, png) : null,
   ]);
   return {
     ...(overlay ? { overlay } : {}),
@@ -286,8 +286,8 @@ export async function renderPngs(
  * ```ts
  * import assert from "node:assert/strict";
  * const image = { width: 14, height: 14, data: new Uint8Array(14 * 14 * 3) };
- * const map = new Float32Array(7 * 7).fill(1);
- * const { overlay, heatmap } = await renderExplanation(image, map, 7, 7, {
+ * const map = { values: new Float32Array(7 * 7).fill(1), width: 7, height: 7 };
+ * const { overlay, heatmap } = await renderExplanation(image, map, {
  *   colormap: "viridis",
  *   alpha: 0.4,
  * });
@@ -297,15 +297,14 @@ export async function renderPngs(
  */
 export async function renderExplanation(
   image: RgbImage,
-  map: Float32Array,
-  mapWidth: number,
-  mapHeight: number,
+  map: MapGrid,
   options: RenderOptions = {},
 ): Promise<RenderedExplanation> {
-  const rgb = renderExplanationRgb(image, map, mapWidth, mapHeight, options);
+  const rgb = renderExplanationRgb(image, map, options);
+  const { width, height } = image;
   const [overlay, heatmap] = await Promise.all([
-    encodePng(image.width, image.height, rgb.overlay),
-    encodePng(image.width, image.height, rgb.heatmap),
+    encodePng({ width, height, data: rgb.overlay }),
+    encodePng({ width, height, data: rgb.heatmap }),
   ]);
   return { overlay: toDataUrl(overlay), heatmap: toDataUrl(heatmap) };
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { MapGrid } from "./heatmap.ts";
 import type { RgbImage } from "./image.ts";
 
 /** Fixed-point fraction bits of the 8-bit resampling weights. */
@@ -133,15 +134,15 @@ function resampleColumns(
  * ```ts
  * import assert from "node:assert/strict";
  * const image = { width: 4, height: 2, data: new Uint8Array(4 * 2 * 3) };
- * const small = resizeRgb(image, 2, 1);
+ * const small = resizeRgb(image, { width: 2, height: 1 });
  * assert.equal(small.data.length, 2 * 1 * 3);
  * ```
  */
 export function resizeRgb(
   image: RgbImage,
-  width: number,
-  height: number,
+  size: { width: number; height: number },
 ): RgbImage {
+  const { width, height } = size;
   checkSize("width", width);
   checkSize("height", height);
   if (image.data.length !== image.width * image.height * 3) {
@@ -254,8 +255,8 @@ export function* upsampledRows(
 }
 
 /**
- * Resizes a single-channel float map with plain bilinear interpolation, as
- * OpenCV's `cv2.resize(map, (outWidth, outHeight),
+ * Resizes a single-channel float map to `size` with plain bilinear
+ * interpolation, as OpenCV's `cv2.resize(map, (width, height),
  * interpolation=cv2.INTER_LINEAR)`: output pixel `i` samples source
  * coordinate `(i + 0.5) * (in / out) - 0.5`, clamped to the edges. Meant for
  * upsampling (no antialiasing when shrinking). The input is not modified.
@@ -263,24 +264,25 @@ export function* upsampledRows(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const big = upsampleBilinear(new Float32Array([0, 1]), 2, 1, 4, 1);
+ * const map = { values: new Float32Array([0, 1]), width: 2, height: 1 };
+ * const big = upsampleBilinear(map, { width: 4, height: 1 });
  * assert.deepEqual(big, new Float32Array([0, 0.25, 0.75, 1]));
  * ```
  */
 export function upsampleBilinear(
-  map: Float32Array,
-  width: number,
-  height: number,
-  outWidth: number,
-  outHeight: number,
+  map: MapGrid,
+  size: { width: number; height: number },
 ): Float32Array {
-  const out = new Float32Array(outWidth * outHeight);
+  const outWidth = size.width;
+  const out = new Float32Array(outWidth * size.height);
+  const rows = upsampledRows(map.values, {
+    width: map.width,
+    height: map.height,
+    outWidth,
+    outHeight: size.height,
+  });
   let y = 0;
-  for (
-    const line of upsampledRows(map, { width, height, outWidth, outHeight })
-  ) {
-    out.set(line, y++ * outWidth);
-  }
+  for (const line of rows) out.set(line, y++ * outWidth);
   return out;
 }
 
@@ -305,15 +307,15 @@ function fixedTaps(size: number, outSize: number) {
  * ```ts
  * import assert from "node:assert/strict";
  * const image = { width: 451, height: 300, data: new Uint8Array(451 * 300 * 3) };
- * const small = resizeRgbLinear(image, 224, 224);
+ * const small = resizeRgbLinear(image, { width: 224, height: 224 });
  * assert.equal(small.data.length, 224 * 224 * 3);
  * ```
  */
 export function resizeRgbLinear(
   image: RgbImage,
-  width: number,
-  height: number,
+  size: { width: number; height: number },
 ): RgbImage {
+  const { width, height } = size;
   checkSize("width", width);
   checkSize("height", height);
   const xs = fixedTaps(image.width, width);

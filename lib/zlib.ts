@@ -19,7 +19,9 @@ import type { PngEncoding } from "./png.ts";
  * import { encodePng } from "./render.ts";
  * import { decodePng } from "./png_decode.ts";
  * const rgb = new Uint8Array([255, 0, 0, 0, 0, 255]);
- * const png = await encodePng(2, 1, rgb, { deflate: fastDeflate });
+ * const png = await encodePng({ width: 2, height: 1, data: rgb }, {
+ *   deflate: fastDeflate,
+ * });
  * assert.deepEqual(decodePng(png).data, rgb);
  * ```
  */
@@ -38,7 +40,7 @@ export function fastDeflate(data: Uint8Array): Uint8Array {
  * import { encodePng } from "./render.ts";
  * import { decodePng } from "./png_decode.ts";
  * const rgb = new Uint8Array([255, 0, 0, 0, 0, 255, 9, 9, 9, 1, 2, 3]);
- * const png = await encodePng(2, 2, rgb, FAST_PNG);
+ * const png = await encodePng({ width: 2, height: 2, data: rgb }, FAST_PNG);
  * assert.deepEqual(decodePng(png).data, rgb);
  * ```
  */

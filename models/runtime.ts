@@ -214,7 +214,7 @@ export function createRuntime(
     prepare(image) {
       const resized = image.width === width && image.height === height
         ? image
-        : resizeRgbLinear(image, width, height);
+        : resizeRgbLinear(image, { width, height });
       return preprocess(resized, preprocessing);
     },
     maxBatch,

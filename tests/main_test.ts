@@ -38,7 +38,13 @@ function stubbornPlugin(ms: number): string {
 async function tinyPngBase64(): Promise<string> {
   const { encodePng } = await import("../lib/render.ts");
   const { encodeBase64 } = await import("../lib/base64.ts");
-  return encodeBase64(await encodePng(8, 8, new Uint8Array(8 * 8 * 3)));
+  return encodeBase64(
+    await encodePng({
+      width: 8,
+      height: 8,
+      data: new Uint8Array(8 * 8 * 3),
+    }),
+  );
 }
 
 const SLEEPY = `query($b: String!) {

@@ -90,15 +90,9 @@ const label = 22;
 const gap = 4;
 const columns = 5;
 const tiles = [{ name: "chelsea.png", overlay: null as Uint8Array | null }];
-const small = resizeRgb(image, tileWidth, tileHeight);
+const small = resizeRgb(image, { width: tileWidth, height: tileHeight });
 for (const { method, heatmap } of results) {
-  const rgb = renderExplanationRgb(
-    small,
-    heatmap.values,
-    heatmap.width,
-    heatmap.height,
-    { alpha: 0.5 },
-  );
+  const rgb = renderExplanationRgb(small, heatmap, { alpha: 0.5 });
   tiles.push({ name: method, overlay: rgb.overlay });
 }
 const rows = Math.ceil(tiles.length / columns);
@@ -119,7 +113,7 @@ tiles.forEach(({ name, overlay }, i) => {
   }
 });
 const gallery = new URL("../docs/gallery.png", import.meta.url);
-await Deno.writeFile(gallery, await encodePng(width, height, canvas));
+await Deno.writeFile(gallery, await encodePng({ width, height, data: canvas }));
 console.log(`wrote ${gallery.pathname}`);
 
 const lines = [

@@ -131,7 +131,7 @@ export function rankPixels(
 ): Int32Array {
   const full = map.width === width && map.height === height
     ? map.values
-    : upsampleBilinear(map.values, map.width, map.height, width, height);
+    : upsampleBilinear(map, { width, height });
   const order = Int32Array.from({ length: width * height }, (_, i) => i);
   return order.sort((i, j) => full[j] - full[i] || i - j);
 }

@@ -44,7 +44,11 @@ Deno.test("main.ts embedded: a job runs on the server's model worker; SIGTERM en
       process.logs.some((l) => l.msg === "listening" && l.jobs === "embedded"),
     );
     const b = encodeBase64(
-      await encodePng(32, 32, new Uint8Array(32 * 32 * 3)),
+      await encodePng({
+        width: 32,
+        height: 32,
+        data: new Uint8Array(32 * 32 * 3),
+      }),
     );
     const start = async (batches: number) => {
       const { body } = await gql(base, START, {

@@ -65,7 +65,7 @@ async function tinyPng(seed: number): Promise<string> {
     x = (x * 1103515245 + 12345) >>> 0;
     data[i] = x >>> 24;
   }
-  return encodeBase64(await encodePng(32, 32, data));
+  return encodeBase64(await encodePng({ width: 32, height: 32, data }));
 }
 
 async function start(

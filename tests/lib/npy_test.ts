@@ -15,7 +15,9 @@ function parse(bytes: Uint8Array) {
 
 Deno.test("encodeNpy: a version 1.0 header, float32 little-endian, C order", () => {
   const values = new Float32Array([0, 0.5, 1, 0.25, 0.125, 0.75]);
-  const { magic, header, start, values: read } = parse(encodeNpy(values, 3, 2));
+  const { magic, header, start, values: read } = parse(
+    encodeNpy({ values, width: 3, height: 2 }),
+  );
   assert.deepEqual(magic, [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
   assert.equal(
     header.trimEnd(),
@@ -28,7 +30,7 @@ Deno.test("encodeNpy: a version 1.0 header, float32 little-endian, C order", () 
 
 Deno.test("encodeNpy: the input is not modified; a size mismatch throws", () => {
   const values = new Float32Array([1, 2]);
-  encodeNpy(values, 2, 1);
+  encodeNpy({ values, width: 2, height: 1 });
   assert.deepEqual(values, new Float32Array([1, 2]));
-  assert.throws(() => encodeNpy(values, 3, 1), RangeError);
+  assert.throws(() => encodeNpy({ values, width: 3, height: 1 }), RangeError);
 });

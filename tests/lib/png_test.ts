@@ -8,7 +8,7 @@ Deno.test("encodeRgbPng round-trips chelsea.png exactly", async () => {
   const image = await decodeImage(
     await Deno.readFile(new URL("../fixtures/chelsea.png", import.meta.url)),
   );
-  const png = await encodeRgbPng(image.width, image.height, image.data);
+  const png = await encodeRgbPng(image);
   // The decoder checks every critical chunk's CRC and IEND.
   const back = await decodeImage(png);
   assert.equal(back.width, 451);
@@ -24,8 +24,8 @@ Deno.test("encodeRgbPng is deterministic and filters rows", async () => {
   for (let i = 0; i < width * height; i++) {
     rgb.fill(i % width, i * 3, i * 3 + 3);
   }
-  const a = await encodeRgbPng(width, height, rgb);
-  const b = await encodeRgbPng(width, height, rgb);
+  const a = await encodeRgbPng({ width, height, data: rgb });
+  const b = await encodeRgbPng({ width, height, data: rgb });
   assert.deepEqual(a, b);
   assert.ok(a.length < 1000, `${a.length} bytes`);
   assert.deepEqual((await decodeImage(a)).data, rgb);
@@ -33,7 +33,7 @@ Deno.test("encodeRgbPng is deterministic and filters rows", async () => {
 
 Deno.test("encodeRgbPng checks the data size", async () => {
   await assert.rejects(
-    () => encodeRgbPng(2, 2, new Uint8Array(3)),
+    () => encodeRgbPng({ width: 2, height: 2, data: new Uint8Array(3) }),
     /RGB data has 3 bytes, expected 12/,
   );
 });
@@ -42,13 +42,8 @@ Deno.test("the server's encoding (native zlib and CRC, Sub filter) round-trips c
   const image = await decodeImage(
     await Deno.readFile(new URL("../fixtures/chelsea.png", import.meta.url)),
   );
-  const fast = await encodeRgbPng(
-    image.width,
-    image.height,
-    image.data,
-    FAST_PNG,
-  );
-  const paeth = await encodeRgbPng(image.width, image.height, image.data, {
+  const fast = await encodeRgbPng(image, FAST_PNG);
+  const paeth = await encodeRgbPng(image, {
     deflate: FAST_PNG.deflate!,
   });
   // The decoder checks every critical chunk's CRC, so the native CRC is

@@ -47,16 +47,16 @@ function isClientError(code: string, message?: string) {
 Deno.test("blend mixes image and colour per byte with rounding", () => {
   const colour = new Uint8Array(18).fill(255);
   assert.deepEqual(
-    [...blend(image, colour, 0.5)],
+    [...blend(image, colour, { alpha: 0.5 })],
     [...image.data].map((v) => Math.round(0.5 * v + 127.5)),
   );
-  assert.deepEqual(blend(image, colour, 0), image.data);
-  assert.deepEqual([...blend(image, colour, 1)], [...colour]);
+  assert.deepEqual(blend(image, colour, { alpha: 0 }), image.data);
+  assert.deepEqual([...blend(image, colour, { alpha: 1 })], [...colour]);
 });
 
 Deno.test("a zero map blends jet's colour at 0 over the image", () => {
-  const map = new Float32Array(4); // 2x2 zeros
-  const { overlay, heatmap } = renderExplanationRgb(image, map, 2, 2, {
+  const map = { values: new Float32Array(4), width: 2, height: 2 }; // zeros
+  const { overlay, heatmap } = renderExplanationRgb(image, map, {
     alpha: 0.3,
   });
   const jet0 = [0, 0, 128];
@@ -73,12 +73,8 @@ Deno.test("the map is upsampled to the image size before colouring", () => {
   const tall = { width: 1, height: 4, data: new Uint8Array(12) };
   const { heatmap } = renderExplanationRgb(
     tall,
-    new Float32Array([0, 1]),
-    1,
-    2,
-    {
-      colormap: "gray",
-    },
+    { values: new Float32Array([0, 1]), width: 1, height: 2 },
+    { colormap: "gray" },
   );
   assert.deepEqual([...heatmap], [
     0,
@@ -97,23 +93,23 @@ Deno.test("the map is upsampled to the image size before colouring", () => {
 });
 
 Deno.test("render options are validated", () => {
-  const map = new Float32Array(1);
+  const map = { values: new Float32Array(1), width: 1, height: 1 };
   assert.throws(
-    () => renderExplanationRgb(image, map, 1, 1, { alpha: 2 }),
+    () => renderExplanationRgb(image, map, { alpha: 2 }),
     isClientError("BAD_USER_INPUT", "alpha must be between 0 and 1, got 2"),
   );
   assert.throws(
-    () => renderExplanationRgb(image, map, 1, 1, { alpha: NaN }),
+    () => renderExplanationRgb(image, map, { alpha: NaN }),
     isClientError("BAD_USER_INPUT"),
   );
   assert.throws(
-    () => renderExplanationRgb(image, map, 1, 1, { colormap: "rainbow" }),
+    () => renderExplanationRgb(image, map, { colormap: "rainbow" }),
     isClientError("UNKNOWN_COLORMAP"),
   );
 });
 
 Deno.test("encodePng output decodes back to the same pixels", async () => {
-  const png = await encodePng(3, 2, image.data);
+  const png = await encodePng(image);
   assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   const back = await decodeImage(png);
   assert.equal(back.width, 3);
@@ -140,9 +136,7 @@ Deno.test("renderExplanation returns PNG data URLs of hand-computed pixels at th
   const values = [0, 0.2, 0.4, 0.6, 0.8, 1];
   const result = await renderExplanation(
     image,
-    new Float32Array(values),
-    3,
-    2,
+    { values: new Float32Array(values), width: 3, height: 2 },
     { colormap: "gray", alpha: 0.4 },
   );
   const gray = [0, 51, 102, 153, 204, 255];
@@ -162,9 +156,11 @@ Deno.test("renderExplanation returns PNG data URLs of hand-computed pixels at th
 Deno.test("viridis colours 0, ½ and 1 as matplotlib's #440154, #21918c and #fde725", async () => {
   const result = await renderExplanation(
     image,
-    new Float32Array([0, 128 / 255, 1, 1, 128 / 255, 0]),
-    3,
-    2,
+    {
+      values: new Float32Array([0, 128 / 255, 1, 1, 128 / 255, 0]),
+      width: 3,
+      height: 2,
+    },
     { colormap: "viridis", alpha: 1 },
   );
   const [low, middle, high] = [[0x44, 0x01, 0x54], [0x21, 0x91, 0x8c], [

@@ -23,7 +23,7 @@ Deno.test("resizeRgb keeps a constant image constant", () => {
     data: new Uint8Array(37 * 23 * 3).map((_, i) => [12, 200, 99][i % 3]),
   };
   for (const [w, h] of [[224, 224], [5, 3], [37, 50], [1, 1]]) {
-    const out = resizeRgb(image, w, h);
+    const out = resizeRgb(image, { width: w, height: h });
     assert.equal(out.width, w);
     assert.equal(out.height, h);
     assert.equal(out.data.length, w * h * 3);
@@ -58,10 +58,10 @@ Deno.test("resizeRgb matches Pillow's BILINEAR resize", () => {
     ]),
   };
   assert.deepEqual(
-    [...resizeRgb(image, 4, 1).data],
+    [...resizeRgb(image, { width: 4, height: 1 }).data],
     [21, 31, 41, 80, 61, 71, 180, 42, 46, 38, 197, 118],
   );
-  assert.deepEqual([...resizeRgb(image, 9, 1).data], [
+  assert.deepEqual([...resizeRgb(image, { width: 9, height: 1 }).data], [
     10,
     20,
     30,
@@ -96,9 +96,13 @@ Deno.test("resizeRgb resizes vertically and leaves its input alone", () => {
   const data = new Uint8Array([0, 0, 0, 100, 100, 100]); // 1x2, black over grey
   const image = { width: 1, height: 2, data };
   // Downscaling to one row averages both rows.
-  assert.deepEqual([...resizeRgb(image, 1, 1).data], [50, 50, 50]);
+  assert.deepEqual([...resizeRgb(image, { width: 1, height: 1 }).data], [
+    50,
+    50,
+    50,
+  ]);
   // Same size returns a copy.
-  const same = resizeRgb(image, 1, 2);
+  const same = resizeRgb(image, { width: 1, height: 2 });
   assert.notEqual(same.data, data);
   assert.deepEqual([...same.data], [...data]);
   assert.deepEqual([...data], [0, 0, 0, 100, 100, 100]);
@@ -108,7 +112,7 @@ Deno.test("upsampleBilinear follows OpenCV's half-pixel formula", () => {
   // 2x2 -> 4x4, scale 0.5: src = (dst + 0.5) * 0.5 - 0.5
   //   dst 0 -> -0.25 (clamped to 0), 1 -> 0.25, 2 -> 0.75, 3 -> 1.25 (to 1)
   // so each axis samples at [0, 0.25, 0.75, 1] between the two values.
-  const map = new Float32Array([0, 1, 2, 3]);
+  const map = { values: new Float32Array([0, 1, 2, 3]), width: 2, height: 2 };
   const row = (a: number, b: number) =>
     [0, 0.25, 0.75, 1].map((t) => a + (b - a) * t);
   const top = row(0, 1);
@@ -116,9 +120,9 @@ Deno.test("upsampleBilinear follows OpenCV's half-pixel formula", () => {
   const expected = [0, 0.25, 0.75, 1].flatMap((t) =>
     top.map((v, i) => v + (bottom[i] - v) * t)
   );
-  assertClose(upsampleBilinear(map, 2, 2, 4, 4), expected);
+  assertClose(upsampleBilinear(map, { width: 4, height: 4 }), expected);
   // Spelled out: the second row is 0.25 of the way from the top to the bottom.
-  assertClose(upsampleBilinear(map, 2, 2, 4, 4).subarray(4, 8), [
+  assertClose(upsampleBilinear(map, { width: 4, height: 4 }).subarray(4, 8), [
     0.5,
     0.75,
     1.25,
@@ -129,8 +133,9 @@ Deno.test("upsampleBilinear follows OpenCV's half-pixel formula", () => {
 Deno.test("upsampleBilinear matches cv2.resize INTER_LINEAR", () => {
   // cv2.resize(np.float32([[0.1, 0.9, 0.4], [0.7, 0.2, 1.0]]), (5, 4),
   //            interpolation=cv2.INTER_LINEAR), OpenCV 4.6.0
-  const map = new Float32Array([0.1, 0.9, 0.4, 0.7, 0.2, 1.0]);
-  assertClose(upsampleBilinear(map, 3, 2, 5, 4), [
+  const values = new Float32Array([0.1, 0.9, 0.4, 0.7, 0.2, 1.0]);
+  const map = { values, width: 3, height: 2 };
+  assertClose(upsampleBilinear(map, { width: 5, height: 4 }), [
     0.10000000149011612,
     0.41999998688697815,
     0.8999999761581421,
@@ -152,18 +157,26 @@ Deno.test("upsampleBilinear matches cv2.resize INTER_LINEAR", () => {
     0.6800000071525574,
     1.0,
   ]);
-  assert.deepEqual([...map], [
+  assert.deepEqual([...values], [
     ...new Float32Array([0.1, 0.9, 0.4, 0.7, 0.2, 1]),
   ]);
 });
 
 Deno.test("upsampleBilinear rejects inconsistent sizes", () => {
   assert.throws(
-    () => upsampleBilinear(new Float32Array(3), 2, 2, 4, 4),
+    () =>
+      upsampleBilinear(
+        { values: new Float32Array(3), width: 2, height: 2 },
+        { width: 4, height: 4 },
+      ),
     RangeError,
   );
   assert.throws(
-    () => upsampleBilinear(new Float32Array(4), 2, 2, 0, 4),
+    () =>
+      upsampleBilinear(
+        { values: new Float32Array(4), width: 2, height: 2 },
+        { width: 0, height: 4 },
+      ),
     RangeError,
   );
 });
@@ -177,7 +190,7 @@ Deno.test("resizeRgbLinear is bit-exact with OpenCV INTER_LINEAR on chelsea.png 
   const image = await decodeImage(
     await Deno.readFile(new URL("../fixtures/chelsea.png", import.meta.url)),
   );
-  const resized = resizeRgbLinear(image, 224, 224);
+  const resized = resizeRgbLinear(image, { width: 224, height: 224 });
   assert.equal(resized.width, 224);
   assert.deepEqual(resized.data, expected);
 });

@@ -77,7 +77,7 @@ export async function freshChelseaBase64(seed: number): Promise<string> {
   const image = await fixtureImage("chelsea.png");
   const data = image.data.slice();
   data.fill(seed & 0xff, 0, 3);
-  return encodeBase64(await encodePng(image.width, image.height, data));
+  return encodeBase64(await encodePng({ ...image, data }));
 }
 
 /** A fixture as a `File`, as a browser would upload it. */

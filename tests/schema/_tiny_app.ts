@@ -57,7 +57,7 @@ export async function tinyPng(seed: number, size = 32): Promise<string> {
     x = (x * 1103515245 + 12345) >>> 0;
     data[i] = x >>> 24;
   }
-  return encodeBase64(await encodePng(size, size, data));
+  return encodeBase64(await encodePng({ width: size, height: size, data }));
 }
 
 /** An explainer that waits at a gate the test opens; it honours aborts. */

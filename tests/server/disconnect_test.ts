@@ -38,7 +38,13 @@ Deno.test("a client that disconnects mid-request: its work stops; counted as REQ
       `${dir}/patient.js`,
     ]);
     try {
-      const b = encodeBase64(await encodePng(8, 8, new Uint8Array(8 * 8 * 3)));
+      const b = encodeBase64(
+        await encodePng({
+          width: 8,
+          height: 8,
+          data: new Uint8Array(8 * 8 * 3),
+        }),
+      );
       const client = new AbortController();
       const gone = fetch(`${server.base}/graphql`, {
         method: "POST",

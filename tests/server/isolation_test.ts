@@ -13,13 +13,15 @@ import { fixtureBytes } from "../_shared.ts";
 import { metric, type Server, startServer, waitFor } from "../_server.ts";
 
 const SMALL = encodeBase64(
-  await encodePng(
-    120,
-    80,
-    new Uint8Array(120 * 80 * 3).map((_, i) => (i * 7919) % 256),
-  ),
+  await encodePng({
+    width: 120,
+    height: 80,
+    data: new Uint8Array(120 * 80 * 3).map((_, i) => (i * 7919) % 256),
+  }),
 );
-const TINY = encodeBase64(await encodePng(1, 1, new Uint8Array([200, 30, 90])));
+const TINY = encodeBase64(
+  await encodePng({ width: 1, height: 1, data: new Uint8Array([200, 30, 90]) }),
+);
 const CHELSEA = encodeBase64(await fixtureBytes("chelsea.png"));
 
 const EXPLAIN = `query($b: String!, $m: String!, $o: JSON) {

@@ -72,11 +72,11 @@ const service = createLocalService({ models, registry });
 await service.ready();
 const app = createApp({ service, registry });
 const b = encodeBase64(
-  await encodePng(
-    64,
-    64,
-    new Uint8Array(64 * 64 * 3).map((_, i) => (i * 31) % 256),
-  ),
+  await encodePng({
+    width: 64,
+    height: 64,
+    data: new Uint8Array(64 * 64 * 3).map((_, i) => (i * 31) % 256),
+  }),
 );
 
 async function query(text: string, variables: Record<string, unknown> = {}) {

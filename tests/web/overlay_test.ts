@@ -23,10 +23,11 @@ Deno.test("overlayRenderer: the server's overlay bytes for every colour map and 
   const renderer = overlayRenderer(image, { width: 7, height: 5, values });
   for (const alpha of [0, 0.3, 0.45, 1]) {
     for (const colormap of [...COLORMAPS, "jet"]) {
-      const server = renderExplanationRgb(image, map, 7, 5, {
-        colormap,
-        alpha,
-      });
+      const server = renderExplanationRgb(
+        image,
+        { values: map, width: 7, height: 5 },
+        { colormap, alpha },
+      );
       assert.deepEqual(
         renderer.render(colormap, alpha),
         server.overlay,

@@ -72,7 +72,11 @@ export async function crashPool(log: Logger): Promise<CrashPool> {
     await Deno.remove(dir, { recursive: true });
     throw error;
   }
-  const png = await encodePng(16, 16, new Uint8Array(16 * 16 * 3));
+  const png = await encodePng({
+    width: 16,
+    height: 16,
+    data: new Uint8Array(16 * 16 * 3),
+  });
   return {
     service,
     registry,

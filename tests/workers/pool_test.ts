@@ -80,11 +80,11 @@ async function withPool(
   }, { modelNames: ["tiny"], registry });
   try {
     await service.ready();
-    const png = await encodePng(
-      16,
-      16,
-      new Uint8Array(16 * 16 * 3).map((_, i) => (i * 37) % 256),
-    );
+    const png = await encodePng({
+      width: 16,
+      height: 16,
+      data: new Uint8Array(16 * 16 * 3).map((_, i) => (i * 37) % 256),
+    });
     await test({ service, png, dir });
   } finally {
     await service.close();

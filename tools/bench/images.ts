@@ -72,9 +72,7 @@ export async function pngVariants(
   const png: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const v = variant(image, (options.first ?? 0) + i);
-    png.push(
-      await encodePng(v.width, v.height, v.data, { deflate: fastDeflate }),
-    );
+    png.push(await encodePng(v, { deflate: fastDeflate }));
   }
   return { png, base64: png.map(encodeBase64) };
 }

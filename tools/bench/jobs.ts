@@ -134,7 +134,7 @@ async function chelsea(seed: number): Promise<string> {
   const image = await decodeImage(bytes);
   image.data[0] = seed % 256;
   image.data[1] = (seed >> 8) % 256;
-  return encodeBase64(await encodePng(image.width, image.height, image.data));
+  return encodeBase64(await encodePng(image));
 }
 
 /** Runs `count` jobs at once; when each was created, started and ended. */

@@ -4,7 +4,12 @@
  *
  * @module
  */
-import { FAST_PNG, renderPngs, type RgbImage } from "../../lib/mod.ts";
+import {
+  FAST_PNG,
+  type MapGrid,
+  renderPngs,
+  type RgbImage,
+} from "../../lib/mod.ts";
 import { alternate } from "./stats.ts";
 
 /**
@@ -17,11 +22,11 @@ import { alternate } from "./stats.ts";
  */
 export async function renderRound(
   image: RgbImage,
-  map: { values: Float32Array; width: number; height: number },
+  map: MapGrid,
   options: { runs: number },
 ): Promise<number[]> {
   const render = () =>
-    renderPngs(image, map.values, map.width, map.height, {
+    renderPngs(image, map, {
       colormap: "jet",
       alpha: 0.3,
       overlay: true,

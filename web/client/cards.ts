@@ -217,7 +217,11 @@ export function explanationCard(
       class: "link",
       onclick: async () => {
         const data = renderer.render(style.colormap, style.alpha);
-        const png = await encodePng(image.width, image.height, data);
+        const png = await encodePng({
+          width: image.width,
+          height: image.height,
+          data,
+        });
         download(
           downloadName(context.imageName, [method, "overlay"], "png"),
           new Blob([png as Uint8Array<ArrayBuffer>], { type: "image/png" }),

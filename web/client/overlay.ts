@@ -22,7 +22,7 @@ export interface MapValues {
 export interface OverlayRenderer {
   /**
    * The overlay's RGB bytes at the image's size: the same bytes as
-   * `renderExplanationRgb(image, map, w, h, { colormap, alpha }).overlay`.
+   * `renderExplanationRgb(image, map, { colormap, alpha }).overlay`.
    */
   render(colormap: string, alpha: number): Uint8Array;
 }
@@ -48,17 +48,15 @@ export function overlayRenderer(
   let coloured: { colormap: string; rgb: Uint8Array } | null = null;
   return {
     render(colormap, alpha) {
-      full ??= upsampleBilinear(
-        Float32Array.from(map.values),
-        map.width,
-        map.height,
-        image.width,
-        image.height,
-      );
+      full ??= upsampleBilinear({
+        values: Float32Array.from(map.values),
+        width: map.width,
+        height: map.height,
+      }, image);
       if (coloured?.colormap !== colormap) {
         coloured = { colormap, rgb: applyColormap(full, colormap) };
       }
-      return blend(image, coloured.rgb, alpha);
+      return blend(image, coloured.rgb, { alpha });
     },
   };
 }
