@@ -58,7 +58,11 @@ export interface Limits extends QueryLimits {
  *
  * @example
  * ```ts
- * createApp({ service, registry, limits: { ...DEFAULT_LIMITS, maxQueued: 64 } });
+ * import assert from "node:assert/strict";
+ * // createApp({ service, registry, limits })
+ * const limits = { ...DEFAULT_LIMITS, maxQueued: 64 };
+ * assert.equal(limits.maxQueued, 64);
+ * assert.equal(limits.maxMethods, 16); // the others keep their defaults
  * ```
  */
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({

@@ -19,7 +19,12 @@ export const TINY_CAT_PNG_BASE64 =
  *
  * @example
  * ```ts
- * createYoga({ graphiql: { defaultQuery: DEFAULT_QUERY } });
+ * import assert from "node:assert/strict";
+ * import { parse, validate } from "graphql";
+ * import { lumenSchema } from "./schema.ts";
+ * // createYoga({ graphiql: { defaultQuery: DEFAULT_QUERY } }): it must be valid.
+ * assert.deepEqual(validate(lumenSchema(), parse(DEFAULT_QUERY)), []);
+ * assert.ok(DEFAULT_QUERY.includes(TINY_CAT_PNG_BASE64));
  * ```
  */
 export const DEFAULT_QUERY =

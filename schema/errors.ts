@@ -28,8 +28,16 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
  *
  * @example
  * ```ts
- * clientExtensions(clientError("OVERLOADED", "busy", { limit: 16 }));
- * // { code: "OVERLOADED", limit: 16, http: { status: 503, headers: { "Retry-After": "1" } } }
+ * import assert from "node:assert/strict";
+ * import { clientError } from "../lib/mod.ts";
+ * assert.deepEqual(clientExtensions(clientError("OVERLOADED", "Busy", { limit: 16 })), {
+ *   code: "OVERLOADED",
+ *   limit: 16,
+ *   http: { status: 503, headers: { "Retry-After": "1" } },
+ * });
+ * assert.deepEqual(clientExtensions(clientError("BAD_USER_INPUT", "Bad size")), {
+ *   code: "BAD_USER_INPUT",
+ * });
  * ```
  */
 export function clientExtensions(error: ClientError): Record<string, unknown> {
@@ -58,7 +66,11 @@ export function clientExtensions(error: ClientError): Record<string, unknown> {
  *
  * @example
  * ```ts
- * throw toGraphQLError(clientError("QUERY_TOO_COMPLEX", "Query is too deep"));
+ * import assert from "node:assert/strict";
+ * import { clientError } from "../lib/mod.ts";
+ * const error = toGraphQLError(clientError("QUERY_TOO_COMPLEX", "Query is too deep"));
+ * assert.equal(error.message, "Query is too deep");
+ * assert.deepEqual(error.extensions, { code: "QUERY_TOO_COMPLEX" });
  * ```
  */
 export function toGraphQLError(error: ClientError): GraphQLError {
@@ -94,7 +106,37 @@ export interface MaskOptions {
  *
  * @example
  * ```ts
- * createYoga({ schema, maskedErrors: { maskError: maskErrors({ isDev: false }) } });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * import { clientError } from "../lib/mod.ts";
+ * const schema = createSchema({
+ *   typeDefs: "type Query { bug: String, busy: String }",
+ *   resolvers: {
+ *     Query: {
+ *       bug: () => {
+ *         throw new TypeError("x is undefined");
+ *       },
+ *       busy: () => {
+ *         throw clientError("OVERLOADED", "The server is busy");
+ *       },
+ *     },
+ *   },
+ * });
+ * const masked: unknown[] = [];
+ * const yoga = createYoga({
+ *   schema,
+ *   maskedErrors: { maskError: maskErrors({ isDev: false, onMasked: (e) => masked.push(e) }) },
+ *   logging: false,
+ * });
+ * const query = async (text: string) =>
+ *   (await yoga.fetch(`http://localhost/graphql?query=${encodeURIComponent(text)}`)).json();
+ * const bug = await query("{ bug }");
+ * assert.equal(bug.errors[0].extensions.code, "INTERNAL_SERVER_ERROR");
+ * assert.equal(bug.errors[0].message, "Unexpected error."); // the real one is logged
+ * assert.equal((masked[0] as Error).message, "x is undefined");
+ * const busy = await query("{ busy }");
+ * assert.equal(busy.errors[0].extensions.code, "OVERLOADED");
+ * assert.equal(busy.errors[0].message, "The server is busy");
  * ```
  */
 export function maskErrors(options: MaskOptions): MaskError {

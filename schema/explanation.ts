@@ -55,7 +55,12 @@ export interface HeatmapResult {
  *
  * @example
  * ```ts
- * heatmapResult(map.heatmap).values.length; // width * height
+ * import assert from "node:assert/strict";
+ * // `map.heatmap` of a method's map:
+ * const heatmap = { width: 2, height: 1, values: new Float32Array([0, 1]), rawMin: -1, rawMax: 3 };
+ * assert.deepEqual(heatmapResult(heatmap), {
+ *   width: 2, height: 1, values: [0, 1], rawMin: -1, rawMax: 3, // width * height values
+ * });
  * ```
  */
 export function heatmapResult(heatmap: Heatmap): HeatmapResult {
@@ -187,7 +192,8 @@ export interface CheckedRequest {
  * model's description) before any work: the first problem's client error.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In a resolver: `context` holds the server's service (a loaded model).
  * const request = await checkRequest(context, args, ["gradcam"], info);
  * ```
  */
@@ -220,7 +226,8 @@ export async function checkRequest(
  * {@linkcode checkRequest}, then {@linkcode startRequest}.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In a resolver: `context` holds the server's service (a loaded model).
  * const request = await analyzeRequest(context, args, ["gradcam"], info, "explain");
  * return request.explanation("gradcam");
  * ```
@@ -242,7 +249,8 @@ export async function analyzeRequest(
  * explanation service; resolves once the shared pass is done.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In a resolver: `context` holds the server's service (a loaded model).
  * const analyzed = await startRequest(context, await checkRequest(context, args, methods, info), "explain");
  * ```
  */

@@ -40,7 +40,12 @@ const FIELDS = ["file", "base64", "url"] as const;
  *
  * @example
  * ```ts
- * checkImageInput({ base64: "iVBORw0KGgo=" }); // { kind: "base64", text: "iVBORw0KGgo=" }
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(checkImageInput({ base64: "iVBORw0KGgo=" }), { kind: "base64", text: "iVBORw0KGgo=" });
+ * assert.throws(
+ *   () => checkImageInput({ base64: "iVBORw0KGgo=", url: "https://x/cat.png" }),
+ *   { code: "BAD_USER_INPUT", message: /exactly one of "file", "base64" or "url", got "base64" and "url"/ },
+ * );
  * ```
  */
 export function checkImageInput(input: ImageInputArg): ImageSource {
@@ -86,9 +91,19 @@ function tooLarge(bytes: number, maxBytes: number): never {
  *
  * @example
  * ```ts
- * const bytes = await readImageSource(checkImageInput(args.image), {
- *   maxBytes: 20_000_000, fetchUrl: null,
+ * import assert from "node:assert/strict";
+ * const png = await Deno.readFile("tests/fixtures/chelsea.png");
+ * // An upload: `args.image` is { file } in a multipart request.
+ * const source = checkImageInput({ file: new File([png], "chelsea.png") });
+ * const bytes = await readImageSource(source, { maxBytes: 20_000_000, fetchUrl: null });
+ * assert.deepEqual(bytes, png);
+ * await assert.rejects(readImageSource(source, { maxBytes: 1_000, fetchUrl: null }), {
+ *   code: "IMAGE_TOO_LARGE",
  * });
+ * await assert.rejects(
+ *   readImageSource(checkImageInput({ url: "https://x/cat.png" }), { maxBytes: 1_000, fetchUrl: null }),
+ *   { code: "BAD_USER_INPUT" }, // URL inputs are off
+ * );
  * ```
  */
 export async function readImageSource(
@@ -132,7 +147,8 @@ export async function readImageSource(
  * stops when the request's scope aborts.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In a resolver: `context` is the GraphQL context (its limits and URL fetcher).
  * const bytes = await readImageBytes(checkImageInput(args.image), context);
  * ```
  */

@@ -5,8 +5,19 @@
  *
  * @example
  * ```ts
- * import { lumenSchema, maskErrors } from "./schema/mod.ts";
- * createYoga({ schema: lumenSchema(), maskedErrors: { maskError: maskErrors({ isDev: false }) } });
+ * import assert from "node:assert/strict";
+ * import { createYoga } from "graphql-yoga";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { lumenSchema, maskErrors } from "./mod.ts";
+ * const yoga = createYoga({
+ *   schema: lumenSchema(),
+ *   maskedErrors: { maskError: maskErrors({ isDev: false }) },
+ *   // The server's context holds every service (server/app.ts); `explainers` needs only these.
+ *   context: { lumen: { registry: createRegistry() } },
+ * });
+ * const response = await yoga.fetch("http://localhost/graphql?query={explainers{name}}");
+ * const { data } = await response.json();
+ * assert.equal(data.explainers[1].name, "gradcam");
  * ```
  *
  * @module

@@ -22,7 +22,16 @@ const REFUSED: Record<string, string> = {
  *
  * @example
  * ```ts
- * const first = await untilScopeEnds(ready, context);
+ * import assert from "node:assert/strict";
+ * import { createRequestScope } from "../server/request_scope.ts";
+ * const client = new AbortController(); // the HTTP request's signal
+ * const scope = createRequestScope({ requestSignal: client.signal, timeoutMs: 60_000 });
+ * assert.equal(await untilScopeEnds(Promise.resolve(42), { scope }), 42);
+ * const never = new Promise<number>(() => {}); // work that does not stop by itself
+ * const waiting = untilScopeEnds(never, { scope });
+ * client.abort(); // the client leaves: answered at once
+ * await assert.rejects(waiting, { name: "AbortError", message: "The client disconnected" });
+ * scope.dispose();
  * ```
  */
 export function untilScopeEnds<T>(
@@ -47,7 +56,8 @@ export function untilScopeEnds<T>(
  * `/metrics`. Rejects with the scope's error once the scope aborts.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In a resolver: `context` holds the server's service (a loaded model).
  * const top = await modelJob(context, "predict", (signal) =>
  *   context.lumen.service.predict({ model, image, top: 5 }, { signal }));
  * ```

@@ -20,7 +20,11 @@ interface Payload {
  *
  * @example
  * ```ts
- * errorCode(new GraphQLError("x", { extensions: { code: "OVERLOADED" } })); // "OVERLOADED"
+ * import assert from "node:assert/strict";
+ * import { GraphQLError } from "graphql";
+ * assert.equal(errorCode(new GraphQLError("x", { extensions: { code: "OVERLOADED" } })), "OVERLOADED");
+ * assert.equal(errorCode(new GraphQLError("x", { extensions: { http: { status: 403 } } })), "HTTP_403");
+ * assert.equal(errorCode(new GraphQLError("x")), "NONE");
  * ```
  */
 export function errorCode(error: GraphQLError): string {
@@ -37,7 +41,25 @@ export function errorCode(error: GraphQLError): string {
  *
  * @example
  * ```ts
- * createYoga({ schema, plugins: [useErrorCounting(metrics)] });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * import { GraphQLError } from "graphql";
+ * const schema = createSchema({
+ *   typeDefs: "type Query { busy: String }",
+ *   resolvers: {
+ *     Query: {
+ *       busy: () => {
+ *         throw new GraphQLError("Busy", { extensions: { code: "OVERLOADED" } });
+ *       },
+ *     },
+ *   },
+ * });
+ * const codes: string[] = []; // the server's metrics count them for /metrics
+ * const metrics = { job() {}, explained() {}, error: (code: string) => codes.push(code) };
+ * const yoga = createYoga({ schema, plugins: [useErrorCounting(metrics)] });
+ * const response = await yoga.fetch("http://localhost/graphql?query={busy}");
+ * await response.body?.cancel();
+ * assert.deepEqual(codes, ["OVERLOADED"]);
  * ```
  */
 export function useErrorCounting(metrics: ResolverMetrics): Plugin {
@@ -74,7 +96,14 @@ export function useErrorCounting(metrics: ResolverMetrics): Plugin {
  *
  * @example
  * ```ts
- * createYoga({ schema, plugins: production ? [useNoIntrospection()] : [] });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * const schema = createSchema({ typeDefs: "type Query { hello: String }" });
+ * const production = true;
+ * const yoga = createYoga({ schema, plugins: production ? [useNoIntrospection()] : [] });
+ * const response = await yoga.fetch("http://localhost/graphql?query={__schema{types{name}}}");
+ * const { errors } = await response.json();
+ * assert.match(errors[0].message, /introspection/);
  * ```
  */
 export function useNoIntrospection(): Plugin {

@@ -42,7 +42,9 @@ export interface QueryLimits {
  *
  * @example
  * ```ts
- * useQueryLimits({ ...DEFAULT_QUERY_LIMITS, maxAliases: 5 });
+ * import assert from "node:assert/strict";
+ * const limits = { ...DEFAULT_QUERY_LIMITS, maxAliases: 5 }; // for useQueryLimits(limits)
+ * assert.deepEqual(limits, { maxTokens: 1000, maxDepth: 20, maxAliases: 5, maxDirectives: 50 });
  * ```
  */
 export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
@@ -69,7 +71,10 @@ function tooComplex(
  *
  * @example
  * ```ts
- * countTokens("{ a b }", 100); // 4
+ * import assert from "node:assert/strict";
+ * assert.equal(countTokens("{ a b }", 100), 4);
+ * assert.equal(countTokens("{ a b c d e }", 3), 4); // stopped after max + 1
+ * assert.equal(countTokens("{ a \"", 100), null); // does not lex
  * ```
  */
 export function countTokens(query: string, max: number): number | null {
@@ -147,7 +152,14 @@ function measure(
  *
  * @example
  * ```ts
- * validate(schema, parse(query), [...specifiedRules, queryLimitsRule(DEFAULT_QUERY_LIMITS)]);
+ * import assert from "node:assert/strict";
+ * import { buildSchema, parse, specifiedRules, validate } from "graphql";
+ * const schema = buildSchema("type Query { hello: String }");
+ * const rules = [...specifiedRules, queryLimitsRule({ ...DEFAULT_QUERY_LIMITS, maxAliases: 1 })];
+ * assert.deepEqual(validate(schema, parse("{ a: hello }"), rules), []);
+ * const [error] = validate(schema, parse("{ a: hello b: hello }"), rules);
+ * assert.equal(error?.message, "Query is too complex: 2 aliases, the limit is 1");
+ * assert.equal(error?.extensions.code, "QUERY_TOO_COMPLEX");
  * ```
  */
 export function queryLimitsRule(
@@ -190,7 +202,14 @@ export function queryLimitsRule(
  *
  * @example
  * ```ts
- * createYoga({ schema, plugins: [useQueryLimits({ maxAliases: 5 })] });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * const schema = createSchema({ typeDefs: "type Query { hello: String }" });
+ * const yoga = createYoga({ schema, plugins: [useQueryLimits({ maxTokens: 5 })] });
+ * const query = encodeURIComponent("{ a: hello b: hello }"); // 9 tokens
+ * const { errors } = await (await yoga.fetch(`http://localhost/graphql?query=${query}`)).json();
+ * assert.equal(errors[0].message, "Query is too complex: more than 5 tokens");
+ * assert.equal(errors[0].extensions.code, "QUERY_TOO_COMPLEX");
  * ```
  */
 export function useQueryLimits(

@@ -13,7 +13,12 @@ import { GraphQLScalarType, Kind, valueFromASTUntyped } from "graphql";
  *
  * @example
  * ```ts
- * const resolvers = { JSON: JSONScalar };
+ * import assert from "node:assert/strict";
+ * import { parseValue } from "graphql";
+ * // createSchema({ typeDefs, resolvers: { JSON: JSONScalar, … } })
+ * const literal = JSONScalar.parseLiteral(parseValue(`{ topChannels: 8, keep: [1, "a"] }`));
+ * assert.equal(JSON.stringify(literal), `{"topChannels":8,"keep":[1,"a"]}`);
+ * assert.deepEqual(JSONScalar.parseValue({ topChannels: 8 }), { topChannels: 8 });
  * ```
  */
 export const JSONScalar: GraphQLScalarType = new GraphQLScalarType({

@@ -27,7 +27,14 @@ const typeDefs = await Deno.readTextFile(
  *
  * @example
  * ```ts
- * createYoga({ schema: lumenSchema(), context: () => ({ lumen, scope }) });
+ * import assert from "node:assert/strict";
+ * // The server: createYoga({ schema: lumenSchema(), context: () => ({ lumen, scope }) })
+ * const schema = lumenSchema();
+ * assert.deepEqual(Object.keys(schema.getMutationType()?.getFields() ?? {}), [
+ *   "startExplanation",
+ *   "cancelJob",
+ * ]);
+ * assert.ok(schema.getQueryType()?.getFields().explain);
  * ```
  */
 export function lumenSchema(): ReturnType<

@@ -99,11 +99,30 @@ function selects(
  *
  * @example
  * ```ts
- * // In Query.explain for `explain(...) { label overlay }`:
- * selectsEagerly(info, ["overlay", "heatmap"]); // true
- * // ...and for `explain(...) { label ... @defer { overlay } }`: false
- * // In Subscription.explainProgress for `{ fraction explanation { overlay } }`:
- * selectsEagerly(info, ["overlay"], { path: ["explanation"] }); // true
+ * import assert from "node:assert/strict";
+ * import { buildSchema, execute, type GraphQLResolveInfo, parse } from "graphql";
+ * const schema = buildSchema(`
+ *   type Query { explain: Explanation, explainProgress: Progress }
+ *   type Explanation { label: String, overlay: String, heatmap: String }
+ *   type Progress { fraction: Float, explanation: Explanation }
+ * `);
+ * // What a root field's resolver sees: its `info`.
+ * const infoOf = (query: string): GraphQLResolveInfo => {
+ *   let seen: GraphQLResolveInfo | undefined;
+ *   execute({
+ *     schema,
+ *     document: parse(query),
+ *     fieldResolver: (_source, _args, _context, info) => {
+ *       seen ??= info;
+ *       return null;
+ *     },
+ *   });
+ *   return seen!;
+ * };
+ * assert.equal(selectsEagerly(infoOf("{ explain { label overlay } }"), ["overlay", "heatmap"]), true);
+ * assert.equal(selectsEagerly(infoOf("{ explain { label ... @defer { overlay } } }"), ["overlay"]), false);
+ * const progress = infoOf("{ explainProgress { fraction explanation { overlay } } }");
+ * assert.equal(selectsEagerly(progress, ["overlay"], { path: ["explanation"] }), true);
  * ```
  */
 export function selectsEagerly(
@@ -121,8 +140,20 @@ export function selectsEagerly(
  *
  * @example
  * ```ts
- * // In Query.explain for `explain(...) { label ... @defer { overlay } }`:
- * selectsAnywhere(info, ["overlay"]); // true
+ * import assert from "node:assert/strict";
+ * import { buildSchema, execute, type GraphQLResolveInfo, parse } from "graphql";
+ * const schema = buildSchema("type Query { explain: Explanation } type Explanation { label: String, overlay: String }");
+ * let info: GraphQLResolveInfo | undefined; // what Query.explain's resolver sees
+ * execute({
+ *   schema,
+ *   document: parse("{ explain { label ... @defer { overlay } } }"),
+ *   fieldResolver: (_source, _args, _context, fieldInfo) => {
+ *     info ??= fieldInfo;
+ *     return null;
+ *   },
+ * });
+ * assert.equal(selectsAnywhere(info!, ["overlay"]), true); // deferred, still selected
+ * assert.equal(selectsAnywhere(info!, ["heatmap"]), false);
  * ```
  */
 export function selectsAnywhere(

@@ -21,8 +21,16 @@ export interface ExplainArgs extends ExplainFieldArgs {
  * render)`.
  *
  * @example
- * ```ts
- * const resolvers = { Query: { explain } };
+ * ```ts ignore
+ * // Needs a loaded model: `app` is createApp({ service, registry }) (server/app.ts),
+ * // whose schema wires `Query: { explain }`.
+ * const query = `{ explain(image: { base64: "${base64}" }, method: "gradcam") { label overlay } }`;
+ * const response = await app.fetch(new Request("http://localhost/graphql", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ query }),
+ * }));
+ * (await response.json()).data.explain.label; // e.g. "tabby"
  * ```
  */
 export async function explain(

@@ -37,8 +37,16 @@ async function* oneByOne(
  * generator, so `@stream` delivers each item as it is yielded.
  *
  * @example
- * ```ts
- * const resolvers = { Query: { explainMany } };
+ * ```ts ignore
+ * // Needs a loaded model: `app` is createApp({ service, registry }) (server/app.ts),
+ * // whose schema wires `Query: { explainMany }`.
+ * const query = `{ explainMany(image: { base64: "${base64}" }, methods: ["gradcam", "activation"]) { method overlay } }`;
+ * const response = await app.fetch(new Request("http://localhost/graphql", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ query }),
+ * }));
+ * (await response.json()).data.explainMany.length; // 2, in the order asked
  * ```
  */
 export async function explainMany(

@@ -95,8 +95,17 @@ async function* progressEvents(
  * as the job computes the map.
  *
  * @example
- * ```ts
- * const resolvers = { Subscription: { explainProgress } };
+ * ```ts ignore
+ * // Needs a loaded model: `app` is createApp({ service, registry }) (server/app.ts),
+ * // whose schema wires `Subscription: { explainProgress }`; events come as SSE.
+ * const query = `subscription { explainProgress(image: { base64: "${base64}" }, method: "scorecam") {
+ *   fraction explanation { overlay } } }`;
+ * const response = await app.fetch(new Request("http://localhost/graphql", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json", accept: "text/event-stream" },
+ *   body: JSON.stringify({ query }),
+ * }));
+ * // event: next / data: {"data":{"explainProgress":{"fraction":0,"explanation":null}}} …
  * ```
  */
 export const explainProgress = {

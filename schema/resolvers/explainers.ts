@@ -18,7 +18,21 @@ export interface ExplainerInfo {
  *
  * @example
  * ```ts
- * const resolvers = { Query: { explainers } };
+ * import assert from "node:assert/strict";
+ * import { execute, parse } from "graphql";
+ * import { createRegistry } from "../../explainers/mod.ts";
+ * import { lumenSchema } from "../schema.ts";
+ * // lumenSchema() wires it (`Query: { explainers }`); it reads only the registry.
+ * const result = await execute({
+ *   schema: lumenSchema(),
+ *   document: parse("{ explainers { name needsGradients } }"),
+ *   contextValue: { lumen: { registry: createRegistry() } },
+ * });
+ * const { data } = JSON.parse(JSON.stringify(result)); // the response, as JSON
+ * assert.deepEqual(data.explainers.slice(0, 2), [
+ *   { name: "activation", needsGradients: false },
+ *   { name: "gradcam", needsGradients: true },
+ * ]);
  * ```
  */
 export function explainers(

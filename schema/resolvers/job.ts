@@ -13,7 +13,26 @@ import { jobObject, type JobResult, jobsOf } from "./job_object.ts";
  *
  * @example
  * ```ts
- * const resolvers = { Query: { job } };
+ * import assert from "node:assert/strict";
+ * import { execute, parse } from "graphql";
+ * import { embeddedJobs } from "../../jobs/mod.ts";
+ * import { lumenSchema } from "../schema.ts";
+ * // lumenSchema() wires it (`Query: { job }`); it reads only the job queue.
+ * const queue = embeddedJobs(); // no worker: the job stays queued
+ * const { id } = await queue.start({}, { labels: ["scorecam"] });
+ * const read = async (query: string) =>
+ *   JSON.parse(JSON.stringify(
+ *     await execute({
+ *       schema: lumenSchema(),
+ *       document: parse(query),
+ *       contextValue: { lumen: { jobs: { queue, maxPasses: 10_000 } } },
+ *     }),
+ *   )); // the response, as JSON
+ * const found = await read(`{ job(id: "${id}") { state methods } }`);
+ * assert.deepEqual(found.data.job, { state: "queued", methods: ["scorecam"] });
+ * const missing = await read(`{ job(id: "V1StGXR8_Z5jdHi6B-myTw") { state } }`);
+ * assert.match(missing.errors[0].message, /was not found/);
+ * await queue.close();
  * ```
  */
 export async function job(
@@ -31,7 +50,21 @@ export async function job(
  *
  * @example
  * ```ts
- * const resolvers = { Mutation: { cancelJob } };
+ * import assert from "node:assert/strict";
+ * import { execute, parse } from "graphql";
+ * import { embeddedJobs } from "../../jobs/mod.ts";
+ * import { lumenSchema } from "../schema.ts";
+ * // lumenSchema() wires it (`Mutation: { cancelJob }`).
+ * const queue = embeddedJobs(); // no worker: the job stays queued
+ * const { id } = await queue.start({}, { labels: ["scorecam"] });
+ * const result = await execute({
+ *   schema: lumenSchema(),
+ *   document: parse(`mutation { cancelJob(id: "${id}") { state errorCode } }`),
+ *   contextValue: { lumen: { jobs: { queue, maxPasses: 10_000 } } },
+ * });
+ * const { data } = JSON.parse(JSON.stringify(result)); // the response, as JSON
+ * assert.deepEqual(data.cancelJob, { state: "cancelled", errorCode: "CANCELLED" });
+ * await queue.close();
  * ```
  */
 export async function cancelJob(

@@ -53,7 +53,17 @@ export interface JobResult {
  *
  * @example
  * ```ts
- * const job = await jobsOf(context).queue.get(args.id);
+ * import assert from "node:assert/strict";
+ * import { execute, parse } from "graphql";
+ * import { lumenSchema } from "../schema.ts";
+ * // In a resolver: `const job = await jobsOf(context).queue.get(args.id);`
+ * // A server without a job queue answers every job field UNAVAILABLE:
+ * const result = await execute({
+ *   schema: lumenSchema(),
+ *   document: parse(`{ job(id: "V1StGXR8_Z5jdHi6B-myTw") { state } }`),
+ *   contextValue: { lumen: { jobs: null } },
+ * });
+ * assert.equal(result.errors?.[0]?.message, "This server runs no explanation jobs");
  * ```
  */
 export function jobsOf(context: LumenContext): JobsService {
@@ -109,7 +119,17 @@ function explanationOf(
  *
  * @example
  * ```ts
- * jobObject(await jobs.queue.get(id)).state; // "running"
+ * import assert from "node:assert/strict";
+ * // A stored job, as `await jobs.queue.get(id)` gives it:
+ * const job = jobObject({
+ *   id: "V1StGXR8_Z5jdHi6B-myTw", state: "running", progress: 0.25,
+ *   createdAt: 0, startedAt: 1_000, finishedAt: null, error: null,
+ *   errorCode: null, result: null, attempts: 1, labels: ["scorecam"],
+ * });
+ * assert.equal(job.state, "running");
+ * assert.equal(job.startedAt, "1970-01-01T00:00:01.000Z"); // ISO 8601
+ * assert.deepEqual(job.methods, ["scorecam"]);
+ * assert.equal(job.results(), null); // not succeeded yet
  * ```
  */
 export function jobObject(job: Job<StoredResult>): JobResult {

@@ -41,8 +41,16 @@ function checkImageHeader(bytes: Uint8Array, maxPixels: number): void {
  * options, render, model)`: the queued job.
  *
  * @example
- * ```ts
- * const resolvers = { Mutation: { startExplanation } };
+ * ```ts ignore
+ * // Needs a loaded model: `app` is createApp({ service, registry }) (server/app.ts),
+ * // whose schema wires `Mutation: { startExplanation }`.
+ * const query = `mutation { startExplanation(image: { base64: "${base64}" }, methods: ["scorecam"]) { id state } }`;
+ * const response = await app.fetch(new Request("http://localhost/graphql", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ query }),
+ * }));
+ * (await response.json()).data.startExplanation.state; // "queued"
  * ```
  */
 export async function startExplanation(

@@ -34,7 +34,25 @@ async function* follow(
  *
  * @example
  * ```ts
- * const resolvers = { Subscription: { jobUpdates } };
+ * import assert from "node:assert/strict";
+ * import { parse, subscribe } from "graphql";
+ * import { embeddedJobs } from "../../jobs/mod.ts";
+ * import { lumenSchema } from "../schema.ts";
+ * // lumenSchema() wires it (`Subscription: { jobUpdates }`).
+ * const queue = embeddedJobs(); // no worker: the job stays queued
+ * const { id } = await queue.start({}, { labels: ["scorecam"] });
+ * await queue.cancel(id); // final: the stream ends after its snapshot
+ * const stream = await subscribe({
+ *   schema: lumenSchema(),
+ *   document: parse(`subscription { jobUpdates(id: "${id}") { state } }`),
+ *   contextValue: { lumen: { jobs: { queue, maxPasses: 10_000 } } },
+ * });
+ * const states: unknown[] = [];
+ * for await (const update of stream as AsyncIterable<unknown>) {
+ *   states.push(JSON.parse(JSON.stringify(update)).data.jobUpdates); // as sent
+ * }
+ * assert.deepEqual(states, [{ state: "cancelled" }]);
+ * await queue.close();
  * ```
  */
 export const jobUpdates = {

@@ -27,7 +27,8 @@ export interface ModelInfo {
  * The `ModelInfo` of a description.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Needs a loaded model: `service` is the server's (workers/mod.ts).
  * modelInfo(await service.describe()).backend; // "onnxruntime"
  * ```
  */
@@ -52,8 +53,16 @@ export function modelInfo(model: ModelDescription): ModelInfo {
  * `UNKNOWN_MODEL` for a name not served.
  *
  * @example
- * ```ts
- * const resolvers = { Query: { model } };
+ * ```ts ignore
+ * // Needs a loaded model: `app` is createApp({ service, registry }) (server/app.ts),
+ * // whose schema wires `Query: { model }`.
+ * const query = `{ model { name backend defaultLayer } }`;
+ * const response = await app.fetch(new Request("http://localhost/graphql", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ query }),
+ * }));
+ * (await response.json()).data.model.defaultLayer; // the last stage's output
  * ```
  */
 export async function model(
@@ -79,8 +88,16 @@ export interface ModelSummary {
  * loaded to answer).
  *
  * @example
- * ```ts
- * const resolvers = { Query: { models } };
+ * ```ts ignore
+ * // Needs the server's service: `app` is createApp({ service, registry }) (server/app.ts),
+ * // whose schema wires `Query: { models }`.
+ * const query = `{ models { name isDefault } }`;
+ * const response = await app.fetch(new Request("http://localhost/graphql", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ query }),
+ * }));
+ * (await response.json()).data.models[0]; // { name: "resnet50", isDefault: true }
  * ```
  */
 export function models(

@@ -26,8 +26,16 @@ export interface PredictArgs {
  * classes.
  *
  * @example
- * ```ts
- * const resolvers = { Query: { predict } };
+ * ```ts ignore
+ * // Needs a loaded model: `app` is createApp({ service, registry }) (server/app.ts),
+ * // whose schema wires `Query: { predict }`.
+ * const query = `{ predict(image: { base64: "${base64}" }, top: 3) { label probability } }`;
+ * const response = await app.fetch(new Request("http://localhost/graphql", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ query }),
+ * }));
+ * (await response.json()).data.predict[0].label; // e.g. "tabby"
  * ```
  */
 export async function predict(

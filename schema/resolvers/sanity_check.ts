@@ -41,8 +41,16 @@ export interface SanityCheckResult {
  * `UNSUPPORTED_MODEL` when the model cannot be randomized.
  *
  * @example
- * ```ts
- * const resolvers = { Query: { sanityCheck } };
+ * ```ts ignore
+ * // Needs a loaded model: `app` is createApp({ service, registry }) (server/app.ts),
+ * // whose schema wires `Query: { sanityCheck }`.
+ * const query = `{ sanityCheck(image: { base64: "${base64}" }, method: "gradcam") { spearman } }`;
+ * const response = await app.fetch(new Request("http://localhost/graphql", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ query }),
+ * }));
+ * (await response.json()).data.sanityCheck.spearman; // low: the map depends on the weights
  * ```
  */
 export async function sanityCheck(
