@@ -66,7 +66,9 @@ async function main(): Promise<number> {
     maxPixels: config.limits.maxPixels,
     maxPasses: config.limits.maxRequestPasses,
     maxQueued: config.limits.maxQueued,
-  }, { registry, log }));
+    registry,
+    log,
+  }));
   // Embedded, this process runs the jobs on its own model workers (jobs and
   // requests share the cost lanes); on Redis, `deno task worker` runs them.
   const embedded = config.jobs.redisUrl === null;

@@ -65,7 +65,9 @@ async function main(): Promise<number> {
     maxPixels: config.maxPixels,
     maxPasses: config.jobs.maxPasses,
     maxQueued: SERVICE_QUEUE,
-  }, { registry, log }));
+    registry,
+    log,
+  }));
   try {
     const model = await service.ready();
     log("info", "model ready", { model: model.name, backend: model.backend });

@@ -135,12 +135,21 @@ export async function* serverSentEvents(
   }
 }
 
-/** The outcome of a succeeded job, in the local service's shapes. */
+/**
+ * The outcome of a succeeded job, in the local service's shapes: methods in
+ * the order `request` asked for them, one the server sent no result for as
+ * that method's error.
+ */
 export function outcomeOf(
-  request: ExplainImageRequest,
   job: RemoteJob,
-  image: { width: number; height: number },
+  asked: {
+    /** The request the job was started with. */
+    request: ExplainImageRequest;
+    /** The decoded image's size. */
+    image: { width: number; height: number };
+  },
 ): ExplainOutcome {
+  const { request, image } = asked;
   const results = job.results ?? [];
   const first = results[0];
   const methods: MethodOutcome[] = request.methods.map((method) => {

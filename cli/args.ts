@@ -188,7 +188,9 @@ export function parseCliArgs(
     report: values.report ?? null,
     npy: values.npy ?? false,
     progress: values.progress ?? null,
-    backend: oneOf("--backend", values.backend ?? "auto", ENGINE_PREFERENCES),
+    backend: oneOf("--backend", values.backend ?? "auto", {
+      valid: ENGINE_PREFERENCES,
+    }),
     models: server === null ? parseModelSpecs(values.model ?? []) : [],
     server,
     serverModel: server === null ? null : values.model?.[0] ?? null,
@@ -227,8 +229,10 @@ export function parseCliArgs(
     );
   }
   if (!values.out) throw new UsageError("Missing --out DIR");
-  const colormap = oneOf("--colormap", values.colormap ?? "jet", COLORMAPS);
-  const alpha = fraction("--alpha", values.alpha ?? "0.3", 0, 1);
+  const colormap = oneOf("--colormap", values.colormap ?? "jet", {
+    valid: COLORMAPS,
+  });
+  const alpha = fraction("--alpha", values.alpha ?? "0.3", { min: 0, max: 1 });
   let classChoice: ClassChoice = null;
   if (values.class !== undefined) {
     const text = values.class.trim();

@@ -13,7 +13,7 @@
  * ```ts
  * import assert from "node:assert/strict";
  * assert.equal(
- *   formatProgress(1.5, 4, "cat.png · gradcam", 10),
+ *   formatProgress(1.5, 4, { label: "cat.png · gradcam", width: 10 }),
  *   "[####------]  37% 1/4 cat.png · gradcam",
  * );
  * ```
@@ -21,9 +21,14 @@
 export function formatProgress(
   done: number,
   total: number,
-  label: string,
-  width = 24,
+  options: {
+    /** What is being computed, after the steps. @default "" */
+    label?: string;
+    /** The bar's length in characters. @default 24 */
+    width?: number;
+  } = {},
 ): string {
+  const { label = "", width = 24 } = options;
   const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 1;
   const filled = Math.round(fraction * width);
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
@@ -80,7 +85,9 @@ export function createProgress(options: ProgressOptions): Progress {
       if (done === lastDone && t - last < interval) return;
       last = t;
       lastDone = done;
-      const text = formatProgress(done + stepFraction, options.total, label);
+      const text = formatProgress(done + stepFraction, options.total, {
+        label,
+      });
       options.write(`\r${text}\x1b[K`);
       shown = true;
     },

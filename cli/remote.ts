@@ -251,7 +251,10 @@ export function remoteService(
         if (job.state !== "succeeded") {
           throw serverError(job.errorCode, job.error ?? `Job ${job.state}`);
         }
-        const outcome = outcomeOf(request, job, { width, height });
+        const outcome = outcomeOf(job, {
+          request,
+          image: { width, height },
+        });
         hooks.onAnalysis?.(outcome.analysis);
         for (const m of outcome.methods) {
           if (m.error) hooks.onMethodError?.(m.method, m.error);

@@ -17,16 +17,21 @@ export class UsageError extends Error {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.equal(integer("--port", "8000", 0, 65535), 8000);
- * assert.throws(() => integer("--threads", "0", 1), UsageError);
+ * assert.equal(integer("--port", "8000", { max: 65535 }), 8000);
+ * assert.throws(() => integer("--threads", "0", { min: 1 }), UsageError);
  * ```
  */
 export function integer(
   flag: string,
   text: string,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
+  range: {
+    /** The least value allowed. @default 0 */
+    min?: number;
+    /** The greatest value allowed. @default Number.MAX_SAFE_INTEGER */
+    max?: number;
+  } = {},
 ): number {
+  const { min = 0, max = Number.MAX_SAFE_INTEGER } = range;
   const value = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min) {
     throw new UsageError(
@@ -47,16 +52,22 @@ export function integer(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.equal(fraction("--alpha", "0.4", 0, 1), 0.4);
- * assert.throws(() => fraction("--alpha", "1.5", 0, 1), UsageError);
+ * assert.equal(fraction("--alpha", "0.4"), 0.4);
+ * assert.throws(() => fraction("--alpha", "1.5"), UsageError);
+ * assert.equal(fraction("--scale", "1.5", { max: 2 }), 1.5);
  * ```
  */
 export function fraction(
   flag: string,
   text: string,
-  min: number,
-  max: number,
+  range: {
+    /** The least value allowed. @default 0 */
+    min?: number;
+    /** The greatest value allowed. @default 1 */
+    max?: number;
+  } = {},
 ): number {
+  const { min = 0, max = 1 } = range;
   const value = Number(text);
   if (text.trim() === "" || !(value >= min && value <= max)) {
     throw new UsageError(
@@ -72,15 +83,20 @@ export function fraction(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.equal(oneOf("--log-level", "debug", ["debug", "info"]), "debug");
- * assert.throws(() => oneOf("--log-level", "loud", ["debug", "info"]), UsageError);
+ * const levels = { valid: ["debug", "info"] };
+ * assert.equal(oneOf("--log-level", "debug", levels), "debug");
+ * assert.throws(() => oneOf("--log-level", "loud", levels), UsageError);
  * ```
  */
 export function oneOf<T extends string>(
   flag: string,
   value: string,
-  valid: readonly T[],
+  options: {
+    /** The values allowed, in the order the error message lists them. */
+    valid: readonly T[];
+  },
 ): T {
+  const { valid } = options;
   if (!(valid as readonly string[]).includes(value)) {
     throw new UsageError(`Invalid ${flag} "${value}": use ${valid.join(", ")}`);
   }
@@ -121,28 +137,36 @@ export function bytes(flag: string, text: string): number {
 }
 
 /**
- * The value of a flag, or else of an environment variable, or else the
- * default; with the name to quote in errors.
+ * The value of a flag, or else of an environment variable, or else null
+ * (the caller's default); with the name to quote in errors.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
+ * const flag = { flag: "--port", value: undefined };
  * assert.deepEqual(
- *   fromFlagOrEnv("--port", undefined, "PORT", { PORT: "9000" }),
+ *   fromFlagOrEnv(flag, { variable: "PORT", env: { PORT: "9000" } }),
  *   { name: "PORT", text: "9000" },
  * );
- * assert.equal(fromFlagOrEnv("--port", undefined, "PORT", {}), null);
+ * assert.equal(fromFlagOrEnv(flag, { variable: "PORT", env: {} }), null);
  * ```
  */
 export function fromFlagOrEnv(
-  flag: string,
-  value: string | undefined,
-  variable: string,
-  env: Record<string, string | undefined>,
+  given: {
+    /** The flag's name, with its dashes. */
+    flag: string;
+    /** Its value; undefined when the flag was not given. */
+    value: string | undefined;
+  },
+  fallback: {
+    /** The environment variable read when the flag is absent. */
+    variable: string;
+    env: Record<string, string | undefined>;
+  },
 ): { name: string; text: string } | null {
-  if (value !== undefined) return { name: flag, text: value };
-  const text = env[variable];
-  return text === undefined ? null : { name: variable, text };
+  if (given.value !== undefined) return { name: given.flag, text: given.value };
+  const text = fallback.env[fallback.variable];
+  return text === undefined ? null : { name: fallback.variable, text };
 }
 
 /** Flags as `parseArgs` returns them. */

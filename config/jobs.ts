@@ -95,10 +95,8 @@ export function parseJobSettings(
   env: Record<string, string | undefined>,
 ): JobSettings {
   const redis = fromFlagOrEnv(
-    "--redis",
-    text(values, "redis"),
-    "LUMEN_REDIS_URL",
-    env,
+    { flag: "--redis", value: text(values, "redis") },
+    { variable: "LUMEN_REDIS_URL", env },
   );
   let redisUrl: string | null = null;
   if (redis) {
@@ -117,10 +115,12 @@ export function parseJobSettings(
   }
   const number = (flag: string, min: number, fallback: number) => {
     const given = text(values, flag);
-    return given === undefined ? fallback : integer(`--${flag}`, given, min);
+    return given === undefined
+      ? fallback
+      : integer(`--${flag}`, given, { min });
   };
   const fromEnv = (name: string, fallback: number) =>
-    env[name] === undefined ? fallback : integer(name, env[name]!, 1);
+    env[name] === undefined ? fallback : integer(name, env[name]!, { min: 1 });
   const ttl = text(values, "job-ttl");
   const d = DEFAULT_JOB_SETTINGS;
   return {

@@ -194,7 +194,10 @@ export function parseServerConfig(
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const port = fromFlagOrEnv("--port", values.port, "PORT", env);
+  const port = fromFlagOrEnv(
+    { flag: "--port", value: values.port },
+    { variable: "PORT", env },
+  );
   const hostname = values.hostname ?? "0.0.0.0";
   if (hostname === "") throw new UsageError("Invalid --hostname: empty");
   const allowUrlHosts = values["allow-url-host"] ?? [];
@@ -214,12 +217,14 @@ export function parseServerConfig(
   const given = values as Record<string, unknown>;
   for (const [flag, key, min] of LIMIT_FLAGS) {
     const text = given[flag];
-    if (typeof text === "string") limits[key] = integer(`--${flag}`, text, min);
+    if (typeof text === "string") {
+      limits[key] = integer(`--${flag}`, text, { min });
+    }
   }
   const graceText = values["shutdown-grace-ms"];
   return {
     ...parseModelSettings(values, env),
-    port: port ? integer(port.name, port.text, 0, 65535) : 8000,
+    port: port ? integer(port.name, port.text, { min: 0, max: 65535 }) : 8000,
     hostname,
     allowUrlHosts,
     allowPrivateUrls: values["allow-private-urls"] ?? false,
@@ -227,11 +232,13 @@ export function parseServerConfig(
     production: values.production ?? false,
     graphiql: values.graphiql ?? null,
     introspection: values.introspection ?? null,
-    logLevel: oneOf("--log-level", values["log-level"] ?? "info", LOG_LEVELS),
+    logLevel: oneOf("--log-level", values["log-level"] ?? "info", {
+      valid: LOG_LEVELS,
+    }),
     limits,
     shutdownGraceMs: graceText === undefined
       ? DEFAULT_SHUTDOWN_GRACE_MS
-      : integer("--shutdown-grace-ms", graceText, 0),
+      : integer("--shutdown-grace-ms", graceText, { min: 0 }),
     jobs: parseJobSettings(values, env),
     help: values.help ?? false,
   };

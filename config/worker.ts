@@ -85,16 +85,12 @@ export function parseModelSettings(
   env: Record<string, string | undefined>,
 ): ModelSettings {
   const backend = fromFlagOrEnv(
-    "--backend",
-    text(values, "backend"),
-    "LUMEN_BACKEND",
-    env,
+    { flag: "--backend", value: text(values, "backend") },
+    { variable: "LUMEN_BACKEND", env },
   );
   const threads = fromFlagOrEnv(
-    "--threads",
-    text(values, "threads"),
-    "LUMEN_THREADS",
-    env,
+    { flag: "--threads", value: text(values, "threads") },
+    { variable: "LUMEN_THREADS", env },
   );
   const batch = text(values, "batch");
   const given = (values.model ?? []) as string[];
@@ -109,21 +105,19 @@ export function parseModelSettings(
     }
     models[0].labels ??= labels ?? null;
     if (preprocessing !== undefined) {
-      models[0].preprocess = oneOf(
-        "--preprocessing",
-        preprocessing,
-        PREPROCESS_MODES,
-      );
+      models[0].preprocess = oneOf("--preprocessing", preprocessing, {
+        valid: PREPROCESS_MODES,
+      });
     }
   }
   const modelBytes = text(values, "max-model-bytes");
   const modelMemory = text(values, "max-model-memory");
   return {
     backend: backend
-      ? oneOf(backend.name, backend.text, ENGINE_PREFERENCES)
+      ? oneOf(backend.name, backend.text, { valid: ENGINE_PREFERENCES })
       : "auto",
-    threads: threads ? integer(threads.name, threads.text, 1) : null,
-    batch: batch === undefined ? 1 : integer("--batch", batch, 1),
+    threads: threads ? integer(threads.name, threads.text, { min: 1 }) : null,
+    batch: batch === undefined ? 1 : integer("--batch", batch, { min: 1 }),
     models,
     maxModelBytes: modelBytes === undefined
       ? null
@@ -147,6 +141,13 @@ export interface PoolLimits {
   maxQueued: number;
 }
 
+/** {@linkcode modelPoolOptions}' limits, explainers and log. */
+export interface PoolContext extends PoolLimits {
+  /** The explainers the service checks requests against. */
+  registry: Registry;
+  log: Logger;
+}
+
 /**
  * The options of `createWorkerPool` for these settings: the server's pool
  * and a job worker's are built the same way.
@@ -157,19 +158,21 @@ export interface PoolLimits {
  * import { createRegistry } from "../explainers/mod.ts";
  * import { silentLogger } from "../lib/mod.ts";
  * const settings = parseModelSettings({ threads: "1" }, {});
- * const limits = { concurrency: 2, maxPixels: 40_000_000, maxPasses: 10_000, maxQueued: 16 };
- * const [pool] = modelPoolOptions(settings, limits, {
+ * const [pool] = modelPoolOptions(settings, {
+ *   concurrency: 2,
+ *   maxPixels: 40_000_000,
+ *   maxPasses: 10_000,
+ *   maxQueued: 16,
  *   registry: createRegistry(),
  *   log: silentLogger,
  * });
  * assert.equal(pool.workers, 2);
- * // createWorkerPool(...modelPoolOptions(settings, limits, context)) starts them
+ * // createWorkerPool(...modelPoolOptions(settings, context)) starts them
  * ```
  */
 export function modelPoolOptions(
   settings: ModelSettings,
-  limits: PoolLimits,
-  context: { registry: Registry; log: Logger },
+  context: PoolContext,
 ): [PoolOptions, ServiceOptions] {
   return [{
     config: {
@@ -184,17 +187,17 @@ export function modelPoolOptions(
         ),
       },
       maxModelBytes: settings.maxModelBytes,
-      maxPixels: limits.maxPixels,
+      maxPixels: context.maxPixels,
       plugins: settings.plugins,
     },
-    workers: limits.concurrency,
+    workers: context.concurrency,
     maxWorkerMemory: settings.maxModelMemory,
     log: context.log,
   }, {
     modelNames: settings.models.map((m) => m.name),
     registry: context.registry,
-    maxPasses: limits.maxPasses,
-    maxQueued: limits.maxQueued,
+    maxPasses: context.maxPasses,
+    maxQueued: context.maxQueued,
   }];
 }
 
@@ -289,15 +292,17 @@ export function parseWorkerConfig(
     ...parseModelSettings(values, env),
     concurrency: values.concurrency === undefined
       ? 1
-      : integer("--concurrency", values.concurrency, 1),
+      : integer("--concurrency", values.concurrency, { min: 1 }),
     maxPixels: values["max-pixels"] === undefined
       ? DEFAULT_MAX_PIXELS
-      : integer("--max-pixels", values["max-pixels"], 1),
+      : integer("--max-pixels", values["max-pixels"], { min: 1 }),
     jobs,
     shutdownGraceMs: grace === undefined
       ? 20_000
-      : integer("--shutdown-grace-ms", grace, 0),
-    logLevel: oneOf("--log-level", values["log-level"] ?? "info", LOG_LEVELS),
+      : integer("--shutdown-grace-ms", grace, { min: 0 }),
+    logLevel: oneOf("--log-level", values["log-level"] ?? "info", {
+      valid: LOG_LEVELS,
+    }),
     help,
   };
 }

@@ -2,13 +2,22 @@ import assert from "node:assert/strict";
 import { createProgress, formatProgress } from "../../cli/progress.ts";
 
 Deno.test("formatProgress: bar, percentage, steps and label", () => {
-  assert.equal(formatProgress(0, 4, "a.png", 8), "[--------]   0% 0/4 a.png");
   assert.equal(
-    formatProgress(1.5, 4, "a.png · gradcam", 8),
+    formatProgress(0, 4, { label: "a.png", width: 8 }),
+    "[--------]   0% 0/4 a.png",
+  );
+  assert.equal(
+    formatProgress(1.5, 4, { label: "a.png · gradcam", width: 8 }),
     "[###-----]  37% 1/4 a.png · gradcam",
   );
-  assert.equal(formatProgress(4, 4, "", 8), "[########] 100% 4/4");
-  assert.equal(formatProgress(0, 0, "", 4), "[####] 100% 0/0");
+  assert.equal(
+    formatProgress(4, 4, { label: "", width: 8 }),
+    "[########] 100% 4/4",
+  );
+  assert.equal(
+    formatProgress(0, 0, { label: "", width: 4 }),
+    "[####] 100% 0/0",
+  );
 });
 
 Deno.test("createProgress: redraws in place, throttled within a step", () => {

@@ -140,7 +140,9 @@ Deno.test("modelPoolOptions: one worker pool shape for the server and the job wo
     maxPixels: 1000,
     maxPasses: 10,
     maxQueued: 3,
-  }, { registry, log: () => {} });
+    registry,
+    log: () => {},
+  });
   assert.equal(pool.workers, 2);
   assert.equal(pool.config.engine.threads, 1);
   assert.equal(pool.config.engine.batchSize, 2);
