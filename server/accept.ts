@@ -32,8 +32,10 @@ function usesIncrementalDelivery(document: DocumentNode): boolean {
  *
  * @example
  * ```ts
- * acceptsParts("application/json"); // false
- * acceptsParts("multipart/mixed, application/json"); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(acceptsParts("application/json"), false);
+ * assert.equal(acceptsParts("multipart/mixed, application/json"), true);
+ * assert.equal(acceptsParts(null), true); // no header: anything goes
  * ```
  */
 export function acceptsParts(accept: string | null): boolean {
@@ -50,7 +52,19 @@ export function acceptsParts(accept: string | null): boolean {
  *
  * @example
  * ```ts
- * createYoga({ schema, plugins: [useIncrementalAccept()] });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
+ * const schema = createSchema({ typeDefs: "type Query { hello: String }", resolvers: { Query: { hello: () => "hi" } } });
+ * const yoga = createYoga({ schema, plugins: [useDeferStream(), useIncrementalAccept()] });
+ * const response = await yoga.fetch("http://localhost/graphql", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json", accept: "application/json" },
+ *   body: JSON.stringify({ query: "{ ... @defer { hello } }" }),
+ * });
+ * const { errors } = await response.json();
+ * assert.equal(errors[0].extensions.code, "NOT_ACCEPTABLE");
+ * assert.match(errors[0].message, /send "Accept: multipart\/mixed"/);
  * ```
  */
 export function useIncrementalAccept(): Plugin {

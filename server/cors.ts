@@ -15,8 +15,10 @@ import type { CORSOptions } from "graphql-yoga";
  *
  * @example
  * ```ts
- * checkOrigin("https://app.example"); // "https://app.example"
- * checkOrigin("*"); // throws
+ * import assert from "node:assert/strict";
+ * assert.equal(checkOrigin("https://app.example"), "https://app.example");
+ * assert.throws(() => checkOrigin("*"), /Invalid origin "\*"/);
+ * assert.throws(() => checkOrigin("https://app.example/"), /no path or trailing slash/);
  * ```
  */
 export function checkOrigin(origin: string): string {
@@ -42,7 +44,20 @@ export function checkOrigin(origin: string): string {
  *
  * @example
  * ```ts
- * createYoga({ schema, cors: corsOptions(["https://app.example"]) });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * const schema = createSchema({ typeDefs: "type Query { hello: String }" });
+ * const yoga = createYoga({ schema, cors: corsOptions(["https://app.example"]) });
+ * const preflight = (origin: string) =>
+ *   yoga.fetch("http://localhost/graphql", {
+ *     method: "OPTIONS",
+ *     headers: { origin, "access-control-request-method": "POST" },
+ *   });
+ * const allowed = await preflight("https://app.example");
+ * assert.equal(allowed.headers.get("access-control-allow-origin"), "https://app.example");
+ * const other = await preflight("https://evil.example");
+ * assert.notEqual(other.headers.get("access-control-allow-origin"), "https://evil.example");
+ * assert.equal(corsOptions([]), false); // no CORS headers at all
  * ```
  */
 export function corsOptions(origins: readonly string[]): CORSOptions | false {

@@ -19,7 +19,10 @@ import { toGraphQLError } from "../schema/mod.ts";
  *
  * @example
  * ```ts
- * fetch("/graphql", { method: "POST", body: form, headers: { [CSRF_HEADERS[0]]: "1" } });
+ * import assert from "node:assert/strict";
+ * // A browser's upload: fetch("/graphql", { method: "POST", body: form, headers })
+ * const headers = { [CSRF_HEADERS[0]]: "1" };
+ * assert.deepEqual(headers, { "x-graphql-yoga-csrf": "1" });
  * ```
  */
 export const CSRF_HEADERS: readonly string[] = [
@@ -38,7 +41,14 @@ const SIMPLE_CONTENT_TYPES = [
  *
  * @example
  * ```ts
- * needsCsrfHeader(new Request("http://x/graphql?query={__typename}")); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(needsCsrfHeader(new Request("http://x/graphql?query={__typename}")), true);
+ * const json = new Request("http://x/graphql", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" }, // needs a preflight
+ *   body: "{}",
+ * });
+ * assert.equal(needsCsrfHeader(json), false);
  * ```
  */
 export function needsCsrfHeader(request: Request): boolean {
@@ -51,7 +61,16 @@ export function needsCsrfHeader(request: Request): boolean {
  *
  * @example
  * ```ts
- * createYoga({ schema, plugins: [useCsrfHeader()] });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * const schema = createSchema({ typeDefs: "type Query { hello: String }", resolvers: { Query: { hello: () => "hi" } } });
+ * const yoga = createYoga({ schema, plugins: [useCsrfHeader()] });
+ * const url = "http://localhost/graphql?query={hello}";
+ * const refused = await yoga.fetch(url);
+ * assert.equal(refused.status, 403);
+ * assert.equal((await refused.json()).errors[0].extensions.code, "CSRF_HEADER_REQUIRED");
+ * const answered = await yoga.fetch(url, { headers: { "x-graphql-yoga-csrf": "1" } });
+ * assert.deepEqual((await answered.json()).data, { hello: "hi" });
  * ```
  */
 export function useCsrfHeader(

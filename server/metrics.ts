@@ -183,9 +183,20 @@ function serviceFamilies(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { createModelSet, modelEntries, SHIPPED_MODEL } from "../models/mod.ts";
+ * import { createLocalService } from "../workers/mod.ts";
+ * // A service whose model file is missing: it reads as failed, nothing loads.
+ * const models = createModelSet(modelEntries([{ ...SHIPPED_MODEL, path: "no-such-model.onnx" }]));
+ * const service = createLocalService({ models, registry: createRegistry() });
+ * await service.ready().catch(() => {});
  * const metrics = createMetrics();
  * metrics.request("graphql", 200, 0.12);
  * const text = metrics.render({ stats: service.stats, state: service.state, inFlight: () => 0 });
+ * assert.match(text, /^lumen_http_requests_total\{route="graphql",status="200"\} 1$/m);
+ * assert.match(text, /^lumen_model_ready 0$/m);
+ * await service.close();
  * ```
  */
 export function createMetrics(): Metrics {

@@ -5,9 +5,21 @@
  *
  * @example
  * ```ts
- * import { createApp, serveHttp } from "./server/mod.ts";
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { createModelSet, modelEntries, SHIPPED_MODEL } from "../models/mod.ts";
+ * import { createLocalService } from "../workers/mod.ts";
+ * import { createApp, serveHttp } from "./mod.ts";
+ * // main.ts loads a real model; here its file is missing: the server answers anyway.
+ * const models = createModelSet(modelEntries([{ ...SHIPPED_MODEL, path: "no-such-model.onnx" }]));
+ * const registry = createRegistry();
+ * const service = createLocalService({ models, registry });
  * const app = createApp({ service, registry });
- * const server = await serveHttp(app.fetch, { port: 8000 });
+ * const server = await serveHttp(app.fetch, { hostname: "127.0.0.1", port: 0 }); // main.ts: port 8000
+ * const health = await fetch(`http://127.0.0.1:${server.addr.port}/health`);
+ * assert.equal(await health.text(), "ok");
+ * await server.shutdown();
+ * await service.close();
  * ```
  *
  * @module

@@ -35,8 +35,10 @@ const ID = /^[A-Za-z0-9._:-]{1,128}$/;
  *
  * @example
  * ```ts
- * requestIdFrom(new Headers({ "x-request-id": "abc-1" })); // "abc-1"
- * requestIdFrom(new Headers()); // e.g. "3b241101-e2bb-4255-8caf-4136c566a962"
+ * import assert from "node:assert/strict";
+ * assert.equal(requestIdFrom(new Headers({ "x-request-id": "abc-1" })), "abc-1");
+ * const fresh = requestIdFrom(new Headers({ "x-request-id": "a b" })); // not allowed: a new one
+ * assert.match(fresh, /^[0-9a-f]{8}-[0-9a-f]{4}-/); // e.g. "3b241101-e2bb-4255-8caf-4136c566a962"
  * ```
  */
 export function requestIdFrom(headers: Headers): string {
@@ -73,16 +75,27 @@ function causeError(cause: AbortCause, timeoutMs: number): Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * const request = new Request("http://localhost/graphql", { headers: { "x-request-id": "abc-1" } });
  * const scope = createRequestScope({
  *   id: requestIdFrom(request.headers),
  *   requestSignal: request.signal,
  *   timeoutMs: 60_000,
  * });
  * try {
- *   await work(scope.signal);
+ *   assert.equal(scope.id, "abc-1");
+ *   assert.equal(scope.signal.aborted, false); // the work runs under scope.signal
  * } finally {
  *   scope.dispose();
  * }
+ * assert.equal(scope.cause, "done"); // leftover work stops
+ * const late = createRequestScope({ timeoutMs: 0 });
+ * await new Promise((resolve) => setTimeout(resolve, 10));
+ * assert.equal(late.cause, "timeout");
+ * assert.throws(() => {
+ *   throw late.abortError();
+ * }, { code: "TIMEOUT" });
+ * late.dispose();
  * ```
  */
 export function createRequestScope(

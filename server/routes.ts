@@ -24,7 +24,17 @@ function json(body: unknown, status: number): Response {
  *
  * @example
  * ```ts
- * createYoga({ schema, plugins: [useHealth()] });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * const schema = createSchema({ typeDefs: "type Query { hello: String }" });
+ * const yoga = createYoga({
+ *   schema,
+ *   plugins: [useHealth()],
+ *   healthCheckEndpoint: "/.yoga/health", // yoga's own check would answer /health first
+ * });
+ * const response = await yoga.fetch("http://localhost/health");
+ * assert.equal(response.status, 200);
+ * assert.equal(await response.text(), "ok");
  * ```
  */
 export function useHealth(endpoint = "/health"): Plugin {
@@ -44,7 +54,21 @@ export function useHealth(endpoint = "/health"): Plugin {
  *
  * @example
  * ```ts
- * createYoga({ schema, plugins: [useReady({ state: service.state, stopping: () => false })] });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * import type { ServiceState } from "../workers/mod.ts";
+ * const schema = createSchema({ typeDefs: "type Query { hello: String }" });
+ * let state: ServiceState = { state: "loading" }; // the server passes service.state
+ * const yoga = createYoga({ schema, plugins: [useReady({ state: () => state, stopping: () => false })] });
+ * const loading = await yoga.fetch("http://localhost/ready");
+ * assert.equal(loading.status, 503);
+ * assert.deepEqual(await loading.json(), { status: "loading" });
+ * state = { state: "failed", error: "Cannot load model" };
+ * const failed = await yoga.fetch("http://localhost/ready");
+ * assert.deepEqual([failed.status, await failed.json()], [503, {
+ *   status: "failed",
+ *   error: "Cannot load model",
+ * }]);
  * ```
  */
 export function useReady(
@@ -82,7 +106,15 @@ export function useReady(
  *
  * @example
  * ```ts
- * createYoga({ schema, plugins: [useMetrics(() => metrics.render(sources))] });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * const schema = createSchema({ typeDefs: "type Query { hello: String }" });
+ * // The server renders its metrics: useMetrics(() => metrics.render(sources))
+ * const render = () => "# TYPE lumen_up gauge\nlumen_up 1\n";
+ * const yoga = createYoga({ schema, plugins: [useMetrics(render)] });
+ * const response = await yoga.fetch("http://localhost/metrics");
+ * assert.equal(await response.text(), render());
+ * assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
  * ```
  */
 export function useMetrics(
@@ -107,7 +139,15 @@ export function useMetrics(
  *
  * @example
  * ```ts
- * createYoga({ schema, plugins: [useWebPage(createWebHandler())] });
+ * import assert from "node:assert/strict";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * import { createWebHandler } from "../web/mod.ts";
+ * const schema = createSchema({ typeDefs: "type Query { hello: String }" });
+ * const yoga = createYoga({ schema, plugins: [useWebPage(createWebHandler())] });
+ * const css = await yoga.fetch("http://localhost/assets/app.css"); // GraphQL never sees it
+ * assert.equal(css.status, 200);
+ * assert.equal(css.headers.get("content-type"), "text/css; charset=utf-8");
+ * await css.body?.cancel();
  * ```
  */
 export function useWebPage(web: WebHandler): Plugin {

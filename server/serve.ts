@@ -225,8 +225,12 @@ async function writeResponse(
  *
  * @example
  * ```ts
- * const server = await serveHttp(app.fetch, { hostname: "127.0.0.1", port: 0 });
- * console.log(server.addr.port);
+ * import assert from "node:assert/strict";
+ * // The server serves its app: serveHttp(app.fetch, { hostname, port })
+ * const handler = (request: Request) => Promise.resolve(new Response(`You asked for ${new URL(request.url).pathname}`));
+ * const server = await serveHttp(handler, { hostname: "127.0.0.1", port: 0 }); // any free port
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/health`);
+ * assert.equal(await response.text(), "You asked for /health");
  * await server.shutdown();
  * ```
  */

@@ -235,8 +235,12 @@ async function fetchChecked(
  *
  * @example
  * ```ts
- * const bytes = await fetchImageUrl("https://images.example/cat.png", {
- *   allowHosts: ["images.example"], maxBytes: 20_000_000,
+ * import assert from "node:assert/strict";
+ * const options = { allowHosts: ["images.example"], maxBytes: 20_000_000 };
+ * // Over the network: const bytes = await fetchImageUrl("https://images.example/cat.png", options);
+ * // Refused before any request: a host not allowed.
+ * await assert.rejects(fetchImageUrl("https://elsewhere.example/cat.png", options), {
+ *   code: "BAD_USER_INPUT",
  * });
  * ```
  */
