@@ -240,7 +240,9 @@ interface ExplainData {
  *
  * @example
  * ```ts
- * problemsOf(new TypeError("Failed to fetch"))[0].code; // "NETWORK_ERROR"
+ * import assert from "node:assert/strict";
+ * assert.equal(problemsOf(new TypeError("Failed to fetch"))[0]?.code, "NETWORK_ERROR");
+ * assert.equal(problemsOf(new Error("Oops"))[0]?.code, "INTERNAL_SERVER_ERROR");
  * ```
  */
 export function problemsOf(error: unknown): Problem[] {
@@ -282,7 +284,8 @@ export interface Api {
  * Connects to the GraphQL endpoint at `uri`.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Needs a Lumen server (the page's own origin).
  * const api = createApi("/graphql");
  * const info = await api.serverInfo();
  * ```

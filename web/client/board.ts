@@ -105,7 +105,8 @@ function makeEntry(view: MethodView, context: BoardContext): Entry {
  * Makes the board in `container`.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * const board = createBoard(document.getElementById("overlays")!);
  * board.render([{ method: "gradcam", phase: { kind: "fast" } }], context);
  * ```

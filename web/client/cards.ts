@@ -32,7 +32,8 @@ import type { ProgressState } from "./progress.ts";
  * The card of a method still being computed.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * overlays.append(pendingCard("scorecam", "Computing…"));
  * ```
  */
@@ -58,7 +59,8 @@ export interface ProgressCard {
  * a progress bar with the fraction done and an estimate of the time left.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * const { card, show } = progressCard("scorecam");
  * show({ fraction: 0.25, secondsLeft: 12 });
  * ```
@@ -135,7 +137,8 @@ function download(name: string, blob: Blob): void {
  * nothing to draw and what to try.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * const { card, restyle } = explanationCard(explanation, context);
  * overlays.append(card);
  * restyle("viridis", 0.5);
@@ -314,7 +317,8 @@ function overlayProbe(
  * again when that may help.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * overlays.append(failedCard("scorecam", "The server is busy", retry));
  * ```
  */

@@ -40,7 +40,8 @@ export interface ClassPicker {
  * Wires the class picker.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * const classes = createClassPicker(elements, { labels: () => model.labels, onChoose: explain });
  * classes.choose(281);
  * ```

@@ -18,7 +18,8 @@ import { describeLayer, familiarName, layerGroups } from "./layers.ts";
  * names it).
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * fillModels(select, field, info.models, info.model.name);
  * ```
  */
@@ -46,7 +47,14 @@ export function fillModels(
  *
  * @example
  * ```ts
- * describeModel(info.model); // "onnxruntime · 1000 classes · input 224×224"
+ * import assert from "node:assert/strict";
+ * // `info.model`, as the page's serverInfo() returns it:
+ * const model = {
+ *   name: "resnet50", backend: "onnxruntime", adapter: null, inputSize: 224,
+ *   defaultLayer: "activation_48", layers: [],
+ *   labels: Array.from({ length: 1000 }, (_, i) => `class_${i}`),
+ * };
+ * assert.equal(describeModel(model), "onnxruntime · 1000 classes · input 224×224");
  * ```
  */
 export function describeModel(model: ModelInfo): string {
@@ -62,7 +70,8 @@ export function describeModel(model: ModelInfo): string {
  * label carries a "slow" badge and its description says how it runs.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * fillMethods(fieldset, info.explainers, "gradcam");
  * ```
  */
@@ -117,7 +126,8 @@ export function fillMethods(
  * `about` describing the selected layer.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * fillLayers(select, aboutLayer, info.model);
  * ```
  */
@@ -151,7 +161,18 @@ export function fillLayers(
  *
  * @example
  * ```ts
- * emptyMapHint(info.model, "max_pooling2d"); // "a later layer, such as layer4 (the default)"
+ * import assert from "node:assert/strict";
+ * const layer4 = {
+ *   name: "activation_48", aliases: ["conv5_block3_out", "layer4"],
+ *   shape: [7, 7, 2048], kind: "Activation", explainable: true,
+ * };
+ * // `info.model`, as the page's serverInfo() returns it:
+ * const model = {
+ *   name: "resnet50", backend: "wasm", adapter: null, inputSize: 224,
+ *   defaultLayer: "activation_48", layers: [layer4], labels: ["tench", "goldfish"],
+ * };
+ * assert.equal(emptyMapHint(model, "max_pooling2d"), "a later layer, such as layer4 (the default)");
+ * assert.equal(emptyMapHint(model, "activation_48"), "another method or another class");
  * ```
  */
 export function emptyMapHint(
@@ -169,7 +190,8 @@ export function emptyMapHint(
  * Draws the colour map's 256 colours on the legend canvas.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * drawLegend(canvas, "viridis");
  * ```
  */

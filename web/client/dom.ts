@@ -18,7 +18,8 @@ export type Attributes = Record<
  * listeners; strings among the children become text nodes.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * h("button", { type: "button", onclick: () => alert("hi") }, "Say hi");
  * ```
  */
@@ -49,7 +50,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
  * The element with this id; throws when the page lacks it (a bug).
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * const input = byId("file", HTMLInputElement);
  * ```
  */
@@ -71,7 +73,8 @@ export function byId<T extends HTMLElement>(
  * do something. Smooth unless the person asks for reduced motion.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * bringIntoView(byId("results", HTMLElement));
  * ```
  */

@@ -10,7 +10,8 @@
  * Calls `onFile` with each image chosen in `input` or dropped on the page.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * wireFileDrop(dropZone, fileInput, (file) => explain(file));
  * ```
  */

@@ -9,7 +9,9 @@
  *
  * @example
  * ```ts
- * formatMs(1250); // "1.25 s"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatMs(1250), "1.25 s");
+ * assert.equal(formatMs(34.6), "35 ms");
  * ```
  */
 export function formatMs(value: number): string {
@@ -23,7 +25,9 @@ export function formatMs(value: number): string {
  *
  * @example
  * ```ts
- * formatPercent(0.6312); // "63.1%"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatPercent(0.6312), "63.1%");
+ * assert.equal(formatPercent(0.0123), "1.23%");
  * ```
  */
 export function formatPercent(p: number): string {
@@ -46,8 +50,12 @@ export interface TimingsFacts {
  *
  * @example
  * ```ts
- * timingsLine({ backend: "wasm", timings: { decode: 28, forward: 803 }, firstResultMs: 2730 });
- * // "backend wasm · decode 28 ms · forward 803 ms · first overlay after 2.73 s"
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   timingsLine({ backend: "wasm", timings: { decode: 28, forward: 803 }, firstResultMs: 2730 }),
+ *   "backend wasm · decode 28 ms · forward 803 ms · first overlay after 2.73 s",
+ * );
+ * assert.equal(timingsLine({ backend: null, timings: null, firstResultMs: null }), "");
  * ```
  */
 export function timingsLine(facts: TimingsFacts): string {
@@ -68,8 +76,9 @@ export function timingsLine(facts: TimingsFacts): string {
  *
  * @example
  * ```ts
- * formatTimeLeft(12.4); // "about 12 s left"
- * formatTimeLeft(150); // "about 3 min left"
+ * import assert from "node:assert/strict";
+ * assert.equal(formatTimeLeft(12.4), "about 12 s left");
+ * assert.equal(formatTimeLeft(150), "about 3 min left");
  * ```
  */
 export function formatTimeLeft(seconds: number): string {

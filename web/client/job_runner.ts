@@ -143,7 +143,8 @@ function finish(snapshot: JobSnapshot, method: string, events: SlowEvents) {
  * The runner on explanation jobs: one job per method, followed to its end.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page: needs a Lumen server (jobs over /graphql).
  * const runSlow = jobSlowRunner({ uri: "/graphql" });
  * const cancel = runSlow(file, "scorecam", { model: null, layer: null, classIndex: null, events });
  * ```

@@ -23,8 +23,13 @@ function normalize(text: string): string {
  *
  * @example
  * ```ts
- * searchLabels(["tabby", "tiger_cat", "Egyptian_cat"], "cat");
- * // [{ classIndex: 1, label: "tiger_cat" }, { classIndex: 2, label: "Egyptian_cat" }]
+ * import assert from "node:assert/strict";
+ * const labels = ["tabby", "tiger_cat", "Egyptian_cat"];
+ * assert.deepEqual(searchLabels(labels, "cat"), [
+ *   { classIndex: 1, label: "tiger_cat" },
+ *   { classIndex: 2, label: "Egyptian_cat" },
+ * ]);
+ * assert.deepEqual(searchLabels(labels, "2"), [{ classIndex: 2, label: "Egyptian_cat" }]);
  * ```
  */
 export function searchLabels(
@@ -58,7 +63,8 @@ export function searchLabels(
  *
  * @example
  * ```ts
- * displayLabel("Egyptian_cat"); // "Egyptian cat"
+ * import assert from "node:assert/strict";
+ * assert.equal(displayLabel("Egyptian_cat"), "Egyptian cat");
  * ```
  */
 export function displayLabel(label: string): string {

@@ -40,7 +40,9 @@ const MODERN = /^(conv|pool)(\d+)_/;
  *
  * @example
  * ```ts
- * familiarName({ name: "activation_39", aliases: ["conv4_block6_out", "layer3"] }); // "layer3"
+ * import assert from "node:assert/strict";
+ * assert.equal(familiarName({ name: "activation_39", aliases: ["conv4_block6_out", "layer3"] }), "layer3");
+ * assert.equal(familiarName({ name: "b_add", aliases: [] }), "b_add");
  * ```
  */
 export function familiarName(
@@ -61,8 +63,9 @@ function modernName(layer: LayerEntry): string | undefined {
  *
  * @example
  * ```ts
- * shortLayerName("/layer1/layer1.0/Add_output_0"); // "layer1.0 Add"
- * shortLayerName("b_add"); // "b_add"
+ * import assert from "node:assert/strict";
+ * assert.equal(shortLayerName("/layer1/layer1.0/Add_output_0"), "layer1.0 Add");
+ * assert.equal(shortLayerName("b_add"), "b_add");
  * ```
  */
 export function shortLayerName(name: string): string {
@@ -82,8 +85,9 @@ export function shortLayerName(name: string): string {
  *
  * @example
  * ```ts
- * layerName({ name: "/layer4/layer4.1/relu_1/Relu_output_0", aliases: ["layer4", "layer4.1"] }); // "layer4"
- * layerName({ name: "activation_48", aliases: ["conv5_block3_out", "layer4"] }); // "activation_48"
+ * import assert from "node:assert/strict";
+ * assert.equal(layerName({ name: "/layer4/layer4.1/relu_1/Relu_output_0", aliases: ["layer4", "layer4.1"] }), "layer4");
+ * assert.equal(layerName({ name: "activation_48", aliases: ["conv5_block3_out", "layer4"] }), "activation_48");
  * ```
  */
 export function layerName(layer: Pick<LayerEntry, "name" | "aliases">): string {
@@ -123,11 +127,14 @@ function flatList(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const layers = [
  *   { name: "activation_48", aliases: ["conv5_block3_out", "layer4"], shape: [7, 7, 2048], kind: "Activation", explainable: true },
  * ];
- * layerGroups(layers)[0];
- * // { label: "Stage outputs", options: [{ value: "activation_48", text: "layer4 · conv5_block3_out" }] }
+ * assert.deepEqual(layerGroups(layers)[0], {
+ *   label: "Stage outputs",
+ *   options: [{ value: "activation_48", text: "layer4 · conv5_block3_out" }],
+ * });
  * ```
  */
 export function layerGroups(
@@ -192,8 +199,15 @@ export function layerGroups(
  *
  * @example
  * ```ts
- * describeLayer({ name: "activation_39", aliases: ["conv4_block6_out", "layer3"], shape: [14, 14, 1024], kind: "Activation", explainable: true }, "activation_48");
- * // "activation_39 · Activation · 14×14×1024 · also conv4_block6_out, layer3"
+ * import assert from "node:assert/strict";
+ * const layer = {
+ *   name: "activation_39", aliases: ["conv4_block6_out", "layer3"],
+ *   shape: [14, 14, 1024], kind: "Activation", explainable: true,
+ * };
+ * assert.equal(
+ *   describeLayer(layer, "activation_48"),
+ *   "activation_39 · Activation · 14×14×1024 · also conv4_block6_out, layer3",
+ * );
  * ```
  */
 export function describeLayer(

@@ -28,8 +28,10 @@ export interface MapCell {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const map = { width: 2, height: 1, values: [0.25, 1] };
- * cellAt(map, 150, 10, 200, 100); // { x: 1, y: 0, value: 1 }
+ * assert.deepEqual(cellAt(map, 150, 10, 200, 100), { x: 1, y: 0, value: 1 });
+ * assert.deepEqual(cellAt(map, 200, 100, 200, 100), { x: 1, y: 0, value: 1 }); // edge: clamped
  * ```
  */
 export function cellAt(
@@ -51,8 +53,10 @@ export function cellAt(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const map = { width: 2, height: 2, values: [0, 0.5, 0.75, 1] };
- * moveCell(map, { x: 0, y: 0 }, "ArrowRight"); // { x: 1, y: 0, value: 0.5 }
+ * assert.deepEqual(moveCell(map, { x: 0, y: 0 }, "ArrowRight"), { x: 1, y: 0, value: 0.5 });
+ * assert.deepEqual(moveCell(map, { x: 0, y: 0 }, "ArrowUp"), { x: 0, y: 0, value: 0 }); // stays on the map
  * ```
  */
 export function moveCell(
@@ -78,7 +82,10 @@ export function moveCell(
  *
  * @example
  * ```ts
- * JSON.parse(mapJson({ width: 1, height: 1, values: [1] }, { method: "gradcam" })).width; // 1
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(JSON.parse(mapJson({ width: 1, height: 1, values: [1] }, { method: "gradcam" })), {
+ *   method: "gradcam", width: 1, height: 1, values: [1],
+ * });
  * ```
  */
 export function mapJson(
@@ -101,7 +108,8 @@ export function mapJson(
  *
  * @example
  * ```ts
- * downloadName("my cat.jpeg", ["gradcam", "overlay"], "png"); // "my-cat_gradcam_overlay.png"
+ * import assert from "node:assert/strict";
+ * assert.equal(downloadName("my cat.jpeg", ["gradcam", "overlay"], "png"), "my-cat_gradcam_overlay.png");
  * ```
  */
 export function downloadName(

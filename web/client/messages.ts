@@ -126,8 +126,12 @@ const HTTP_TITLES: Record<number, { title: string; retry?: boolean }> = {
  *
  * @example
  * ```ts
- * describeCode("INVALID_IMAGE", "Cannot decode image: not a PNG or JPEG").title;
- * // "This file is not an image Lumen can read: use a PNG or JPEG."
+ * import assert from "node:assert/strict";
+ * assert.equal(
+ *   describeCode("INVALID_IMAGE", "Cannot decode image: not a PNG or JPEG").title,
+ *   "This file is not an image Lumen can read: use a PNG or JPEG.",
+ * );
+ * assert.equal(describeCode("NEW_CODE", "Something new").title, "The request failed: Something new");
  * ```
  */
 export function describeCode(code: string, detail = ""): Problem {
@@ -149,7 +153,9 @@ export function describeCode(code: string, detail = ""): Problem {
  *
  * @example
  * ```ts
- * describeHttp(413, "").title; // "The upload is larger than the server accepts."
+ * import assert from "node:assert/strict";
+ * assert.equal(describeHttp(413, "")[0]?.title, "The upload is larger than the server accepts.");
+ * assert.equal(describeHttp(502, "Bad gateway")[0]?.title, "The server failed (HTTP 502).");
  * ```
  */
 export function describeHttp(status: number, bodyText: string): Problem[] {
@@ -179,7 +185,11 @@ export interface WireError {
  *
  * @example
  * ```ts
- * describeErrors([{ message: "x", extensions: { code: "OVERLOADED" } }])[0].retry; // true
+ * import assert from "node:assert/strict";
+ * const busy = { message: "The server is busy", extensions: { code: "OVERLOADED" } };
+ * const problems = describeErrors([busy, busy]); // the same error twice: one problem
+ * assert.equal(problems.length, 1);
+ * assert.equal(problems[0]?.retry, true);
  * ```
  */
 export function describeErrors(errors: readonly WireError[]): Problem[] {

@@ -35,9 +35,10 @@ export interface OverlayRenderer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const image = { width: 2, height: 1, data: new Uint8Array([0, 0, 0, 255, 255, 255]) };
  * const renderer = overlayRenderer(image, { width: 1, height: 1, values: [1] });
- * renderer.render("jet", 0.5); // Uint8Array [64, 0, 0, 192, 128, 128]
+ * assert.deepEqual(renderer.render("jet", 0.5), new Uint8Array([64, 0, 0, 192, 128, 128]));
  * ```
  */
 export function overlayRenderer(
@@ -67,7 +68,9 @@ export function overlayRenderer(
  *
  * @example
  * ```ts
- * isEmptyMap({ width: 2, height: 1, values: [0, 0] }); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(isEmptyMap({ width: 2, height: 1, values: [0, 0] }), true);
+ * assert.equal(isEmptyMap({ width: 2, height: 1, values: [0, 0.5] }), false);
  * ```
  */
 export function isEmptyMap(map: MapValues): boolean {

@@ -14,7 +14,8 @@ import type { RgbImage } from "../../lib/image.ts";
  * server's exact bytes; JPEG decoders may differ by a level here and there.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM: createImageBitmap and canvases).
  * const image = await decodeRgb(input.files[0]);
  * image.data.length === image.width * image.height * 3; // true
  * ```
@@ -52,7 +53,8 @@ export async function decodeRgb(file: Blob): Promise<RgbImage> {
  * Draws RGB bytes on a canvas, resizing it to the image.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM: createImageBitmap and canvases).
  * drawRgb(canvas, { width: 1, height: 1, data: new Uint8Array([255, 0, 0]) });
  * ```
  */

@@ -22,7 +22,8 @@ function bar(probability: number): HTMLElement {
  * when the chosen one is pressed again.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * list.replaceChildren(...predictionItems(predictions, null, chooseClass));
  * ```
  */

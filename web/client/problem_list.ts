@@ -14,7 +14,8 @@ import type { Problem } from "./messages.ts";
  * them.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page (needs a DOM).
  * container.replaceChildren(...problemNodes(problems, () => explain()));
  * ```
  */

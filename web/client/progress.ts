@@ -26,9 +26,10 @@ export interface ProgressTracker {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const tracker = progressTracker();
- * tracker.update(0, 1000);
- * tracker.update(0.25, 3000); // { fraction: 0.25, secondsLeft: 6 }
+ * assert.deepEqual(tracker.update(0, 1000), { fraction: 0, secondsLeft: null });
+ * assert.deepEqual(tracker.update(0.25, 3000), { fraction: 0.25, secondsLeft: 6 });
  * ```
  */
 export function progressTracker(): ProgressTracker {

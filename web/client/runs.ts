@@ -68,7 +68,8 @@ function describe(problems: readonly Problem[]): string {
  * Makes the page's runs.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // In the page: needs a Lumen server (the page's api and slow runner).
  * const runs = createRuns({ explainFast: api.explain, runSlow, isSlow, events });
  * runs.start(file, { model: null, layer: null, classIndex: null, predictions: true });
  * runs.want(["gradcam", "scorecam"]);

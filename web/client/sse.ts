@@ -24,11 +24,12 @@ export interface SseParser {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const events: SseEvent[] = [];
  * const parser = createSseParser((e) => events.push(e));
  * parser.push("event: next\ndata: {\"a\"");
  * parser.push(":1}\n\n");
- * events; // [{ event: "next", data: '{"a":1}' }]
+ * assert.deepEqual(events, [{ event: "next", data: '{"a":1}' }]);
  * ```
  */
 export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {

@@ -30,8 +30,9 @@ const UPLOADS = "lumenUploads";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const file = new File(["x"], "a.png");
- * findFiles({ image: { file } }, "variables"); // Map { file => ["variables.image.file"] }
+ * assert.deepEqual(findFiles({ image: { file }, top: 5 }, "variables"), new Map([[file, ["variables.image.file"]]]));
  * ```
  */
 export function findFiles(value: unknown, prefix: string): FileMap {
@@ -72,9 +73,12 @@ function setPath(target: unknown, path: string, value: unknown): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const file = new File(["x"], "a.png");
  * const form = multipartBody('{"variables":{"f":{}}}', new Map([[file, ["variables.f"]]]));
- * form.get("map"); // '{"1":["variables.f"]}'
+ * assert.equal(form.get("operations"), '{"variables":{"f":null}}');
+ * assert.equal(form.get("map"), '{"1":["variables.f"]}');
+ * assert.equal((form.get("1") as File).name, "a.png");
  * ```
  */
 export function multipartBody(
@@ -115,11 +119,32 @@ export interface UploadStreamLinkOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { ApolloClient, gql, InMemoryCache } from "@apollo/client";
+ * import { Defer20220824Handler } from "@apollo/client/incremental";
+ * import { createSchema, createYoga } from "graphql-yoga";
+ * // A server in this process (the page talks to Lumen's at /graphql).
+ * const yoga = createYoga({
+ *   schema: createSchema({
+ *     typeDefs: "scalar File type Query { size(file: File!): Int }",
+ *     resolvers: { Query: { size: (_: unknown, args: { file: File }) => args.file.size } },
+ *   }),
+ * });
  * const client = new ApolloClient({
- *   link: uploadStreamLink({ headers: { "x-graphql-yoga-csrf": "1" } }),
+ *   link: uploadStreamLink({
+ *     uri: "http://localhost/graphql",
+ *     headers: { "x-graphql-yoga-csrf": "1" },
+ *     fetch: async (input, init) => await yoga.fetch(new Request(input, init)),
+ *   }),
  *   cache: new InMemoryCache(),
  *   incrementalHandler: new Defer20220824Handler(),
  * });
+ * const { data } = await client.query({
+ *   query: gql`query ($file: File!) { size(file: $file) }`,
+ *   variables: { file: new File(["abc"], "a.png") }, // sent as a multipart upload
+ * });
+ * assert.deepEqual(data, { size: 3 });
+ * client.stop();
  * ```
  */
 export function uploadStreamLink(
