@@ -34,7 +34,7 @@ import { corsOptions } from "./cors.ts";
 import { useIncrementalAccept } from "./accept.ts";
 import { useCsrfHeader } from "./csrf.ts";
 import { createMetrics } from "./metrics.ts";
-import { requestHandler } from "./middleware.ts";
+import { isClientGone, requestHandler } from "./middleware.ts";
 import { useHealth, useMetrics, useReady, useWebPage } from "./routes.ts";
 import { fetchImageUrl, type UrlInputOptions } from "./url_input.ts";
 
@@ -101,7 +101,9 @@ function yogaLogger(log: Logger): YogaLogger {
   const forward =
     (level: "info" | "warn" | "error") => (...args: unknown[]) => {
       const error = args.find((a) => a instanceof Error);
-      if (error) log(level, error.message, { error });
+      if (error && isClientGone(error)) {
+        log("info", `client left: ${error.message}`);
+      } else if (error) log(level, error.message, { error });
       else log(level, args.map(text).join(" "));
     };
   return {

@@ -17,6 +17,28 @@ import {
   requestIdFrom,
 } from "./request_scope.ts";
 
+/**
+ * Whether an error only says that the client left (an abort, or a GraphQL
+ * error coded `REQUEST_ABORTED` wrapping one): logged without a stack.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(isClientGone(new DOMException("gone", "AbortError")), true);
+ * assert.equal(isClientGone(new Error("bug")), false);
+ * ```
+ */
+export function isClientGone(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === "AbortError") return true;
+  const { extensions, originalError } = error as Error & {
+    extensions?: { code?: unknown };
+    originalError?: unknown;
+  };
+  return extensions?.code === "REQUEST_ABORTED" ||
+    (originalError !== undefined && isClientGone(originalError));
+}
+
 /** Fixed route names for metrics and logs (never the raw path). */
 export function routeOf(pathname: string): string {
   switch (pathname) {
@@ -166,12 +188,21 @@ export function requestHandler(options: RequestHandlerOptions): RequestHandler {
         answered = await requestIds.run(id, () => answer(request, id));
       } catch (error) {
         inFlight--;
-        log("error", "request failed", {
-          requestId: id,
-          method: request.method,
-          path: pathname,
-          error,
-        });
+        if (isClientGone(error)) {
+          // The client's own doing: no bug, no stack.
+          log("info", "client left before the answer", {
+            requestId: id,
+            method: request.method,
+            path: pathname,
+          });
+        } else {
+          log("error", "request failed", {
+            requestId: id,
+            method: request.method,
+            path: pathname,
+            error,
+          });
+        }
         throw error;
       }
       const { scope } = answered;
