@@ -41,7 +41,7 @@ export interface Limits extends QueryLimits {
   requestTimeoutMs: number;
   /** Time to read a request body; a slower upload is refused. @default 30_000 */
   bodyTimeoutMs: number;
-  /** Model jobs (worker processes) running at once. @default 1 */
+  /** Model worker processes; each runs one cheap and one expensive call at a time. @default 1 */
   concurrency: number;
   /** Model jobs waiting in each lane; one more is refused (`OVERLOADED`). @default 16 */
   maxQueued: number;

@@ -3,7 +3,7 @@
  *
  * Why not `Deno.serve`: in Deno 2.9.6, `request.signal` does not abort when
  * a client disconnects after sending a body larger than a few hundred bytes
- * (the body arrives after the request head; tests/schema/serve_test.ts
+ * (the body arrives after the request head; tests/server/serve_test.ts
  * shows both servers side by side). Every explain request carries an image,
  * so with `Deno.serve` a client that gave up would still have its queued
  * work computed. Deno's `node:http` reports the closed socket, which aborts

@@ -88,7 +88,7 @@ Deno.test("canary: Deno.serve (2.9.6) misses that disconnect, hence serveHttp", 
     assert.equal(
       aborted,
       false,
-      "Deno.serve now reports this disconnect: schema/serve.ts could go back to Deno.serve",
+      "Deno.serve now reports this disconnect: server/serve.ts could go back to Deno.serve",
     );
   } finally {
     slow.release();
