@@ -130,8 +130,7 @@ export async function runCli(
     }
     const { classChoice } = options;
     const request = checkExplain(
-      modelView(model),
-      registry,
+      { model: modelView(model), registry },
       {
         methods: options.methods,
         layer: options.layer,

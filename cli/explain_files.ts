@@ -204,7 +204,7 @@ async function writeMethod(
  * ```ts ignore
  * // `service`: a loaded model's (createLocalService) or a server's (remoteService)
  * const result = await explainFiles(service, files, {
- *   request: checkExplain(model, registry, { methods: ["gradcam"], outputs: { heatmap: false } }, limits),
+ *   request: checkExplain({ model, registry }, { methods: ["gradcam"], outputs: { heatmap: false } }, limits),
  *   out: "out", npy: false, report: false, print: console.log, progress: null,
  * });
  * ```

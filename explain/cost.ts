@@ -29,17 +29,22 @@ import type { CheckedExplain, ModelView } from "./request.ts";
  * };
  * const registry = createRegistry();
  * const params = { occlusion: registry.get("occlusion").parseParams({ stride: 8 }) };
- * const cost = explainCost(model, registry, {
+ * const cost = explainCost({ model, registry }, {
  *   methods: ["occlusion"], params, layer: "activation_48",
  * });
  * assert.equal(cost, 1 + 625); // the shared pass, then 25 × 25 occluded copies
  * ```
  */
 export function explainCost(
-  model: Pick<ModelView, "inputSize" | "catalog">,
-  registry: Registry,
+  deps: {
+    /** The model's input size and layers. */
+    model: Pick<ModelView, "inputSize" | "catalog">;
+    /** The explainers, whose `cost` gives each method's extra passes. */
+    registry: Registry;
+  },
   request: Pick<CheckedExplain, "methods" | "params" | "layer">,
 ): number {
+  const { model, registry } = deps;
   const layerShape = model.catalog.resolve(request.layer).shape;
   let gradients = false;
   let extra = 0;

@@ -142,7 +142,7 @@ export async function decodeTimed(
  * @example
  * ```ts ignore
  * // `runtime`: a loaded model (loadModel); `registry`: createRegistry()
- * const checked = checkExplain(runtime, registry, { methods: ["gradcam"] }, { maxMethods: 16 });
+ * const checked = checkExplain({ model: runtime, registry }, { methods: ["gradcam"] }, { maxMethods: 16 });
  * const outcome = await explainImage(
  *   { runtime, registry, maxPixels: 40_000_000 },
  *   { ...checked, image: await Deno.readFile("cat.png") },
@@ -160,7 +160,7 @@ export async function explainImage(
   signal?.throwIfAborted();
   const { image, decodeMs } = await decodeTimed(request.image, deps.maxPixels);
   signal?.throwIfAborted();
-  const analysis = await runAnalysis(runtime, registry, image, request);
+  const analysis = await runAnalysis({ runtime, registry }, image, request);
   const summary: AnalysisSummary = {
     model: runtime.name,
     layer: analysis.layer.name,
@@ -258,5 +258,5 @@ export async function predictImage(
   const { image } = await decodeTimed(request.image, deps.maxPixels);
   hooks.signal?.throwIfAborted();
   const pass = await runtime.run(runtime.prepare(image), { layer: null });
-  return topClasses(pass.probabilities, runtime.labels, request.top);
+  return topClasses(pass.probabilities, runtime.labels, { top: request.top });
 }

@@ -9,7 +9,7 @@
  * ```ts ignore
  * // `runtime`: a loaded model (loadModel); `registry`: createRegistry()
  * import { checkExplain, explainImage } from "./mod.ts";
- * const checked = checkExplain(runtime, registry, { methods: ["gradcam"] }, { maxMethods: 16 });
+ * const checked = checkExplain({ model: runtime, registry }, { methods: ["gradcam"] }, { maxMethods: 16 });
  * const outcome = await explainImage({ runtime, registry, maxPixels }, { ...checked, image });
  * ```
  *

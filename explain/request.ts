@@ -195,21 +195,26 @@ export function checkClass(
  *   }], "activation_48"),
  *   checkClass: (i: number) => checkClassIndex(labels, i),
  * };
- * const registry = createRegistry();
- * const checked = checkExplain(model, registry, { methods: ["gradcam"] }, { maxMethods: 16 });
+ * const deps = { model, registry: createRegistry() };
+ * const checked = checkExplain(deps, { methods: ["gradcam"] }, { maxMethods: 16 });
  * assert.equal(checked.layer, "activation_48"); // the default layer
  * assert.throws(
- *   () => checkExplain(model, registry, { methods: ["gradcam"], layer: "layer9" }, { maxMethods: 16 }),
+ *   () => checkExplain(deps, { methods: ["gradcam"], layer: "layer9" }, { maxMethods: 16 }),
  *   { code: "UNKNOWN_LAYER" },
  * );
  * ```
  */
 export function checkExplain(
-  model: ModelView,
-  registry: Registry,
+  deps: {
+    /** The model's facts: a loaded runtime, or its description. */
+    model: ModelView;
+    /** The explainers method names and options are checked against. */
+    registry: Registry;
+  },
   args: ExplainArgs,
   limits: RequestLimits,
 ): CheckedExplain {
+  const { model, registry } = deps;
   const methods = [...new Set(args.methods)];
   if (methods.length === 0) {
     throw clientError("BAD_USER_INPUT", "methods must not be empty");

@@ -30,7 +30,8 @@ interface BatchLimits {
  * const runtime = { maxBatch: (kind: { gradients?: boolean }) => kind.gradients ? 2 : 8 };
  * assert.equal(batchesOf(runtime, 16, { gradients: true })(), 2);
  * assert.equal(batchesOf(runtime, 4, {})(), 4);
- * // In a method: await inBatches(169, batchesOf(ctx.runtime, params.batchSize, {}), run, ctx);
+ * // In a method:
+ * // await inBatches({ count: 169, batchSize: batchesOf(ctx.runtime, params.batchSize, {}) }, run, ctx);
  * ```
  */
 export function batchesOf(
@@ -62,8 +63,7 @@ function nextMacrotask(): Promise<void> {
  * import assert from "node:assert/strict";
  * const fractions: number[] = [];
  * const squares = await inBatches(
- *   5,
- *   2,
+ *   { count: 5, batchSize: 2 },
  *   (s, e) => Promise.resolve(Array.from({ length: e - s }, (_, i) => (s + i) ** 2)),
  *   { onProgress: (f) => fractions.push(f) },
  * );
@@ -72,11 +72,16 @@ function nextMacrotask(): Promise<void> {
  * ```
  */
 export async function inBatches<R>(
-  count: number,
-  batchSize: number | (() => number),
+  batches: {
+    /** Items in all, run as `[0, count)`. */
+    count: number;
+    /** Most items per batch: a number, or a function read before each batch. */
+    batchSize: number | (() => number);
+  },
   run: (start: number, end: number) => Promise<R[]>,
   hooks: BatchHooks = {},
 ): Promise<R[]> {
+  const { count, batchSize } = batches;
   const out: R[] = [];
   const size = typeof batchSize === "number" ? () => batchSize : batchSize;
   for (let start = 0, end = 0; start < count; start = end) {

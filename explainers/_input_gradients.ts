@@ -83,8 +83,9 @@ export function inputGradientExplainer<P>(
       const { runtime, pass } = ctx;
       const walk = await spec.walk(ctx, params);
       const hint = spec.batchSize?.(params) ?? 1;
-      const batches = batchesOf(runtime, hint, { gradients: true });
-      await inBatches(spec.points(params), batches, async (start, end) => {
+      const batchSize = batchesOf(runtime, hint, { gradients: true });
+      const count = spec.points(params);
+      await inBatches({ count, batchSize }, async (start, end) => {
         const points = [];
         for (let i = start; i < end; i++) points.push(walk.point(i));
         const { gradients } = await runtime.inputGradients(

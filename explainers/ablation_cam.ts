@@ -48,8 +48,12 @@ export function ablationCamExplainer(): Explainer<AblationCamParams> {
       const channels = strongestChannels(a, params.topChannels);
       const classIndex = ctx.pass.classIndex;
       const ablated = await inBatches(
-        channels.length,
-        batchesOf(ctx.runtime, params.batchSize, { layer: layer.name }),
+        {
+          count: channels.length,
+          batchSize: batchesOf(ctx.runtime, params.batchSize, {
+            layer: layer.name,
+          }),
+        },
         async (start, end) => {
           const batch = channels.slice(start, end).map((k) => {
             const copy = a.data.slice();

@@ -54,6 +54,12 @@ export interface ImageAnalysis {
   ): Promise<MethodResult>;
 }
 
+/** What an analysis runs on: the model and the explainers. */
+export interface AnalysisDeps {
+  runtime: ModelRuntime;
+  registry: Registry;
+}
+
 /** Options of {@linkcode analyzeImage}. */
 export interface AnalysisOptions {
   methods: readonly string[];
@@ -66,12 +72,14 @@ export interface AnalysisOptions {
 }
 
 /**
- * The top `n` predictions from a probability vector.
+ * The `top` most likely classes of a probability vector, named by
+ * `labels`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const top = topClasses(new Float32Array([0.1, 0.7, 0.2]), ["a", "b", "c"], 2);
+ * const probabilities = new Float32Array([0.1, 0.7, 0.2]);
+ * const top = topClasses(probabilities, ["a", "b", "c"], { top: 2 });
  * assert.deepEqual(top.map((p) => p.label), ["b", "c"]);
  * assert.equal(top[0].classIndex, 1);
  * assert.equal(top[0].probability, Math.fround(0.7));
@@ -80,11 +88,14 @@ export interface AnalysisOptions {
 export function topClasses(
   probabilities: Float32Array,
   labels: readonly string[],
-  n: number,
+  options: {
+    /** How many classes, most likely first. */
+    top: number;
+  },
 ): Prediction[] {
   return [...probabilities.keys()]
     .sort((a, b) => probabilities[b] - probabilities[a])
-    .slice(0, Math.max(0, n))
+    .slice(0, Math.max(0, options.top))
     .map((i) => ({
       classIndex: i,
       label: labels[i],
@@ -157,16 +168,16 @@ export function planAnalysis(
  * @example
  * ```ts ignore
  * // `runtime`: a loaded model (loadModel); `plan`: planAnalysis(runtime, registry, …)
- * const analysis = await runAnalysis(runtime, registry, image, plan);
+ * const analysis = await runAnalysis({ runtime, registry }, image, plan);
  * const { heatmap } = await analysis.explain("gradcam");
  * ```
  */
 export async function runAnalysis(
-  runtime: ModelRuntime,
-  registry: Registry,
+  deps: AnalysisDeps,
   image: RgbImage | Float32Array,
   plan: AnalysisPlan,
 ): Promise<ImageAnalysis> {
+  const { runtime, registry } = deps;
   const explainers = new Map<string, Explainer>(
     plan.methods.map((m) => [m, registry.get(m)]),
   );
@@ -185,7 +196,7 @@ export async function runAnalysis(
     classIndex: pass.classIndex,
     pass,
     forwardMs,
-    top: (n) => topClasses(pass.probabilities, runtime.labels, n),
+    top: (n) => topClasses(pass.probabilities, runtime.labels, { top: n }),
     explain(method, hooks = {}) {
       let result = results.get(method);
       if (!result) {
@@ -224,21 +235,20 @@ export async function runAnalysis(
  * @example
  * ```ts ignore
  * // `runtime`: a loaded model (loadModel); `registry`: createRegistry()
- * const analysis = await analyzeImage(runtime, registry, image, {
+ * const analysis = await analyzeImage({ runtime, registry }, image, {
  *   methods: ["activation", "gradcam"], layer: "layer4",
  * });
  * const { heatmap } = await analysis.explain("gradcam");
  * ```
  */
 export function analyzeImage(
-  runtime: ModelRuntime,
-  registry: Registry,
+  deps: AnalysisDeps,
   image: RgbImage | Float32Array,
   options: AnalysisOptions,
 ): Promise<ImageAnalysis> {
   try {
-    const plan = planAnalysis(runtime, registry, options);
-    return runAnalysis(runtime, registry, image, plan);
+    const plan = planAnalysis(deps.runtime, deps.registry, options);
+    return runAnalysis(deps, image, plan);
   } catch (error) {
     return Promise.reject(error);
   }

@@ -7,7 +7,7 @@
  * ```ts ignore
  * // `runtime`: a loaded model (loadModel)
  * import { analyzeImage, createRegistry } from "./mod.ts";
- * const analysis = await analyzeImage(runtime, createRegistry(), image, { methods: ["gradcam"] });
+ * const analysis = await analyzeImage({ runtime, registry: createRegistry() }, image, { methods: ["gradcam"] });
  * ```
  *
  * @module

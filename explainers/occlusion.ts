@@ -104,8 +104,7 @@ export function occlusionExplainer(): Explainer<OcclusionParams> {
       const classIndex = pass.classIndex;
       const count = grid.rows * grid.columns;
       const probabilities = await inBatches(
-        count,
-        batchesOf(runtime, params.batchSize, {}),
+        { count, batchSize: batchesOf(runtime, params.batchSize, {}) },
         async (start, end) => {
           const batch = [];
           for (let i = start; i < end; i++) {

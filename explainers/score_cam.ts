@@ -52,25 +52,31 @@ export function channelCount(
 }
 
 /**
- * The Score-CAM mask of channel `k`: its map upsampled bilinearly (as
- * OpenCV) to `width`×`height`, then scaled as (m − min) / (max − min + 1e-8).
+ * The Score-CAM mask of one channel of `a`: its map upsampled bilinearly
+ * (as OpenCV) to `width`×`height`, then scaled as
+ * (m − min) / (max − min + 1e-8).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * const a = { height: 1, width: 2, channels: 1, data: new Float32Array([0, 2]) };
- * const mask = Array.from(scoreCamMask(a, 0, 4, 1), (v) => Number(v.toFixed(6)));
- * assert.deepEqual(mask, [0, 0.25, 0.75, 1]);
+ * const mask = scoreCamMask(a, { channel: 0, width: 4, height: 1 });
+ * assert.deepEqual(Array.from(mask, (v) => Number(v.toFixed(6))), [0, 0.25, 0.75, 1]);
  * ```
  */
 export function scoreCamMask(
   a: FeatureMap,
-  k: number,
-  width: number,
-  height: number,
+  target: {
+    /** The channel's index in `a`. */
+    channel: number;
+    /** The mask's size: the model input's. */
+    width: number;
+    height: number;
+  },
 ): Float32Array {
+  const { channel, width, height } = target;
   const mask = upsampleBilinear(
-    { values: channelOf(a, k), width: a.width, height: a.height },
+    { values: channelOf(a, channel), width: a.width, height: a.height },
     { width, height },
   );
   let min = Infinity;
@@ -133,11 +139,13 @@ export function scoreCamExplainer(): Explainer<ScoreCamParams> {
       const { width, height } = ctx.runtime.inputSize;
       const classIndex = ctx.pass.classIndex;
       const scores = await inBatches(
-        channels.length,
-        batchesOf(ctx.runtime, params.batchSize, {}),
+        {
+          count: channels.length,
+          batchSize: batchesOf(ctx.runtime, params.batchSize, {}),
+        },
         async (start, end) => {
           const inputs = channels.slice(start, end).map((k) =>
-            maskInput(ctx.input, scoreCamMask(a, k, width, height))
+            maskInput(ctx.input, scoreCamMask(a, { channel: k, width, height }))
           );
           const logits = await ctx.runtime.logits(inputs);
           return logits.map((l) => l[classIndex]);

@@ -213,8 +213,7 @@ export async function checkRequest(
     context,
   );
   const checked = checkExplain(
-    modelView(model),
-    lumen.registry,
+    { model: modelView(model), registry: lumen.registry },
     { ...args, methods, outputs },
     lumen.limits,
   );
@@ -266,7 +265,10 @@ export async function startRequest(
   if (source.kind === "url") {
     // Downloading is slow: not for a request the queue would refuse anyway.
     const model = await lumen.service.describe(checked.model);
-    const cost = explainCost(modelView(model), lumen.registry, checked);
+    const cost = explainCost(
+      { model: modelView(model), registry: lumen.registry },
+      checked,
+    );
     if (lumen.service.full(cost)) {
       throw overloaded(lumen.service.stats().queue.maxQueued);
     }

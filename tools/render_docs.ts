@@ -13,7 +13,7 @@ import { loadModel, shutdownBackend } from "../models/mod.ts";
 
 const runtime = await loadModel({ backend: "wasm" });
 const registry = createRegistry();
-const request = checkExplain(runtime, registry, {
+const request = checkExplain({ model: runtime, registry }, {
   methods: ["activation", "gradcam"],
   outputs: { maps: true, overlay: true, heatmap: false },
 }, { maxMethods: 2 });

@@ -47,7 +47,7 @@ const image = await decodeImage(
     new URL("../tests/fixtures/chelsea.png", import.meta.url),
   ),
 );
-const request = checkExplain(runtime, registry, {
+const request = checkExplain({ model: runtime, registry }, {
   methods: registry.names,
   outputs: { maps: true, overlay: false, heatmap: false },
 }, { maxMethods: registry.names.length });

@@ -193,7 +193,10 @@ export function createService(
     async explain(request, hooks = {}) {
       const { maxPasses: limit = maxPasses, ...rest } = hooks;
       const view = modelView(await describe(request.model, rest.signal));
-      const cost = checkCost(explainCost(view, registry, request), limit);
+      const cost = checkCost(
+        explainCost({ model: view, registry }, request),
+        limit,
+      );
       return await schedule(cost, { kind: "explain", request }, rest);
     },
     faithfulness(request, callOptions) {
@@ -204,7 +207,7 @@ export function createService(
       const view = modelView(
         await describe(request.model, callOptions?.signal),
       );
-      const method = explainCost(view, registry, {
+      const method = explainCost({ model: view, registry }, {
         methods: [request.method],
         params: { [request.method]: request.params },
         layer: request.layer,

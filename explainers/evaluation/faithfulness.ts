@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { upsampleBilinear } from "../../lib/mod.ts";
+import { type MapGrid, upsampleBilinear } from "../../lib/mod.ts";
 import type { ModelRuntime } from "../../models/mod.ts";
 import { batchesOf, inBatches } from "../_batch.ts";
 import { softmax } from "../_maths.ts";
@@ -18,7 +18,7 @@ export interface FaithfulnessRequest {
   /** The class whose probability is followed. */
   classIndex: number;
   /** The map, any resolution (upsampled bilinearly to the input size). */
-  map: { width: number; height: number; values: Float32Array };
+  map: MapGrid;
   /** Steps of the deletion and insertion curves; @default 20 */
   steps?: number;
   /**
@@ -57,23 +57,23 @@ export interface FaithfulnessScores {
 }
 
 /**
- * A Gaussian blur of an HWC image with 3 values per pixel: separable, radius
- * ⌈3σ⌉, edges replicated, weights normalised. The input is not modified.
+ * A Gaussian blur of an HWC image with 3 values per pixel (`data`, row-major
+ * like an `RgbImage`'s): separable, radius ⌈3σ⌉, edges replicated, weights
+ * normalised. The input is not modified.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const flat = new Float32Array(4 * 4 * 3).fill(2);
- * const blurred = gaussianBlur(flat, 4, 4, 1.5);
+ * const flat = { width: 4, height: 4, data: new Float32Array(4 * 4 * 3).fill(2) };
+ * const blurred = gaussianBlur(flat, 1.5);
  * assert.ok(blurred.every((v) => Math.abs(v - 2) < 1e-6)); // a blur keeps constants
  * ```
  */
 export function gaussianBlur(
-  hwc: Float32Array,
-  width: number,
-  height: number,
+  image: { width: number; height: number; data: Float32Array },
   sigma: number,
 ): Float32Array {
+  const { width, height, data: hwc } = image;
   if (!(sigma > 0)) return hwc.slice();
   const radius = Math.ceil(3 * sigma);
   const kernel = new Float64Array(2 * radius + 1);
@@ -115,20 +115,20 @@ export function gaussianBlur(
 
 /**
  * Pixel indices from the highest map value to the lowest (ties: lower index
- * first), after upsampling the map to `width`×`height`.
+ * first), after upsampling the map to `size`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * const map = { width: 2, height: 1, values: new Float32Array([0.1, 0.9]) };
- * assert.deepEqual(rankPixels(map, 2, 1), new Int32Array([1, 0]));
+ * assert.deepEqual(rankPixels(map, { width: 2, height: 1 }), new Int32Array([1, 0]));
  * ```
  */
 export function rankPixels(
-  map: { width: number; height: number; values: Float32Array },
-  width: number,
-  height: number,
+  map: MapGrid,
+  size: { width: number; height: number },
 ): Int32Array {
+  const { width, height } = size;
   const full = map.width === width && map.height === height
     ? map.values
     : upsampleBilinear(map, { width, height });
@@ -196,9 +196,9 @@ export async function faithfulness(
   const { input } = request;
   const n = width * height;
   const baseline = (request.baseline ?? "blur") === "blur"
-    ? gaussianBlur(input, width, height, 5 * width / 224)
+    ? gaussianBlur({ width, height, data: input }, 5 * width / 224)
     : new Float32Array(input.length);
-  const order = rankPixels(request.map, width, height);
+  const order = rankPixels(request.map, { width, height });
   const counts = Array.from(
     { length: steps + 1 },
     (_, s) => Math.round(s * n / steps),
@@ -227,8 +227,7 @@ export async function faithfulness(
   const keep = indexOf(input, baseline, keepCount);
 
   const probabilities = await inBatches(
-    images.length,
-    batchesOf(runtime, batchSize, {}),
+    { count: images.length, batchSize: batchesOf(runtime, batchSize, {}) },
     async (start, end) => {
       const batch = images.slice(start, end).map(({ top, rest, count }) => {
         if (count === n) return top;

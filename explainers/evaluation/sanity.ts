@@ -68,8 +68,7 @@ export async function sanityCheck(
     params: { [request.method]: request.params },
   };
   const first = await analyzeImage(
-    setup.trained,
-    setup.registry,
+    { runtime: setup.trained, registry: setup.registry },
     request.image,
     { ...options, classIndex: request.classIndex },
   );
@@ -77,8 +76,7 @@ export async function sanityCheck(
   const trained = await first.explain(request.method, hooks);
   request.signal?.throwIfAborted();
   const second = await analyzeImage(
-    setup.randomized,
-    setup.registry,
+    { runtime: setup.randomized, registry: setup.registry },
     request.image,
     { ...options, classIndex: first.classIndex },
   );

@@ -60,13 +60,13 @@ interface Weights {
 function weightsOf(
   request: ExplanationPayload["request"],
   registry: Registry,
-  model: Parameters<typeof explainCost>[0],
+  model: Parameters<typeof explainCost>[0]["model"],
 ): Weights {
   const methods = new Map<string, number>();
   let extra = 0;
   for (const method of request.methods) {
     const base = registry.get(method).needsGradients ? 3 : 1;
-    const cost = explainCost(model, registry, {
+    const cost = explainCost({ model, registry }, {
       methods: [method],
       params: { [method]: request.params[method] },
       layer: request.layer,
@@ -76,7 +76,7 @@ function weightsOf(
     methods.set(method, weight);
     extra += weight;
   }
-  const shared = Math.max(1, explainCost(model, registry, request) - extra);
+  const shared = Math.max(1, explainCost({ model, registry }, request) - extra);
   return { shared, methods, total: shared + extra };
 }
 

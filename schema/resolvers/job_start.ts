@@ -67,7 +67,8 @@ export async function startExplanation(
       context,
     ),
   );
-  const request = checkExplain(model, lumen.registry, {
+  const deps = { model, registry: lumen.registry };
+  const request = checkExplain(deps, {
     model: args.model,
     methods: args.methods,
     layer: args.layer,
@@ -77,9 +78,7 @@ export async function startExplanation(
     render: args.render,
     outputs: { maps: true, overlay: true, heatmap: true },
   }, lumen.limits);
-  checkCost(explainCost(model, lumen.registry, request), jobs.maxPasses, {
-    job: true,
-  });
+  checkCost(explainCost(deps, request), jobs.maxPasses, { job: true });
   const bytes = await readImageBytes(source, context);
   checkImageHeader(bytes, lumen.limits.maxPixels);
   const job = await jobs.queue.start(

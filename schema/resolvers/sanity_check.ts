@@ -72,8 +72,7 @@ export async function sanityCheck(
     );
   }
   const checked = checkExplain(
-    modelView(model),
-    lumen.registry,
+    { model: modelView(model), registry: lumen.registry },
     { ...args, methods: [method] },
     lumen.limits,
   );

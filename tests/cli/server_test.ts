@@ -85,8 +85,7 @@ Deno.test("cli --server: each image is a job on the server; the files are those 
       const service = await serviceOver(runtime, registry);
       const remote = remoteService(base);
       const request = checkExplain(
-        modelView(await remote.ready()),
-        registry,
+        { model: modelView(await remote.ready()), registry },
         {
           methods: ["gradcam", "scorecam"],
           layer: "b_out",

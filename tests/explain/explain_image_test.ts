@@ -29,7 +29,7 @@ Deno.test("explainImage computes no map when no output needs one", async () => {
     explainImage(
       { runtime, registry, maxPixels: 1 << 20 },
       {
-        ...checkExplain(runtime, registry, {
+        ...checkExplain({ model: runtime, registry }, {
           methods: ["counting"],
           outputs: { ...outputs, heatmap: false },
         }, { maxMethods: 1 }),

@@ -9,7 +9,7 @@ const squares = (start: number, end: number) =>
 
 Deno.test("inBatches concatenates the batches and reports progress ending with 1", async () => {
   const progress: number[] = [];
-  const out = await inBatches(5, 2, squares, {
+  const out = await inBatches({ count: 5, batchSize: 2 }, squares, {
     onProgress: (f) => progress.push(f),
   });
   assert.deepEqual(out, [0, 1, 4, 9, 16]);
@@ -24,7 +24,7 @@ Deno.test("inBatches lets timers and I/O run between batches, so a disconnect or
   const ran: number[] = [];
   await assert.rejects(
     () =>
-      inBatches(100, 1, (start, end) => {
+      inBatches({ count: 100, batchSize: 1 }, (start, end) => {
         ran.push(start);
         return squares(start, end); // microtasks only, like a model pass
       }, { signal: controller.signal }),

@@ -30,7 +30,7 @@ const randomized = await randomizedRuntime(loadTiny, {
 for (const explainer of registry.list()) {
   const name = explainer.name;
   const explain = async (layer?: string, classIndex?: number) => {
-    const analysis = await analyzeImage(runtime, registry, input, {
+    const analysis = await analyzeImage({ runtime, registry }, input, {
       methods: [name],
       layer,
       classIndex,
@@ -145,7 +145,7 @@ Deno.test("the example plugin validates its options", async () => {
     () => centerBias.parseParams({ sigma: -1 }),
     /sigma must be a number/,
   );
-  const analysis = await analyzeImage(runtime, registry, input, {
+  const analysis = await analyzeImage({ runtime, registry }, input, {
     methods: ["centerbias"],
     params: { centerbias: { sigma: 0.1 } },
   });
@@ -166,7 +166,7 @@ Deno.test("several methods on one image share one forward and one backward pass"
   const start = { ...runtime.counters };
   // A new image: the pass cache would serve a known one without a pass.
   const fresh = input.map((v) => v * 0.5);
-  const analysis = await analyzeImage(runtime, registry, fresh, {
+  const analysis = await analyzeImage({ runtime, registry }, fresh, {
     methods: ["activation", "gradcam", "centerbias"],
   });
   for (const m of ["activation", "gradcam", "centerbias"]) {
@@ -182,7 +182,9 @@ Deno.test("the six gradient-CAM variants share one forward and one backward pass
   const start = { ...runtime.counters };
   // An input not seen before, so that the runtime's pass cache cannot help.
   const fresh = input.map((v) => 0.9 * v);
-  const analysis = await analyzeImage(runtime, registry, fresh, { methods });
+  const analysis = await analyzeImage({ runtime, registry }, fresh, {
+    methods,
+  });
   for (const m of methods) await analysis.explain(m);
   assert.equal(runtime.counters.forward - start.forward, 1);
   assert.equal(runtime.counters.backward - start.backward, 1);
@@ -192,7 +194,7 @@ Deno.test("the six gradient-CAM variants share one forward and one backward pass
 Deno.test("gradient-free methods run no backward pass", async () => {
   const start = { ...runtime.counters };
   const fresh = input.map((v) => v * 0.25);
-  const analysis = await analyzeImage(runtime, registry, fresh, {
+  const analysis = await analyzeImage({ runtime, registry }, fresh, {
     methods: ["activation"],
   });
   await analysis.explain("activation");

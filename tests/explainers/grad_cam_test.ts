@@ -124,8 +124,7 @@ Deno.test("Grad-CAM weights match finite differences at a block output", async (
 
 async function gradCam(runtime: ModelRuntime, classIndex?: number) {
   const analysis = await analyzeImage(
-    runtime,
-    createRegistry(),
+    { runtime, registry: createRegistry() },
     await fixtureImage("chelsea.png"),
     { methods: ["gradcam"], layer: "layer4", classIndex },
   );

@@ -21,7 +21,7 @@ const params: Record<string, unknown> = {
 for (const method of Object.keys(params)) {
   Deno.test(`${method}: progress is non-decreasing and ends with 1, then the map`, async () => {
     const runtime = await tiny();
-    const analysis = await analyzeImage(runtime, registry, tinyInput, {
+    const analysis = await analyzeImage({ runtime, registry }, tinyInput, {
       methods: [method],
       layer: "b_out",
       params,
@@ -45,7 +45,7 @@ for (const method of Object.keys(params)) {
 
   Deno.test(`${method}: stops with the signal's reason when aborted, leaks nothing, then can run again`, async () => {
     const runtime = await tiny();
-    const analysis = await analyzeImage(runtime, registry, tinyInput, {
+    const analysis = await analyzeImage({ runtime, registry }, tinyInput, {
       methods: [method],
       layer: "b_out",
       params,
@@ -77,7 +77,7 @@ for (const method of Object.keys(params)) {
 
 Deno.test("an already aborted signal runs no extra pass", async () => {
   const runtime = await tiny();
-  const analysis = await analyzeImage(runtime, registry, tinyInput, {
+  const analysis = await analyzeImage({ runtime, registry }, tinyInput, {
     methods: ["scorecam"],
     layer: "b_out",
   });

@@ -45,7 +45,7 @@ Deno.test("the six gradient-CAM variants on ResNet-50 cost one forward and one b
   const runtime = await sharedResNet50();
   const input = await chelseaInput(1e-3);
   const start = { ...runtime.counters };
-  const analysis = await analyzeImage(runtime, registry, input, {
+  const analysis = await analyzeImage({ runtime, registry }, input, {
     methods: GRADIENT_CAMS,
     layer: "layer4",
   });
@@ -58,8 +58,7 @@ Deno.test("the six gradient-CAM variants on ResNet-50 cost one forward and one b
 Deno.test("every method's map on chelsea.png peaks on the cat, leaking no tensors", async () => {
   const runtime = await sharedResNet50();
   const analysis = await analyzeImage(
-    runtime,
-    registry,
+    { runtime, registry },
     await chelseaInput(2e-3),
     { methods: registry.names, layer: "layer4", params },
   );
@@ -111,7 +110,7 @@ Deno.test("every method's map on chelsea.png peaks on the cat, leaking no tensor
 Deno.test("Grad-CAM is faithful on chelsea.png: deletion falls faster than for the inverted map", async () => {
   const runtime = await sharedResNet50();
   const input = await chelseaInput(0);
-  const analysis = await analyzeImage(runtime, registry, input, {
+  const analysis = await analyzeImage({ runtime, registry }, input, {
     methods: ["gradcam"],
     layer: "layer4",
   });

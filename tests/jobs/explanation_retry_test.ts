@@ -16,8 +16,7 @@ Deno.test("explanationRunner: a job whose model worker crashes is started again,
   try {
     const { service, registry } = pool;
     const request = checkExplain(
-      modelView(await service.describe()),
-      registry,
+      { model: modelView(await service.describe()), registry },
       {
         methods: ["crash"],
       },

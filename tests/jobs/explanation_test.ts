@@ -48,7 +48,10 @@ async function payload(
   methods: string[],
   options: Record<string, unknown> = {},
 ): Promise<ExplanationPayload> {
-  const request = checkExplain(modelView(await service.describe()), registry, {
+  const request = checkExplain({
+    model: modelView(await service.describe()),
+    registry,
+  }, {
     methods,
     layer: "b_out",
     options,

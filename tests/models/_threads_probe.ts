@@ -17,10 +17,14 @@ const runtime = await loadModel({
 const image = await fixtureImage("chelsea.png");
 const maps: Record<string, number[]> = {};
 for (const layer of ["layer4", "layer3"]) {
-  const analysis = await analyzeImage(runtime, createRegistry(), image, {
-    methods: ["gradcam", "activation"],
-    layer,
-  });
+  const analysis = await analyzeImage(
+    { runtime, registry: createRegistry() },
+    image,
+    {
+      methods: ["gradcam", "activation"],
+      layer,
+    },
+  );
   for (const method of ["gradcam", "activation"]) {
     maps[`${layer}/${method}`] = [
       ...(await analysis.explain(method)).heatmap.values,

@@ -103,7 +103,7 @@ Deno.test("a user's batchSize is a hint: a batch never takes more items than the
       ...(batchBytes === undefined ? {} : { batchBytes }),
     });
     try {
-      const analysis = await analyzeImage(runtime, registry, tinyInput, {
+      const analysis = await analyzeImage({ runtime, registry }, tinyInput, {
         methods: ["smoothgrad"],
         layer: "b_out",
         params: { smoothgrad: { samples: 10, batchSize: hint } },

@@ -13,7 +13,7 @@ Deno.test("chelsea.png is an Egyptian cat (p 0.931), then tabby and tiger cat", 
   const pass = await runtime.run(
     runtime.prepare(await fixtureImage("chelsea.png")),
   );
-  const top = topClasses(pass.probabilities, runtime.labels, 3);
+  const top = topClasses(pass.probabilities, runtime.labels, { top: 3 });
   assert.equal(top[0].label, "Egyptian_cat");
   // 0.931 as the README and the PyTorch peer on the same weights give it:
   // the tolerance allows float32 summation order, not a preprocessing or
@@ -33,7 +33,7 @@ Deno.test("coffee.png is an espresso", async () => {
   const pass = await runtime.run(
     runtime.prepare(await fixtureImage("coffee.png")),
   );
-  const [top] = topClasses(pass.probabilities, runtime.labels, 1);
+  const [top] = topClasses(pass.probabilities, runtime.labels, { top: 1 });
   assert.equal(top.label, "espresso");
   assert.ok(
     Math.abs(top.probability - 0.984) < 0.002,

@@ -40,7 +40,7 @@ async function directAnswer(
   base64: string,
 ): Promise<Answer> {
   const registry = createRegistry([activationExplainer(), gradCamExplainer()]);
-  const checked = checkExplain(runtime, registry, {
+  const checked = checkExplain({ model: runtime, registry }, {
     methods: [method],
     outputs: { maps: true, overlay: true, heatmap: false },
   }, { maxMethods: 1 });

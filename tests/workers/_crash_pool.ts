@@ -83,7 +83,7 @@ export async function crashPool(log: Logger): Promise<CrashPool> {
     png,
     async explain(method) {
       const model = await service.describe("tiny");
-      const request = checkExplain(modelView(model), registry, {
+      const request = checkExplain({ model: modelView(model), registry }, {
         methods: [method],
       }, { maxMethods: 1 });
       return await service.explain({ ...request, image: png });

@@ -100,7 +100,7 @@ async function explain(
 ) {
   const model = await service.describe("tiny");
   const registry = createRegistry([...builtinExplainers(), ...pluginStubs()]);
-  const request = checkExplain(modelView(model), registry, {
+  const request = checkExplain({ model: modelView(model), registry }, {
     methods: [method],
   }, {
     maxMethods: 4,
@@ -117,7 +117,7 @@ Deno.test("a call runs in a worker process; its parts arrive in order, plain dat
     assert.equal(model.name, "tiny");
     assert.equal(model.backend.name, "wasm");
     const registry = createRegistry();
-    const request = checkExplain(modelView(model), registry, {
+    const request = checkExplain({ model: modelView(model), registry }, {
       methods: ["gradcam", "activation"],
     }, { maxMethods: 4 });
     const seen: string[] = [];
@@ -186,7 +186,10 @@ Deno.test("a worker that grew past its memory budget is replaced once idle; call
     { maxWorkerMemory: Math.round(baseline * 1.15) },
     async ({ service, png }) => {
       const model = await service.describe("tiny");
-      const request = checkExplain(modelView(model), createRegistry(), {
+      const request = checkExplain({
+        model: modelView(model),
+        registry: createRegistry(),
+      }, {
         methods: ["integratedgradients"],
         options: { integratedgradients: { steps: 256, batchSize: 256 } },
       }, { maxMethods: 1 });

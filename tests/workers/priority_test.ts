@@ -14,7 +14,7 @@ function heavy(
   hold: (batch: number) => Promise<void>,
 ) {
   return (pause?: () => Promise<void>) =>
-    inBatches(batches, 1, async (start, end) => {
+    inBatches({ count: batches, batchSize: 1 }, async (start, end) => {
       log.push(`heavy ${start} start`);
       await hold(start);
       log.push(`heavy ${start} end`);

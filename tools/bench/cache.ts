@@ -16,7 +16,7 @@ async function explain(
   method: string,
   classIndex?: number,
 ): Promise<void> {
-  const analysis = await analyzeImage(runtime, registry, input, {
+  const analysis = await analyzeImage({ runtime, registry }, input, {
     methods: [method],
     classIndex,
   });

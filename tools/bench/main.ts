@@ -183,9 +183,13 @@ async function main(): Promise<number> {
         agreement.sameTop ? "same" : "**different**"
       } top-1 class.`,
     );
-    const analysis = await analyzeImage(engines.ort, registry, input, {
-      methods: ["gradcam"],
-    });
+    const analysis = await analyzeImage(
+      { runtime: engines.ort, registry },
+      input,
+      {
+        methods: ["gradcam"],
+      },
+    );
     const { heatmap } = await analysis.explain("gradcam");
     const torchWhy = options.skip.has("torch")
       ? null

@@ -57,7 +57,7 @@ export async function explainOnce(
   input: Float32Array,
   c: Pick<SlowCase, "method" | "params">,
 ): Promise<void> {
-  const analysis = await analyzeImage(runtime, registry, input, {
+  const analysis = await analyzeImage({ runtime, registry }, input, {
     methods: [c.method],
     params: { [c.method]: c.params },
   });

@@ -36,7 +36,11 @@ function naiveBlur(x: Float32Array, w: number, h: number, sigma: number) {
 
 Deno.test("gaussianBlur equals a 2-D Gaussian convolution with clamped edges", () => {
   const x = new Float32Array(7 * 5 * 3).map((_, i) => Math.sin(i));
-  assertClose(gaussianBlur(x, 7, 5, 1.2), naiveBlur(x, 7, 5, 1.2), 1e-5);
+  assertClose(
+    gaussianBlur({ width: 7, height: 5, data: x }, 1.2),
+    naiveBlur(x, 7, 5, 1.2),
+    1e-5,
+  );
 });
 
 Deno.test("rankPixels orders by map value, ties by index; trapezoidAuc integrates", () => {
@@ -45,7 +49,7 @@ Deno.test("rankPixels orders by map value, ties by index; trapezoidAuc integrate
     height: 2,
     values: new Float32Array([0.5, 1, 0.5, 0]),
   };
-  assert.deepEqual([...rankPixels(map, 2, 2)], [1, 0, 2, 3]);
+  assert.deepEqual([...rankPixels(map, { width: 2, height: 2 })], [1, 0, 2, 3]);
   assert.equal(trapezoidAuc([1, 1, 1]), 1);
   assert.equal(trapezoidAuc([0, 1]), 0.5);
 });
