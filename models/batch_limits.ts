@@ -30,8 +30,17 @@ export interface BatchLimits {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * // What the limits read of an engine: its input and its memory estimate per item.
+ * const engine = {
+ *   input: { name: "input_1", width: 224, height: 224 },
+ *   itemBytes: (_layer: string | null, gradients: boolean) => (gradients ? 200 : 50) << 20,
+ * };
  * const limits = createBatchLimits(engine, { batchBytes: 512 << 20, batchMs: 250 });
- * limits.maxBatch({ gradients: true }); // e.g. 2
+ * assert.equal(limits.maxBatch({ gradients: true }), 2); // 512 MiB / 200 MiB
+ * assert.equal(limits.maxBatch({}), 10);
+ * limits.observe("forward", performance.now() - 100, 1); // a forward took about 100 ms
+ * assert.equal(limits.maxBatch({}), 2); // now the time budget decides
  * ```
  */
 export function createBatchLimits(
@@ -84,7 +93,14 @@ export function createBatchLimits(
  *
  * @example
  * ```ts
- * await inChunks([1, 2, 3], 2, (c) => Promise.resolve(c.map((x) => x * 2))); // [2, 4, 6]
+ * import assert from "node:assert/strict";
+ * const chunks: number[][] = [];
+ * const doubled = await inChunks([1, 2, 3], 2, (c) => {
+ *   chunks.push([...c]);
+ *   return Promise.resolve(c.map((x) => x * 2));
+ * });
+ * assert.deepEqual(doubled, [2, 4, 6]);
+ * assert.deepEqual(chunks, [[1, 2], [3]]);
  * ```
  */
 export async function inChunks<T, R>(

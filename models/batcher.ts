@@ -30,10 +30,16 @@ interface Group<I, R> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * const batches: number[][] = [];
  * const double = createBatcher<number, number>({
- *   size: 4, windowMs: 10, run: (xs) => Promise.resolve(xs.map((x) => 2 * x)),
+ *   size: 4, windowMs: 10, run: (xs) => {
+ *     batches.push(xs);
+ *     return Promise.resolve(xs.map((x) => 2 * x));
+ *   },
  * });
- * await Promise.all([double("k", 1), double("k", 2)]); // [2, 4], one batch
+ * assert.deepEqual(await Promise.all([double("k", 1), double("k", 2)]), [2, 4]);
+ * assert.deepEqual(batches, [[1, 2]]); // one batch
  * ```
  */
 export function createBatcher<I, R>(

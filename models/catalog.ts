@@ -57,8 +57,18 @@ function editDistance(a: string, b: string): number {
  *
  * @example
  * ```ts
- * const catalog = layerCatalog(engine.layers, engine.defaultLayer);
- * catalog.resolve("layer4").name; // "activation_48" on the shipped ResNet-50
+ * import assert from "node:assert/strict";
+ * // engine.layers of the shipped ResNet-50, in short:
+ * const layers = [
+ *   { name: "activation_45", kind: "Activation", shape: [7, 7, 2048], aliases: ["conv5_block2_out"], spatial: true },
+ *   { name: "activation_48", kind: "Activation", shape: [7, 7, 2048], aliases: ["conv5_block3_out", "layer4"], spatial: true },
+ *   { name: "fc1000", kind: "Dense", shape: [1000], aliases: [], spatial: false },
+ * ];
+ * const catalog = layerCatalog(layers, "activation_48"); // engine.defaultLayer
+ * assert.equal(catalog.resolve("layer4").name, "activation_48");
+ * assert.equal(catalog.resolve(null).name, "activation_48"); // the default
+ * assert.throws(() => catalog.resolve("layer5"), { code: "UNKNOWN_LAYER" });
+ * assert.throws(() => catalog.resolve("fc1000"), { code: "UNSUPPORTED_LAYER" }); // not a feature map
  * ```
  */
 export function layerCatalog(

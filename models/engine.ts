@@ -25,7 +25,9 @@ export type EnginePreference = "auto" | EngineName;
  *
  * @example
  * ```ts
- * ENGINE_PREFERENCES.includes("onnxruntime"); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(ENGINE_PREFERENCES.includes("onnxruntime"), true);
+ * assert.equal(ENGINE_PREFERENCES[0], "auto");
  * ```
  */
 export const ENGINE_PREFERENCES: readonly EnginePreference[] = [

@@ -32,7 +32,12 @@ export type EntryOptions = Pick<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { SHIPPED_MODEL } from "./load.ts";
+ * import { createModelSet } from "./model_set.ts";
  * const models = createModelSet(modelEntries([SHIPPED_MODEL], { backend: "auto" }));
+ * assert.deepEqual(models.names, ["resnet50"]);
+ * assert.deepEqual(models.loaded(), []); // each loads on first use
  * ```
  */
 export function modelEntries(

@@ -34,7 +34,8 @@ function editDistance(a: string, b: string): number {
  *
  * @example
  * ```ts
- * closestLabels(["tabby", "tiger_cat", "lynx"], "tabbi", 2); // ["tabby", "lynx"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(closestLabels(["tabby", "tiger_cat", "lynx"], "tabbi", 2), ["tabby", "lynx"]);
  * ```
  */
 export function closestLabels(
@@ -56,7 +57,12 @@ export function closestLabels(
  *
  * @example
  * ```ts
- * checkClassIndex(["cat", "dog"], 2); // throws: classIndex must be an integer from 0 to 1, got 2
+ * import assert from "node:assert/strict";
+ * checkClassIndex(["cat", "dog"], 1); // fine
+ * assert.throws(() => checkClassIndex(["cat", "dog"], 2), {
+ *   code: "BAD_USER_INPUT",
+ *   message: "classIndex must be an integer from 0 to 1, got 2",
+ * });
  * ```
  */
 export function checkClassIndex(
@@ -84,7 +90,13 @@ export function checkClassIndex(
  *
  * @example
  * ```ts
- * resolveClassName(["tench", "goldfish"], "Goldfish"); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(resolveClassName(["tench", "goldfish"], "Goldfish"), 1);
+ * assert.equal(resolveClassName(["tabby", "Egyptian_cat"], "egyptian cat"), 1);
+ * assert.throws(() => resolveClassName(["tench", "goldfish"], "goldfisj"), {
+ *   code: "BAD_USER_INPUT",
+ *   message: /^Unknown class name "goldfisj": closest labels are "goldfish"/,
+ * });
  * ```
  */
 export function resolveClassName(
@@ -124,7 +136,9 @@ export function resolveClassName(
  *
  * @example
  * ```ts
- * readLabels("tench\ngoldfish\n"); // ["tench", "goldfish"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(readLabels("tench\ngoldfish\n"), ["tench", "goldfish"]);
+ * assert.deepEqual(readLabels('["tench", "goldfish"]'), ["tench", "goldfish"]); // JSON too
  * ```
  */
 export function readLabels(text: string): string[] {
@@ -140,7 +154,9 @@ export function readLabels(text: string): string[] {
  *
  * @example
  * ```ts
- * parseLabels('{"0": "tench", "1": "goldfish"}'); // ["tench", "goldfish"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseLabels('{"0": "tench", "1": "goldfish"}'), ["tench", "goldfish"]);
+ * assert.deepEqual(parseLabels('{"1": "goldfish"}'), ["class_0", "goldfish"]); // gaps named
  * ```
  */
 export function parseLabels(text: string): string[] {

@@ -167,8 +167,17 @@ async function loadEngine(
  *
  * @example
  * ```ts
- * const runtime = await loadModel({ backend: "auto" });
- * console.log(runtime.backend.name); // "wasm" without a GPU
+ * import assert from "node:assert/strict";
+ * // loadModel({ backend: "auto" }) loads the shipped ResNet-50 (seconds); a
+ * // tiny ONNX ResNet-18 (random weights) loads at once.
+ * const runtime = await loadModel({
+ *   model: "tests/fixtures/onnx/resnet18.onnx",
+ *   backend: "onnxruntime",
+ *   threads: 1,
+ * });
+ * assert.equal(runtime.backend.name, "onnxruntime");
+ * assert.equal(runtime.labels[0], "class_0"); // a file without labels
+ * runtime.dispose();
  * ```
  */
 export async function loadModel(

@@ -5,9 +5,17 @@
  *
  * @example
  * ```ts
- * import { loadModel } from "./models/mod.ts";
- * const runtime = await loadModel({ backend: "auto" });
+ * import assert from "node:assert/strict";
+ * import { decodeImage } from "../lib/mod.ts";
+ * import { loadModel } from "./mod.ts";
+ * // loadModel({ backend: "auto" }) loads the shipped ResNet-50 (seconds); here a
+ * // tiny ONNX ResNet-18 (random weights).
+ * const runtime = await loadModel({ model: "tests/fixtures/onnx/resnet18.onnx", threads: 1 });
+ * const image = await decodeImage(await Deno.readFile("tests/fixtures/chelsea.png"));
  * const pass = await runtime.run(runtime.prepare(image), { layer: "layer4" });
+ * assert.equal(pass.probabilities.length, 10);
+ * assert.equal(pass.activations?.channels, 64);
+ * runtime.dispose();
  * ```
  *
  * @module

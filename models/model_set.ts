@@ -67,8 +67,21 @@ interface Slot {
  *
  * @example
  * ```ts
- * const models = createModelSet([{ name: "resnet50", load: () => loadModel() }]);
- * const top = await models.use(null, (runtime) => runtime.run(input));
+ * import assert from "node:assert/strict";
+ * import { loadModel } from "./load.ts";
+ * // The server's: [{ name: "resnet50", load: () => loadModel() }]. Here a tiny
+ * // ONNX ResNet-18 (random weights, 64×64 input).
+ * const models = createModelSet([{
+ *   name: "resnet18",
+ *   load: () => loadModel({ model: "tests/fixtures/onnx/resnet18.onnx", threads: 1 }),
+ * }]);
+ * assert.deepEqual(models.loaded(), []); // nothing until first used
+ * const input = new Float32Array(64 * 64 * 3);
+ * const top = await models.use(null, (runtime) => runtime.run(input)); // null: the first model
+ * assert.equal(top.probabilities.length, 10);
+ * assert.deepEqual(models.loaded(), ["resnet18"]);
+ * await assert.rejects(models.use("vgg", (runtime) => runtime.run(input)), { code: "UNKNOWN_MODEL" });
+ * models.dispose();
  * ```
  */
 export function createModelSet(

@@ -14,7 +14,10 @@ import type { LowerState } from "./engine.ts";
  *
  * @example
  * ```ts
- * hashInput(new Float32Array([1, 2, 3])) === hashInput(new Float32Array([1, 2, 3])); // true
+ * import assert from "node:assert/strict";
+ * assert.equal(hashInput(new Float32Array([1, 2, 3])), hashInput(new Float32Array([1, 2, 3])));
+ * assert.notEqual(hashInput(new Float32Array([1, 2, 3])), hashInput(new Float32Array([1, 2, 4])));
+ * assert.match(hashInput(new Float32Array([1, 2, 3])), /^[0-9a-f]{16}:3$/);
  * ```
  */
 export function hashInput(input: Float32Array): string {
@@ -53,7 +56,19 @@ export interface PassCache {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const cache = createPassCache({ maxEntries: 8, maxBytes: 64 << 20 });
+ * const disposed: string[] = [];
+ * // Lower states as an engine hands them out (here 40 MiB each).
+ * const state = (name: string) => ({
+ *   layer: "layer4", batch: 1, bytes: 40 << 20, dispose: () => disposed.push(name),
+ * });
+ * cache.set("a", state("a"));
+ * cache.set("b", state("b")); // over 64 MiB: the least recent goes
+ * assert.deepEqual(disposed, ["a"]);
+ * assert.equal(cache.get("b")?.layer, "layer4");
+ * assert.deepEqual(cache.stats, { hits: 1, misses: 0 });
+ * cache.clear();
  * ```
  */
 export function createPassCache(

@@ -64,8 +64,24 @@ function probabilities(logits: Float32Array): Float32Array {
  *
  * @example
  * ```ts
- * const run = sharedPasses(engine, { cache, cacheEntries: 8, counters, observe });
+ * import assert from "node:assert/strict";
+ * import { layerCatalog } from "./catalog.ts";
+ * import { loadOnnxEngine } from "./onnx/mod.ts";
+ * import { createPassCache, hashInput } from "./pass_cache.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input, 10 classes).
+ * const engine = await loadOnnxEngine("tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const cache = createPassCache();
+ * const counters = { forward: 0, backward: 0, batches: 0 };
+ * const run = sharedPasses(engine, { cache, cacheEntries: 8, counters, observe: () => {} });
+ * const layer = layerCatalog(engine.layers, engine.defaultLayer).resolve("layer4");
+ * const input = new Float32Array(64 * 64 * 3).fill(0.5);
+ * const key = `${layer.name} ${hashInput(input)}`;
  * const [pass] = await run([{ input, key, layer, gradients: true }]);
+ * assert.equal(pass?.gradients?.channels, 64);
+ * await run([{ input, key, layer, gradients: true }]); // the same image: from the cache
+ * assert.deepEqual(counters, { forward: 1, backward: 2, batches: 0 });
+ * cache.clear();
+ * engine.dispose();
  * ```
  */
 export function sharedPasses(

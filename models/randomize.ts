@@ -21,7 +21,8 @@ export type ArtifactsLoader = () => Promise<tf.io.ModelArtifacts>;
  * The shipped ResNet-50's artifacts, read from disk on each call.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Reads and loads the shipped ResNet-50 (100 MB of weights): seconds.
  * const runtime = await randomizedRuntime(resnet50Artifacts);
  * ```
  */
@@ -80,8 +81,12 @@ function topologyLayers(topology: unknown): { name: string; kind: string }[] {
  *
  * @example
  * ```ts
- * topLayers(resnet50.modelTopology, 1);
- * // ["activation_45", "res5c_branch2a", …, "avg_pool", "fc1000"]
+ * import assert from "node:assert/strict";
+ * import { RESNET50_MODEL } from "./load.ts";
+ * const resnet50 = JSON.parse(await Deno.readTextFile(RESNET50_MODEL)); // the topology only
+ * const top = topLayers(resnet50.modelTopology, 1);
+ * assert.deepEqual(top.slice(0, 2), ["activation_45", "res5c_branch2a"]);
+ * assert.deepEqual(top.slice(-2), ["avg_pool", "fc1000"]);
  * ```
  */
 export function topLayers(topology: unknown, blocks: number): string[] {
@@ -100,7 +105,8 @@ export function topLayers(topology: unknown, blocks: number): string[] {
  * are kept. The input artifacts are not modified.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Reads the shipped ResNet-50's weights (100 MB).
  * const noisy = randomizeArtifacts(await resnet50Artifacts(), { blocks: 1 });
  * // res5c_branch2{a,b,c}/kernel and fc1000/kernel are noise
  * ```
@@ -164,7 +170,8 @@ const cache = new WeakMap<
  * dispose it. A failed load is not cached.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Loads the shipped ResNet-50 twice: seconds.
  * const trained = await loadModel({ backend: "wasm" });
  * const randomized = await randomizedRuntime(resnet50Artifacts, {
  *   labels: trained.labels, backend: "wasm",

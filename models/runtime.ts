@@ -138,8 +138,18 @@ export interface RuntimeOptions {
  *
  * @example
  * ```ts
- * const runtime = createRuntime(engine, { name: "resnet50", labels });
+ * import assert from "node:assert/strict";
+ * import { decodeImage } from "../lib/mod.ts";
+ * import { loadOnnxEngine } from "./onnx/mod.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input, 10 classes).
+ * const engine = await loadOnnxEngine("tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const labels = Array.from({ length: 10 }, (_, i) => `class_${i}`);
+ * const runtime = createRuntime(engine, { name: "resnet18", labels, preprocessing: "torch" });
+ * const image = await decodeImage(await Deno.readFile("tests/fixtures/chelsea.png"));
  * const pass = await runtime.run(runtime.prepare(image), { layer: "layer4", gradients: true });
+ * assert.equal(pass.layer?.name, "/layer4/layer4.1/relu_1/Relu_output_0");
+ * assert.deepEqual([pass.gradients?.height, pass.gradients?.width, pass.gradients?.channels], [2, 2, 64]);
+ * runtime.dispose();
  * ```
  */
 export function createRuntime(
@@ -339,7 +349,15 @@ export function createRuntime(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadOnnxEngine } from "./onnx/mod.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input, 10 classes).
+ * const engine = await loadOnnxEngine("tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const labels = Array.from({ length: 10 }, (_, i) => `class_${i}`);
+ * const runtime = createRuntime(engine, { name: "resnet18", labels, preprocessing: "torch" });
  * await warmUp(runtime); // before answering /ready
+ * assert.equal(runtime.counters.forward, 0); // the warm-up passes are not counted
+ * runtime.dispose();
  * ```
  */
 export async function warmUp(runtime: ModelRuntime): Promise<void> {

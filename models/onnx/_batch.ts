@@ -15,7 +15,9 @@ import type { OrtModule, RunFn } from "./session.ts";
  *
  * @example
  * ```ts
- * join([new Float32Array([1, 2]), new Float32Array([3, 4])], 2); // [1, 2, 3, 4]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(join([new Float32Array([1, 2]), new Float32Array([3, 4])], 2), new Float32Array([1, 2, 3, 4]));
+ * assert.throws(() => join([new Float32Array(3)], 2), /Input has 3 values, expected 2/);
  * ```
  */
 export function join(
@@ -38,7 +40,8 @@ export function join(
  *
  * @example
  * ```ts
- * split(new Float32Array([1, 2, 3, 4]), 2); // [[1, 2], [3, 4]]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(split(new Float32Array([1, 2, 3, 4]), 2), [new Float32Array([1, 2]), new Float32Array([3, 4])]);
  * ```
  */
 export function split(data: Float32Array, n: number): Float32Array[] {
@@ -54,7 +57,8 @@ export function split(data: Float32Array, n: number): Float32Array[] {
  *
  * @example
  * ```ts
- * repeat(new Float32Array([1, 2]), 2); // [1, 2, 1, 2]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(repeat(new Float32Array([1, 2]), 2), new Float32Array([1, 2, 1, 2]));
  * ```
  */
 export function repeat(item: Float32Array, n: number): Float32Array {
@@ -69,7 +73,8 @@ export function repeat(item: Float32Array, n: number): Float32Array {
  *
  * @example
  * ```ts
- * argMax(new Float32Array([0.1, 3, -2])); // 1
+ * import assert from "node:assert/strict";
+ * assert.equal(argMax(new Float32Array([0.1, 3, -2])), 1);
  * ```
  */
 export function argMax(values: Float32Array): number {
@@ -86,7 +91,13 @@ export function argMax(values: Float32Array): number {
  *
  * @example
  * ```ts
- * featureMaps(new Float32Array(2 * 7 * 7 * 8), 2, [7, 7, 8])[1].channels; // 8
+ * import assert from "node:assert/strict";
+ * const maps = featureMaps(new Float32Array(2 * 7 * 7 * 8), 2, [7, 7, 8]);
+ * assert.deepEqual(maps.map((m) => [m.height, m.width, m.channels, m.data.length]), [
+ *   [7, 7, 8, 392],
+ *   [7, 7, 8, 392],
+ * ]);
+ * assert.equal(featureMaps(new Float32Array(10), 1, [10])[0]?.width, 1); // [C]: 1×1×C
  * ```
  */
 export function featureMaps(
@@ -126,7 +137,23 @@ export interface RunBatchOptions {
  *
  * @example
  * ```ts
- * const out = await runBatch(ort, run, [{ name: "x", data, dims: [224, 224, 3] }], { n: 2, fixed: null, fetches: ["y"] });
+ * import assert from "node:assert/strict";
+ * import { createSession, loadOrt } from "./session.ts";
+ * const ort = await loadOrt();
+ * // A tiny torchvision ResNet-18 (64×64 NCHW input "input", 10 logits "logits").
+ * const bytes = await Deno.readFile("tests/fixtures/onnx/resnet18.onnx");
+ * const handle = await createSession(ort, bytes, { threads: 1 });
+ * try {
+ *   const data = new Float32Array(2 * 3 * 64 * 64).fill(0.5); // two items, joined
+ *   const out = await handle.use((run) =>
+ *     runBatch(ort, run, [{ name: "input", data, dims: [3, 64, 64] }], {
+ *       n: 2, fixed: null, fetches: ["logits"],
+ *     })
+ *   );
+ *   assert.equal(out.get("logits")?.length, 2 * 10);
+ * } finally {
+ *   handle.release();
+ * }
  * ```
  */
 export async function runBatch(

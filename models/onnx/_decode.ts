@@ -256,8 +256,11 @@ function readGraph(bytes: Uint8Array): GraphProto {
  *
  * @example
  * ```ts
- * const model = decodeModel(await Deno.readFile("resnet18.onnx"));
- * model.graph.nodes[0].opType; // "Conv"
+ * import assert from "node:assert/strict";
+ * // A tiny torchvision ResNet-18 (random weights).
+ * const model = decodeModel(await Deno.readFile("tests/fixtures/onnx/resnet18.onnx"));
+ * assert.equal(model.graph.nodes[0]?.opType, "Conv");
+ * assert.throws(() => decodeModel(new Uint8Array([0xff, 0xff])), { name: "ModelLoadError" });
  * ```
  */
 export function decodeModel(bytes: Uint8Array): ModelProto {

@@ -42,7 +42,30 @@ export const globalMaxPool: Rule = (node, [dy], _w, ctx) => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import type { GradContext } from "./_grad_util.ts";
+ * import { Builder } from "./ir.ts";
+ * import { intAttr, intsAttr } from "./tensors.ts";
+ * const b = new Builder("grad");
+ * const shapes = new Map<string, readonly number[]>([["x", [-1, 8, 7, 7]]]);
+ * // What buildBackward gives a rule: forward shapes, and a builder for its nodes.
+ * const ctx: GradContext = {
+ *   b,
+ *   opset: 17,
+ *   shape: (name) => shapes.get(name)!,
+ *   constant: () => null,
+ *   shapeOf: (name) => b.node("Shape", [name]),
+ *   reduceSum: (x, axes) => b.node("ReduceSum", [x, b.ints(axes)], [intAttr("keepdims", 1)]),
+ * };
  * const rules = { ReduceMean: reduceRule(true), ReduceSum: reduceRule(false) };
+ * // y = ReduceMean(x, axes [2, 3], keepdims): a global average pool.
+ * const node = {
+ *   name: "pool", opType: "ReduceMean", domain: "", inputs: ["x"], outputs: ["y"],
+ *   attributes: [intsAttr("axes", [2, 3])],
+ * };
+ * const [dx] = rules.ReduceMean(node, ["dy"], [true], ctx);
+ * assert.deepEqual(b.nodes.map((n) => n.opType), ["Mul", "Shape", "Expand"]); // dy / 49, spread over H×W
+ * assert.equal(dx, b.nodes.at(-1)?.outputs[0]);
  * ```
  */
 export function reduceRule(mean: boolean): Rule {

@@ -51,7 +51,13 @@ const FLOAT = 1;
  *
  * @example
  * ```ts
- * only(node, wants, [0]); // only the data input may need a gradient
+ * import assert from "node:assert/strict";
+ * const node = { name: "conv", opType: "Conv", domain: "", inputs: ["x", "w"], outputs: ["y"], attributes: [] };
+ * only(node, [true, false], [0]); // only the data input may need a gradient
+ * assert.throws(() => only(node, [true, true], [0]), {
+ *   name: "UnsupportedOpError",
+ *   message: 'the gradient builder does not support op Conv with a computed input 2 (node "conv")',
+ * });
  * ```
  */
 export function only(node: NodeProto, wants: readonly boolean[], ok: number[]) {
@@ -72,7 +78,25 @@ export function only(node: NodeProto, wants: readonly boolean[], ok: number[]) {
  *
  * @example
  * ```ts
- * const dScale = unbroadcast(ctx, ctx.b.node("Mul", [dy, x]), scale, y);
+ * import assert from "node:assert/strict";
+ * import { Builder } from "./ir.ts";
+ * import { intAttr, readInts } from "./tensors.ts";
+ * // Squeeze-excitation: y = x * scale, scale [N, 8, 1, 1] broadcast over H×W.
+ * const b = new Builder("grad");
+ * const shapes = new Map<string, readonly number[]>([["x", [-1, 8, 7, 7]], ["scale", [-1, 8, 1, 1]], ["y", [-1, 8, 7, 7]]]);
+ * // What buildBackward gives a rule: forward shapes, and a builder for its nodes.
+ * const ctx: GradContext = {
+ *   b,
+ *   opset: 17,
+ *   shape: (name) => shapes.get(name)!,
+ *   constant: () => null,
+ *   shapeOf: (name) => b.node("Shape", [name]),
+ *   reduceSum: (x, axes) => b.node("ReduceSum", [x, b.ints(axes)], [intAttr("keepdims", 1)]),
+ * };
+ * const dScale = unbroadcast(ctx, ctx.b.node("Mul", ["dy", "x"]), "scale", "y");
+ * assert.equal(dScale, b.nodes.at(-1)?.outputs[0]);
+ * assert.equal(b.nodes.at(-1)?.opType, "ReduceSum");
+ * assert.deepEqual(readInts(b.initializers[0]!), [2, 3]); // summed over H and W
  * ```
  */
 export function unbroadcast(ctx: GradContext, g: string, x: string, y: string) {
@@ -95,7 +119,23 @@ export function unbroadcast(ctx: GradContext, g: string, x: string, y: string) {
  *
  * @example
  * ```ts
- * const positive = mask(ctx, ctx.b.node("Greater", [x, zero]));
+ * import assert from "node:assert/strict";
+ * import { Builder } from "./ir.ts";
+ * import { intAttr } from "./tensors.ts";
+ * const b = new Builder("grad");
+ * const shapes = new Map<string, readonly number[]>([["x", [-1, 8]]]);
+ * // What buildBackward gives a rule: forward shapes, and a builder for its nodes.
+ * const ctx: GradContext = {
+ *   b,
+ *   opset: 17,
+ *   shape: (name) => shapes.get(name)!,
+ *   constant: () => null,
+ *   shapeOf: (name) => b.node("Shape", [name]),
+ *   reduceSum: (x, axes) => b.node("ReduceSum", [x, b.ints(axes)], [intAttr("keepdims", 1)]),
+ * };
+ * const positive = mask(ctx, ctx.b.node("Greater", ["x", ctx.b.floats([0], [])]));
+ * const cast = b.nodes.at(-1)!;
+ * assert.deepEqual([cast.opType, cast.outputs[0], cast.attributes[0]?.i], ["Cast", positive, 1]); // to float
  * ```
  */
 export function mask(ctx: GradContext, condition: string): string {
@@ -108,7 +148,13 @@ export function mask(ctx: GradContext, condition: string): string {
  *
  * @example
  * ```ts
- * explicitPads(node, [1, 3, 7, 7], [3, 3], [2, 2], [1, 1]); // SAME_UPPER: [1, 1, 1, 1]
+ * import assert from "node:assert/strict";
+ * import { intsAttr, stringAttr } from "./tensors.ts";
+ * const conv = (attributes = [stringAttr("auto_pad", "SAME_UPPER")]) => ({
+ *   name: "conv", opType: "Conv", domain: "", inputs: ["x", "w"], outputs: ["y"], attributes,
+ * });
+ * assert.deepEqual(explicitPads(conv(), [1, 3, 7, 7], [3, 3], [2, 2], [1, 1]), [1, 1, 1, 1]);
+ * assert.deepEqual(explicitPads(conv([intsAttr("pads", [0, 0, 1, 1])]), [1, 3, 7, 7], [3, 3], [2, 2], [1, 1]), [0, 0, 1, 1]);
  * ```
  */
 export function explicitPads(

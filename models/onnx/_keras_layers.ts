@@ -307,7 +307,49 @@ function singleLayer(e: Emitter, call: KerasLayerCall, out: string): string {
  *
  * @example
  * ```ts
- * const out = emitKerasLayer(emitter, { layers: ["conv1", "bn_conv1", "activation"], inputs: ["input_1::nchw"], weights, shape, logits: false });
+ * import assert from "node:assert/strict";
+ * import { describeModel } from "../tfjs/graph.ts";
+ * import { foldChains, snapshotWeights } from "./_keras_weights.ts";
+ * import type { NodeProto } from "./proto.ts";
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "../tfjs/backend.ts";
+ * await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
+ * const source = describeModel(model);
+ * const weights = await snapshotWeights(source);
+ * foldChains(source, weights);
+ * model.dispose();
+ * const nodes: NodeProto[] = [];
+ * // The export's emitter: nodes and initializers of the ONNX graph.
+ * const emitter: Emitter = {
+ *   source,
+ *   node(opType, inputs, output, attributes = []) {
+ *     nodes.push({ name: output, opType, domain: "", inputs, outputs: [output], attributes });
+ *     return output;
+ *   },
+ *   weight: (name) => name,
+ *   ints: (name) => name,
+ *   shapes: new Map([["input_1::nchw", [-1, 3, 8, 8]]]), // the input, transposed to NCHW
+ * };
+ * const out = emitKerasLayer(emitter, {
+ *   layers: ["conv1", "bn_conv1", "activation"], // one fused chain
+ *   inputs: ["input_1::nchw"],
+ *   weights: weights.get("conv1"),
+ *   shape: [-1, 4, 8, 8],
+ *   logits: false,
+ * });
+ * assert.equal(out, "activation");
+ * assert.deepEqual(nodes.map((n) => n.opType), ["Conv", "Relu"]); // the BatchNorm folded into the Conv
  * ```
  */
 export function emitKerasLayer(e: Emitter, call: KerasLayerCall): string {

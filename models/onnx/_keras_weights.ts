@@ -80,8 +80,26 @@ async function batchNorm(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeModel } from "../tfjs/graph.ts";
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "../tfjs/backend.ts";
+ * await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
  * const weights = await snapshotWeights(describeModel(model));
- * model.dispose();
+ * model.dispose(); // the snapshot is plain arrays
+ * assert.deepEqual([...weights.keys()], ["conv1", "bn_conv1", "fc1000"]);
+ * assert.deepEqual(weights.get("conv1")?.kernel?.dims, [4, 3, 3, 3]); // OIHW
  * ```
  */
 export async function snapshotWeights(
@@ -124,7 +142,27 @@ export async function snapshotWeights(
  *
  * @example
  * ```ts
- * foldChains(source, weights); // weights.get("conv1")!.foldedWith === "bn_conv1"
+ * import assert from "node:assert/strict";
+ * import { describeModel } from "../tfjs/graph.ts";
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "../tfjs/backend.ts";
+ * await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
+ * const source = describeModel(model);
+ * const weights = await snapshotWeights(source);
+ * foldChains(source, weights);
+ * assert.equal(weights.get("conv1")?.foldedWith, "bn_conv1");
+ * model.dispose();
  * ```
  */
 export function foldChains(
@@ -170,7 +208,29 @@ export function foldChains(
  *
  * @example
  * ```ts
- * const raw = convWeights(weights, "res4b_branch2a", false);
+ * import assert from "node:assert/strict";
+ * import { describeModel } from "../tfjs/graph.ts";
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "../tfjs/backend.ts";
+ * await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
+ * const source = describeModel(model);
+ * const weights = await snapshotWeights(source);
+ * const before = Float32Array.from(weights.get("conv1")!.kernel!.data);
+ * foldChains(source, weights);
+ * const raw = convWeights(weights, "conv1", false); // ResNet-50: "res4b_branch2a"
+ * raw.kernel!.data.forEach((v, i) => assert.ok(Math.abs(v - before[i]!) < 1e-5)); // unfolded again
+ * model.dispose();
  * ```
  */
 export function convWeights(

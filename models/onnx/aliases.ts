@@ -16,7 +16,10 @@ import type { NodeProto } from "./proto.ts";
  *
  * @example
  * ```ts
- * modulePaths("/layer4/layer4.1/relu_1/Relu"); // ["layer4", "layer4.1", "layer4.1.relu_1"]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(modulePaths("/layer4/layer4.1/relu_1/Relu"), ["layer4", "layer4.1", "layer4.1.relu_1"]);
+ * assert.deepEqual(modulePaths("/features/denseblock4/Concat"), ["features", "features.denseblock4"]);
+ * assert.deepEqual(modulePaths("Relu_12"), []); // not an exporter's path
  * ```
  */
 export function modulePaths(nodeName: string): string[] {
@@ -38,8 +41,17 @@ export function modulePaths(nodeName: string): string[] {
  *
  * @example
  * ```ts
- * const aliases = torchAliases(graph.nodes, (t) => graph.shapes.get(t)?.length === 4);
- * aliases.get("/layer4/layer4.1/relu_1/Relu_output_0"); // ["layer4", "layer4.1", ...]
+ * import assert from "node:assert/strict";
+ * import { decodeModel } from "./_decode.ts";
+ * // A tiny torchvision ResNet-18; its node names are module paths.
+ * const model = decodeModel(await Deno.readFile("tests/fixtures/onnx/resnet18.onnx"));
+ * const spatial = (tensor: string) => tensor.startsWith("/layer"); // the stages' feature maps
+ * const aliases = torchAliases(model.graph.nodes, spatial);
+ * assert.deepEqual(aliases.get("/layer4/layer4.1/relu_1/Relu_output_0"), [
+ *   "layer4",
+ *   "layer4.1",
+ *   "layer4.1.relu_1",
+ * ]);
  * ```
  */
 export function torchAliases(

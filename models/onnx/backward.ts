@@ -86,8 +86,26 @@ export interface BackwardOptions {
  *
  * @example
  * ```ts
- * const bw = buildBackward(graph, upperNodes, { wrt, output: graph.logits, seed, constant });
+ * import assert from "node:assert/strict";
+ * import { constantValue } from "./ir.ts";
+ * import { readOnnxClassifier } from "./load.ts";
+ * import { loadOrt } from "./session.ts";
+ * import { planSplit } from "./split.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input).
+ * const source = await readOnnxClassifier(await loadOrt(), "tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const { graph } = source.graphFor(null);
+ * const wrt = "/layer4/layer4.1/relu_1/Relu_output_0";
+ * const upperNodes = planSplit(graph, wrt).upper; // upperModel does this, with a one-hot seed
+ * const constant = (name: string) => constantValue(graph, name);
+ * const bw = buildBackward(graph, upperNodes, { wrt, output: graph.logits, seed: "seed", constant });
  * const nodes = [...bw.forward, ...bw.nodes];
+ * assert.ok(nodes.some((n) => n.outputs.includes(bw.gradient)));
+ * // An operator without a rule on the path is named:
+ * const topK = { name: "top", opType: "TopK", domain: "", inputs: [wrt, "k"], outputs: ["v", "i"], attributes: [] };
+ * assert.throws(
+ *   () => buildBackward(graph, [topK], { wrt, output: "v", seed: "seed", constant }),
+ *   { name: "UnsupportedOpError", message: /does not support op TopK/ },
+ * );
  * ```
  */
 export function buildBackward(

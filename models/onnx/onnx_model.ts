@@ -75,8 +75,30 @@ function declaredShapes(model: ModelProto): Map<string, number[]> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeModel } from "./_decode.ts";
+ * import { encodeModel } from "./proto.ts";
+ * import { createSession, loadOrt } from "./session.ts";
+ * // The probe runs the model once for its layers' shapes (readOnnxClassifier's
+ * // runs it in ONNX Runtime, as here).
+ * const ort = await loadOrt();
+ * const probe: ShapeProbe = async (model, outputs, batch) => {
+ *   const handle = await createSession(ort, encodeModel(model), { threads: 1 });
+ *   try {
+ *     const dims = (model.graph.inputs[0]?.shape ?? []).map((d) => typeof d === "number" ? d : batch);
+ *     const x = new ort.Tensor("float32", new Float32Array(dims.reduce((p, d) => p * d, 1)), dims);
+ *     const out = await handle.use((run) => run({ [model.graph.inputs[0]!.name]: x }, outputs));
+ *     return new Map(outputs.map((name) => [name, { dims: [...out[name]!.dims], float: out[name]!.type === "float32" }]));
+ *   } finally {
+ *     handle.release();
+ *   }
+ * };
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input).
+ * const bytes = await Deno.readFile("tests/fixtures/onnx/resnet18.onnx");
  * const source = await onnxClassifier(decodeModel(bytes), { probe });
- * source.layers.find((l) => l.aliases.includes("layer4"));
+ * const layer4 = source.layers.find((l) => l.aliases.includes("layer4"));
+ * assert.equal(layer4?.name, "/layer4/layer4.1/relu_1/Relu_output_0");
+ * assert.deepEqual(layer4?.shape, [2, 2, 64]);
  * ```
  */
 export async function onnxClassifier(

@@ -195,8 +195,11 @@ function writeGraph(g: GraphProto): Writer {
  *
  * @example
  * ```ts
- * const bytes = encodeModel(model);
- * await ort.InferenceSession.create(bytes);
+ * import assert from "node:assert/strict";
+ * import { decodeModel } from "./_decode.ts";
+ * const model = decodeModel(await Deno.readFile("tests/fixtures/onnx/resnet18.onnx"));
+ * const bytes = encodeModel(model); // what ort.InferenceSession.create(bytes) takes
+ * assert.equal(decodeModel(bytes).graph.nodes.length, model.graph.nodes.length);
  * ```
  */
 export function encodeModel(model: ModelProto): Uint8Array {

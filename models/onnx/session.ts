@@ -20,8 +20,10 @@ let ortModule: Promise<OrtModule> | null = null;
  *
  * @example
  * ```ts
- * const ort = await loadOrt();
- * ort.env.versions.common; // "1.30.0"
+ * import assert from "node:assert/strict";
+ * const ort = await loadOrt(); // needs --allow-ffi for the native binding
+ * assert.equal(ort.env.versions.common, "1.30.0");
+ * assert.equal(await loadOrt(), ort); // once per process
  * ```
  */
 export function loadOrt(): Promise<OrtModule> {
@@ -55,7 +57,11 @@ export interface SessionSettings {
  *
  * @example
  * ```ts
- * await ort.InferenceSession.create(bytes, sessionOptions({ threads: 2 }));
+ * import assert from "node:assert/strict";
+ * // ort.InferenceSession.create(bytes, sessionOptions({ threads: 2 }))
+ * const options = sessionOptions({ threads: 2 });
+ * assert.equal(options.intraOpNumThreads, 2);
+ * assert.equal(options.enableCpuMemArena, false); // a large batch's memory goes back
  * ```
  */
 export function sessionOptions(
@@ -87,9 +93,13 @@ let open = 0;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * const ort = await loadOrt();
  * const before = openSessions();
- * engine.dispose();
- * openSessions() < before; // true once its passes are done
+ * const handle = await createSession(ort, await Deno.readFile("tests/fixtures/onnx/resnet18.onnx"), { threads: 1 });
+ * assert.equal(openSessions(), before + 1);
+ * handle.release(); // an engine's dispose() releases its sessions
+ * assert.equal(openSessions(), before);
  * ```
  */
 export function openSessions(): number {
@@ -117,9 +127,28 @@ export interface SessionHandle {
  *
  * @example
  * ```ts
- * const handle = await createSession(ort, encodeModel(model), { threads: 2 });
+ * import assert from "node:assert/strict";
+ * import { encodeModel, type ModelProto } from "./proto.ts";
+ * import { floatTensor } from "./tensors.ts";
+ * // y = 2x, as an ONNX model.
+ * const model: ModelProto = {
+ *   irVersion: 8, opsetImport: [{ domain: "", version: 17 }], producerName: "", producerVersion: "",
+ *   graph: {
+ *     name: "double",
+ *     nodes: [{ name: "mul", opType: "Mul", domain: "", inputs: ["x", "two"], outputs: ["y"], attributes: [] }],
+ *     initializers: [floatTensor("two", [], new Float32Array([2]))],
+ *     inputs: [{ name: "x", elemType: 1, shape: [2] }],
+ *     outputs: [{ name: "y", elemType: 1, shape: [2] }],
+ *     valueInfo: [],
+ *   },
+ * };
+ * const ort = await loadOrt();
+ * const handle = await createSession(ort, encodeModel(model), { threads: 1 });
+ * const x = new ort.Tensor("float32", new Float32Array([1, 2]), [2]);
  * const out = await handle.use((run) => run({ x }, ["y"]));
  * handle.release();
+ * assert.deepEqual(out.y?.data, new Float32Array([2, 4]));
+ * out.y?.dispose();
  * ```
  */
 export async function createSession(

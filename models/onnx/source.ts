@@ -31,7 +31,9 @@ export interface OnnxSource {
  *
  * @example
  * ```ts
- * layerShape([-1, 64, 7, 7]); // [7, 7, 64]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(layerShape([-1, 64, 7, 7]), [7, 7, 64]); // NCHW to HWC
+ * assert.deepEqual(layerShape([-1, 1000]), [1000]);
  * ```
  */
 export function layerShape(shape: readonly number[]): number[] {

@@ -55,8 +55,17 @@ export interface SplitPlan {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { readOnnxClassifier } from "./load.ts";
+ * import { loadOrt } from "./session.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input).
+ * const source = await readOnnxClassifier(await loadOrt(), "tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const { graph } = source.graphFor(null);
  * const plan = planSplit(graph, "/layer4/layer4.1/relu_1/Relu_output_0");
- * plan.skips; // [] at a ResNet's last stage
+ * assert.deepEqual(plan.skips, []); // at a ResNet's last stage
+ * const inner = planSplit(graph, "/layer4/layer4.1/relu/Relu_output_0");
+ * assert.equal(inner.skips.length, 1); // inside a block: its shortcut crosses the cut
+ * assert.throws(() => planSplit(graph, "nope"), /no tensor "nope"/);
  * ```
  */
 export function planSplit(graph: Graph, boundary: string): SplitPlan {
@@ -134,7 +143,15 @@ function nhwc(shape: readonly number[] | undefined): number[] | undefined {
  *
  * @example
  * ```ts
- * const bytes = encodeModel(lowerModel(graph, plan));
+ * import assert from "node:assert/strict";
+ * import { readOnnxClassifier } from "./load.ts";
+ * import { loadOrt } from "./session.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input).
+ * const source = await readOnnxClassifier(await loadOrt(), "tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const { graph } = source.graphFor(null);
+ * const plan = planSplit(graph, "/layer4/layer4.1/relu_1/Relu_output_0");
+ * const lower = lowerModel(graph, plan); // encodeModel(lower): a session's bytes
+ * assert.deepEqual(lower.graph.outputs.map((o) => [o.name, o.shape]), [[BOUNDARY, ["N", 2, 2, 64]]]);
  * ```
  */
 export function lowerModel(graph: Graph, plan: SplitPlan): ModelProto {
@@ -170,7 +187,16 @@ export function lowerModel(graph: Graph, plan: SplitPlan): ModelProto {
  *
  * @example
  * ```ts
- * const bytes = encodeModel(upperModel(graph, plan, { gradients: true }));
+ * import assert from "node:assert/strict";
+ * import { readOnnxClassifier } from "./load.ts";
+ * import { loadOrt } from "./session.ts";
+ * // A tiny torchvision ResNet-18 (random weights, 64×64 input).
+ * const source = await readOnnxClassifier(await loadOrt(), "tests/fixtures/onnx/resnet18.onnx", { threads: 1 });
+ * const { graph } = source.graphFor(null);
+ * const plan = planSplit(graph, "/layer4/layer4.1/relu_1/Relu_output_0");
+ * const upper = upperModel(graph, plan, { gradients: true }); // encodeModel(upper): a session's bytes
+ * assert.deepEqual(upper.graph.inputs.map((i) => i.name), [BOUNDARY, CLASS_IN]);
+ * assert.deepEqual(upper.graph.outputs.map((o) => o.name), [LOGITS, CLASS_OUT, GRADIENT]);
  * ```
  */
 export function upperModel(

@@ -16,7 +16,9 @@ import {
  *
  * @example
  * ```ts
- * elementCount([2, 3, 4]); // 24
+ * import assert from "node:assert/strict";
+ * assert.equal(elementCount([2, 3, 4]), 24);
+ * assert.equal(elementCount([]), 1); // a scalar
  * ```
  */
 export function elementCount(dims: readonly number[]): number {
@@ -28,7 +30,11 @@ export function elementCount(dims: readonly number[]): number {
  *
  * @example
  * ```ts
- * floatTensor("scale", [3], new Float32Array([1, 2, 3]));
+ * import assert from "node:assert/strict";
+ * const data = new Float32Array([1, 2, 3]);
+ * const t = floatTensor("scale", [3], data);
+ * assert.equal(t.rawData?.buffer, data.buffer); // not copied
+ * assert.deepEqual(readFloats(t), data);
  * ```
  */
 export function floatTensor(
@@ -49,7 +55,10 @@ export function floatTensor(
  *
  * @example
  * ```ts
- * int64Tensor("axes", [2], [2, 3]);
+ * import assert from "node:assert/strict";
+ * const t = int64Tensor("axes", [2], [2, 3]);
+ * assert.equal(t.rawData?.byteLength, 16); // 8 bytes each
+ * assert.deepEqual(readInts(t), [2, 3]);
  * ```
  */
 export function int64Tensor(
@@ -76,7 +85,9 @@ function rawView(raw: Uint8Array, bytes: number): DataView {
  *
  * @example
  * ```ts
- * readFloats(floatTensor("x", [2], new Float32Array([1, 2]))); // [1, 2]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(readFloats(floatTensor("x", [2], new Float32Array([1, 2]))), new Float32Array([1, 2]));
+ * assert.deepEqual(readFloats(int64Tensor("n", [1], [7])), new Float32Array([7]));
  * ```
  */
 export function readFloats(t: TensorProto): Float32Array {
@@ -124,7 +135,8 @@ function half(bits: number): number {
  *
  * @example
  * ```ts
- * readInts(int64Tensor("axes", [2], [2, 3])); // [2, 3]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(readInts(int64Tensor("axes", [2], [2, 3])), [2, 3]);
  * ```
  */
 export function readInts(t: TensorProto): number[] {
@@ -162,7 +174,8 @@ export function readInts(t: TensorProto): number[] {
  *
  * @example
  * ```ts
- * tensorBytes(floatTensor("w", [2, 2], new Float32Array(4))); // 16
+ * import assert from "node:assert/strict";
+ * assert.equal(tensorBytes(floatTensor("w", [2, 2], new Float32Array(4))), 16);
  * ```
  */
 export function tensorBytes(t: TensorProto): number {
@@ -179,7 +192,9 @@ export function tensorBytes(t: TensorProto): number {
  *
  * @example
  * ```ts
- * intAttr("axis", 1);
+ * import assert from "node:assert/strict";
+ * import { AttributeType } from "./proto.ts";
+ * assert.deepEqual(intAttr("axis", 1), { name: "axis", type: AttributeType.INT, i: 1 });
  * ```
  */
 export function intAttr(name: string, i: number): AttributeProto {
@@ -191,7 +206,11 @@ export function intAttr(name: string, i: number): AttributeProto {
  *
  * @example
  * ```ts
- * intsAttr("perm", [0, 2, 3, 1]);
+ * import assert from "node:assert/strict";
+ * import { AttributeType } from "./proto.ts";
+ * assert.deepEqual(intsAttr("perm", [0, 2, 3, 1]), {
+ *   name: "perm", type: AttributeType.INTS, ints: [0, 2, 3, 1],
+ * });
  * ```
  */
 export function intsAttr(
@@ -206,7 +225,9 @@ export function intsAttr(
  *
  * @example
  * ```ts
- * floatAttr("alpha", 0.1);
+ * import assert from "node:assert/strict";
+ * import { AttributeType } from "./proto.ts";
+ * assert.deepEqual(floatAttr("alpha", 0.1), { name: "alpha", type: AttributeType.FLOAT, f: 0.1 });
  * ```
  */
 export function floatAttr(name: string, f: number): AttributeProto {
@@ -218,7 +239,12 @@ export function floatAttr(name: string, f: number): AttributeProto {
  *
  * @example
  * ```ts
- * stringAttr("mode", "constant");
+ * import assert from "node:assert/strict";
+ * const node = {
+ *   name: "pad", opType: "Pad", domain: "", inputs: ["x", "pads"], outputs: ["y"],
+ *   attributes: [stringAttr("mode", "constant")],
+ * };
+ * assert.equal(getString(node, "mode", "reflect"), "constant"); // stored as UTF-8 bytes
  * ```
  */
 export function stringAttr(name: string, s: string): AttributeProto {
@@ -230,7 +256,9 @@ export function stringAttr(name: string, s: string): AttributeProto {
  *
  * @example
  * ```ts
- * tensorAttr("value", int64Tensor("", [1], [4]));
+ * import assert from "node:assert/strict";
+ * const value = tensorAttr("value", int64Tensor("", [1], [4])); // a Constant's value
+ * assert.deepEqual(readInts(value.t!), [4]);
  * ```
  */
 export function tensorAttr(name: string, t: TensorProto): AttributeProto {
@@ -246,7 +274,13 @@ function find(node: NodeProto, name: string): AttributeProto | undefined {
  *
  * @example
  * ```ts
- * getInt(node, "group", 1);
+ * import assert from "node:assert/strict";
+ * const node = {
+ *   name: "conv", opType: "Conv", domain: "", inputs: ["x", "w"], outputs: ["y"],
+ *   attributes: [intAttr("group", 32)],
+ * };
+ * assert.equal(getInt(node, "group", 1), 32);
+ * assert.equal(getInt(node, "axis", 1), 1); // absent: the fallback
  * ```
  */
 export function getInt(
@@ -262,7 +296,14 @@ export function getInt(
  *
  * @example
  * ```ts
- * getInts(node, "strides", [1, 1]);
+ * import assert from "node:assert/strict";
+ * const node = {
+ *   name: "conv", opType: "Conv", domain: "", inputs: ["x", "w"], outputs: ["y"],
+ *   attributes: [intsAttr("strides", [2, 2])],
+ * };
+ * assert.deepEqual(getInts(node, "strides", [1, 1]), [2, 2]);
+ * assert.deepEqual(getInts(node, "dilations", [1, 1]), [1, 1]);
+ * assert.equal(getInts(node, "pads", null), null);
  * ```
  */
 export function getInts(
@@ -279,7 +320,13 @@ export function getInts(
  *
  * @example
  * ```ts
- * getFloat(node, "epsilon", 1e-5);
+ * import assert from "node:assert/strict";
+ * const node = {
+ *   name: "bn", opType: "BatchNormalization", domain: "", inputs: ["x"], outputs: ["y"],
+ *   attributes: [floatAttr("momentum", 0.5)],
+ * };
+ * assert.equal(getFloat(node, "momentum", 0.9), 0.5);
+ * assert.equal(getFloat(node, "epsilon", 1e-5), 1e-5);
  * ```
  */
 export function getFloat(
@@ -295,7 +342,12 @@ export function getFloat(
  *
  * @example
  * ```ts
- * getString(node, "auto_pad", "NOTSET");
+ * import assert from "node:assert/strict";
+ * const node = {
+ *   name: "conv", opType: "Conv", domain: "", inputs: ["x", "w"], outputs: ["y"],
+ *   attributes: [stringAttr("auto_pad", "SAME_UPPER")],
+ * };
+ * assert.equal(getString(node, "auto_pad", "NOTSET"), "SAME_UPPER");
  * ```
  */
 export function getString(
@@ -312,7 +364,13 @@ export function getString(
  *
  * @example
  * ```ts
- * getTensor(node, "value");
+ * import assert from "node:assert/strict";
+ * const node = {
+ *   name: "four", opType: "Constant", domain: "", inputs: [], outputs: ["four"],
+ *   attributes: [tensorAttr("value", int64Tensor("", [1], [4]))],
+ * };
+ * assert.deepEqual(readInts(getTensor(node, "value")!), [4]);
+ * assert.equal(getTensor(node, "sparse_value"), undefined);
  * ```
  */
 export function getTensor(

@@ -118,7 +118,10 @@ export const DEFAULT_THREADS = Math.max(1, navigator.hardwareConcurrency ?? 1);
  *
  * @example
  * ```ts
- * await selectBackend("wasm", backendDeps({ threads: 1 })); // single-threaded
+ * import assert from "node:assert/strict";
+ * const backend = await selectBackend("wasm", backendDeps({ threads: 1 })); // single-threaded
+ * assert.deepEqual([backend.name, backend.threads], ["wasm", 1]);
+ * shutdownBackend();
  * ```
  */
 export function backendDeps(
@@ -146,8 +149,10 @@ export const defaultBackendDeps: BackendDeps = backendDeps();
  *
  * @example
  * ```ts
- * const backend = await selectBackend("auto");
- * console.log(backend.name); // "wasm" on a machine without a GPU
+ * import assert from "node:assert/strict";
+ * // selectBackend("auto"): "webgpu" on a real GPU, else "wasm", else "cpu".
+ * const backend = await selectBackend("cpu");
+ * assert.deepEqual(backend, { name: "cpu", adapter: null, skipped: [], threads: 1 });
  * ```
  */
 export async function selectBackend(
@@ -206,8 +211,11 @@ export async function selectBackend(
  *
  * @example
  * ```ts
- * shutdownBackend();
- * Deno.exit(0);
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * await selectBackend("wasm", backendDeps({ threads: 1 }));
+ * shutdownBackend(); // then Deno.exit(0) may end the process
+ * assert.notEqual(tf.getBackend(), "wasm");
  * ```
  */
 export function shutdownBackend(): void {

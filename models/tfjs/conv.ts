@@ -33,9 +33,21 @@ export type ConvFn = (x: tf.Tensor4D) => tf.Tensor4D;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { selectBackend } from "./backend.ts";
+ * await selectBackend("cpu");
+ * const kernel = tf.ones([3, 3, 1, 1]) as tf.Tensor4D; // sums each 3×3 window
+ * const x = tf.ones([1, 4, 4, 1]) as tf.Tensor4D;
  * const conv = convolution({ kernel, bias: null, strides: [1, 1],
  *   padding: "same", dilations: [1, 1], relu: true });
  * const y = conv(x);
+ * assert.deepEqual(Array.from(await y.data()).slice(0, 4), [4, 6, 6, 4]); // the first row
+ * // d(sum of y)/dx (dy of ones): how many windows see each pixel, through a
+ * // forward convolution.
+ * const dx = tf.grad((input: tf.Tensor) => conv(input as tf.Tensor4D))(x);
+ * assert.deepEqual(Array.from(await dx.data()).slice(0, 4), [4, 6, 6, 4]);
+ * tf.dispose([kernel, x, y, dx]);
  * ```
  */
 export function convolution(spec: ConvSpec): ConvFn {

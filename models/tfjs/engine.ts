@@ -92,8 +92,30 @@ function product(shape: readonly number[]): number {
  *
  * @example
  * ```ts
- * const info = await selectBackend("wasm");
- * const engine = tfjsEngine(await tfl.loadLayersModel(handler), info);
+ * import assert from "node:assert/strict";
+ * // The shipped ResNet-50: tfjsEngine(await tfl.loadLayersModel(handler), info)
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "./backend.ts";
+ * const info = await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
+ * const engine = tfjsEngine(model, info);
+ * assert.equal(engine.info.name, "cpu");
+ * assert.equal(engine.defaultLayer, "activation"); // the last 4-D output
+ * const state = await engine.lower([new Float32Array(8 * 8 * 3)], engine.defaultLayer);
+ * const { gradients } = await engine.upper(state, { gradients: true });
+ * state.dispose();
+ * assert.deepEqual([gradients?.[0]?.height, gradients?.[0]?.channels], [8, 4]);
+ * engine.dispose();
  * ```
  */
 export function tfjsEngine(model: tfl.LayersModel, info: EngineInfo): Engine {
@@ -268,7 +290,8 @@ export function tfjsEngine(model: tfl.LayersModel, info: EngineInfo): Engine {
  * {@linkcode Engine}.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Loads a whole model from disk (the shipped ResNet-50 takes seconds).
  * const engine = await loadTfjsEngine({ model: "model.json", backend: "wasm" });
  * engine.info.name; // "wasm"
  * ```

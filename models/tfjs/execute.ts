@@ -108,9 +108,31 @@ function splitGraph(graph: CompiledGraph, boundary: string | null) {
  *
  * @example
  * ```ts
- * const state = runLower(graph, x, "activation_48");
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { compileGraph, describeModel } from "./graph.ts";
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "./backend.ts";
+ * await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
+ * const graph = compileGraph(describeModel(model), { boundary: "activation" });
+ * const x = tf.ones([1, 8, 8, 3]) as tf.Tensor4D;
+ * const state = runLower(graph, x, "activation"); // ResNet-50: "activation_48"
  * const result = runUpper(graph, state, { gradients: true });
  * state.dispose();
+ * assert.deepEqual(result.gradients?.shape, [1, 8, 8, 4]); // d(top logit)/d(activation)
+ * tf.dispose([x, result.logits, result.classIndex, result.gradients!]);
+ * model.dispose();
  * ```
  */
 export function runLower(
@@ -202,9 +224,30 @@ export function runUpper(
  *
  * @example
  * ```ts
- * const r = executeGraph(graph, x, { boundary: "activation_48", gradients: true });
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { compileGraph, describeModel } from "./graph.ts";
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "./backend.ts";
+ * await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
+ * const graph = compileGraph(describeModel(model), { boundary: "activation" });
+ * const x = tf.ones([1, 8, 8, 3]) as tf.Tensor4D;
+ * const r = executeGraph(graph, x, { boundary: "activation", gradients: true }); // ResNet-50: "activation_48"
  * const grads = await r.gradients!.data();
- * tf.dispose([r.logits, r.classIndex, r.activations!, r.gradients!]);
+ * tf.dispose([r.logits, r.classIndex, r.activations!, r.gradients!, x]);
+ * assert.equal(grads.length, 8 * 8 * 4);
+ * model.dispose();
  * ```
  */
 export function executeGraph(

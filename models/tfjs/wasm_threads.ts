@@ -75,8 +75,11 @@ function installWorkerShim(log: (m: string) => void): void {
  *
  * @example
  * ```ts
- * await prepareWasm({ threads: 2 });
- * await tf.setBackend("wasm");
+ * import assert from "node:assert/strict";
+ * // Then the backend starts under withWasmEnvironment (selectBackend("wasm") does both).
+ * const info = await prepareWasm({ threads: 1 }); // 1: no workers
+ * assert.equal(info.threads, 1);
+ * assert.equal(info.workerErrors, 0);
  * ```
  */
 export async function prepareWasm(
