@@ -26,8 +26,13 @@ export const SCRIPT = fileURLToPath(
  *
  * @example
  * ```ts
- * readablePaths({ ...config, models: [{ ...SHIPPED_MODEL, path: "/data/net.onnx" }] });
- * // [ROOT, "/data/net.onnx"]
+ * import assert from "node:assert/strict";
+ * import { SHIPPED_MODEL } from "../models/mod.ts";
+ * const config = {
+ *   models: [{ ...SHIPPED_MODEL, path: "/data/net.onnx" }],
+ *   engine: {}, maxModelBytes: null, maxPixels: 40_000_000, plugins: [],
+ * };
+ * assert.deepEqual(readablePaths(config), [ROOT, "/data/net.onnx"]);
  * ```
  */
 export function readablePaths(config: Omit<WorkerConfig, "index">): string[] {

@@ -57,7 +57,20 @@ export interface CallDeps {
  *
  * @example
  * ```ts
- * const top = await executeCall(deps, { kind: "predict", model: "resnet50", image, top: 5 });
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { createModelSet, loadModel } from "../models/mod.ts";
+ * // A tiny ONNX ResNet-18 (random weights, 64×64 input, 10 classes) as the model.
+ * const models = createModelSet([{
+ *   name: "resnet18",
+ *   load: () => loadModel({ model: "tests/fixtures/onnx/resnet18.onnx", threads: 1 }),
+ * }]);
+ * const deps = { models, registry: createRegistry(), maxPixels: 40_000_000 };
+ * const image = await Deno.readFile("tests/fixtures/chelsea.png");
+ * const top = await executeCall(deps, { kind: "predict", model: "resnet18", image, top: 5 });
+ * assert.equal(top.length, 5);
+ * assert.equal(top[0]?.label, `class_${top[0]?.classIndex}`); // the file has no labels
+ * models.dispose();
  * ```
  */
 export function executeCall<K extends Call["kind"]>(

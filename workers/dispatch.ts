@@ -75,9 +75,26 @@ const SANITY_COST = 20;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { createModelSet, loadModel } from "../models/mod.ts";
+ * import { localExecutor } from "./local.ts";
+ * // A tiny ONNX ResNet-18 (random weights, 64×64 input, 10 classes) as the model.
+ * const models = createModelSet([{
+ *   name: "resnet18",
+ *   load: () => loadModel({ model: "tests/fixtures/onnx/resnet18.onnx", threads: 1 }),
+ * }]);
+ * const registry = createRegistry();
+ * const deps = { models, registry, maxPixels: 40_000_000 };
  * const service = createService(localExecutor(deps), {
- *   modelNames: ["resnet50"], registry, maxQueued: 16,
+ *   modelNames: ["resnet18"], registry, maxQueued: 16,
  * });
+ * const model = await service.ready();
+ * assert.equal(model.name, "resnet18");
+ * const image = await Deno.readFile("tests/fixtures/chelsea.png");
+ * assert.equal((await service.predict({ model: "resnet18", image, top: 3 })).length, 3);
+ * assert.equal(service.stats().queue.finished, 1);
+ * await service.close();
  * ```
  */
 export function createService(

@@ -22,7 +22,17 @@ import { type ModelSet, tensorMemory } from "../models/mod.ts";
  *
  * @example
  * ```ts
- * workStatsOf(models).forward; // shared passes run so far
+ * import assert from "node:assert/strict";
+ * import { createModelSet, loadModel } from "../models/mod.ts";
+ * // A tiny ONNX ResNet-18 (random weights, 64×64 input, 10 classes) as the model.
+ * const models = createModelSet([{
+ *   name: "resnet18",
+ *   load: () => loadModel({ model: "tests/fixtures/onnx/resnet18.onnx", threads: 1 }),
+ * }]);
+ * assert.equal(workStatsOf(models).forward, 0); // nothing loaded yet
+ * await models.use(null, (runtime) => runtime.run(new Float32Array(64 * 64 * 3)));
+ * assert.equal(workStatsOf(models).forward, 1); // shared passes run so far
+ * models.dispose();
  * ```
  */
 export function workStatsOf(models: ModelSet): WorkStats {
@@ -59,7 +69,19 @@ export function workStatsOf(models: ModelSet): WorkStats {
  *
  * @example
  * ```ts
- * const executor = localExecutor({ models, registry, maxPixels: 40_000_000 });
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { createModelSet, loadModel } from "../models/mod.ts";
+ * // A tiny ONNX ResNet-18 (random weights, 64×64 input, 10 classes) as the model.
+ * const models = createModelSet([{
+ *   name: "resnet18",
+ *   load: () => loadModel({ model: "tests/fixtures/onnx/resnet18.onnx", threads: 1 }),
+ * }]);
+ * const executor = localExecutor({ models, registry: createRegistry(), maxPixels: 40_000_000 });
+ * assert.equal(executor.slots, 1);
+ * assert.equal((await executor.ready).name, "resnet18"); // the default model, loaded
+ * assert.equal(executor.workerStats().alive, 0); // no worker processes
+ * await executor.close();
  * ```
  */
 export function localExecutor(deps: CallDeps): Executor {
@@ -88,10 +110,22 @@ export function localExecutor(deps: CallDeps): Executor {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { createModelSet, loadModel } from "../models/mod.ts";
+ * // The CLI's: [{ name: "resnet50", load: () => loadModel() }]. Here a tiny ONNX
+ * // ResNet-18 (random weights, 64×64 input).
  * const service = createLocalService({
- *   models: createModelSet([{ name: "resnet50", load: () => loadModel() }]),
+ *   models: createModelSet([{
+ *     name: "resnet18",
+ *     load: () => loadModel({ model: "tests/fixtures/onnx/resnet18.onnx", threads: 1 }),
+ *   }]),
  *   registry: createRegistry(),
  * });
+ * assert.deepEqual(service.modelNames, ["resnet18"]);
+ * await assert.rejects(service.describe(), { code: "MODEL_NOT_READY" }); // still loading
+ * assert.equal((await service.ready()).name, "resnet18");
+ * await service.close();
  * ```
  */
 export function createLocalService(

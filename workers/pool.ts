@@ -95,7 +95,8 @@ function crashed(why: string): Error {
  * An executor running calls in worker processes.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Starts worker processes (each loads the models): seconds.
  * const executor = poolExecutor({ config, workers: 2, maxWorkerMemory: 1.25 * 2 ** 30, log });
  * ```
  */
@@ -350,7 +351,8 @@ export function poolExecutor(options: PoolOptions): Executor {
  * The explanation service over worker processes: the server's.
  *
  * @example
- * ```ts
+ * ```ts ignore
+ * // Starts worker processes (each loads the models): seconds.
  * const service = createWorkerPool({ config, maxWorkerMemory, log }, { modelNames, registry });
  * ```
  */

@@ -24,8 +24,24 @@ export interface PriorityGate {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const gate = createPriorityGate();
- * await gate.run("heavy", (pause) => explainImage(deps, request, { pause }));
+ * const order: string[] = [];
+ * const light = gate.run("light", async () => {
+ *   order.push("light starts");
+ *   await new Promise((resolve) => setTimeout(resolve, 20));
+ *   order.push("light ends");
+ * });
+ * // An expensive call (in Lumen: explainImage(deps, request, { pause })) waits
+ * // at each batch boundary while a cheap call runs.
+ * const heavy = gate.run("heavy", async (pause) => {
+ *   for (const batch of [1, 2]) {
+ *     await pause!();
+ *     order.push(`heavy batch ${batch}`);
+ *   }
+ * });
+ * await Promise.all([heavy, light]);
+ * assert.deepEqual(order, ["light starts", "light ends", "heavy batch 1", "heavy batch 2"]);
  * ```
  */
 export function createPriorityGate(): PriorityGate {

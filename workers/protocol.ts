@@ -75,8 +75,12 @@ type Binary = Uint8Array | Float32Array;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const frame = encodeFrame({ type: "cancel", id: 3 });
- * decodeFrames([frame]); // [{ type: "cancel", id: 3 }]
+ * assert.deepEqual(decodeFrames([frame]), [{ type: "cancel", id: 3 }]);
+ * // Binary arrays travel as bytes beside the JSON, not as JSON numbers.
+ * const map = new Float32Array([0.25, 1]);
+ * assert.deepEqual(decodeFrames([encodeFrame({ map })]), [{ map }]);
  * ```
  */
 export function encodeFrame(message: unknown): Uint8Array {
@@ -206,7 +210,8 @@ class ChunkQueue {
  *
  * @example
  * ```ts
- * decodeFrames([encodeFrame({ a: 1 }), encodeFrame({ b: 2 })]); // [{ a: 1 }, { b: 2 }]
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(decodeFrames([encodeFrame({ a: 1 }), encodeFrame({ b: 2 })]), [{ a: 1 }, { b: 2 }]);
  * ```
  */
 export function decodeFrames(chunks: readonly Uint8Array[]): unknown[] {
@@ -221,8 +226,11 @@ export function decodeFrames(chunks: readonly Uint8Array[]): unknown[] {
  *
  * @example
  * ```ts
- * const reader = frameReader();
- * for await (const chunk of stream) for (const m of reader.push(chunk)) handle(m);
+ * import assert from "node:assert/strict";
+ * const reader = frameReader(); // for a stream: for each chunk, reader.push(chunk)
+ * const frame = encodeFrame({ type: "exit" });
+ * assert.deepEqual(reader.push(frame.subarray(0, 5)), []); // not whole yet
+ * assert.deepEqual(reader.push(frame.subarray(5)), [{ type: "exit" }]);
  * ```
  */
 export function frameReader(): { push(chunk: Uint8Array): unknown[] } {
@@ -258,7 +266,13 @@ export function frameReader(): { push(chunk: Uint8Array): unknown[] } {
  *
  * @example
  * ```ts
- * for await (const message of readFrames(child.stdout)) console.log(message);
+ * import assert from "node:assert/strict";
+ * // A worker's stdout (child.stdout), cut anywhere:
+ * const bytes = new Uint8Array([...encodeFrame({ a: 1 }), ...encodeFrame({ b: 2 })]);
+ * const stdout = ReadableStream.from([bytes.subarray(0, 7), bytes.subarray(7)]);
+ * const messages: unknown[] = [];
+ * for await (const message of readFrames(stdout)) messages.push(message);
+ * assert.deepEqual(messages, [{ a: 1 }, { b: 2 }]);
  * ```
  */
 export async function* readFrames(
@@ -273,7 +287,10 @@ export async function* readFrames(
  *
  * @example
  * ```ts
- * toErrorData(clientError("TIMEOUT", "Too slow")).client?.code; // "TIMEOUT"
+ * import assert from "node:assert/strict";
+ * import { clientError } from "../lib/mod.ts";
+ * assert.equal(toErrorData(clientError("TIMEOUT", "Too slow")).client?.code, "TIMEOUT");
+ * assert.deepEqual(toErrorData(new RangeError("x")), { client: null, name: "RangeError", message: "x" });
  * ```
  */
 export function toErrorData(error: unknown): ErrorData {
@@ -291,7 +308,11 @@ export function toErrorData(error: unknown): ErrorData {
  *
  * @example
  * ```ts
- * fromErrorData(toErrorData(new RangeError("x"))).name; // "RangeError"
+ * import assert from "node:assert/strict";
+ * import { clientError, isClientError } from "../lib/mod.ts";
+ * assert.equal(fromErrorData(toErrorData(new RangeError("x"))).name, "RangeError");
+ * const revived = fromErrorData(toErrorData(clientError("TIMEOUT", "Too slow")));
+ * assert.ok(isClientError(revived) && revived.code === "TIMEOUT");
  * ```
  */
 export function fromErrorData(data: ErrorData): Error {

@@ -90,7 +90,8 @@ export class QueueFullError extends Error {
   /**
    * @example
    * ```ts
-   * new QueueFullError("heavy", 16).message; // "Queue is full: 16 heavy tasks are waiting"
+   * import assert from "node:assert/strict";
+   * assert.equal(new QueueFullError("heavy", 16).message, "Queue is full: 16 heavy tasks are waiting");
    * ```
    */
   constructor(lane: Lane, maxQueued: number) {
@@ -121,11 +122,16 @@ const NEVER = new AbortController().signal;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * const scheduler = createScheduler({ slots: 1, maxQueued: 16 });
+ * const request = new Request("http://localhost/graphql"); // its signal aborts when the client leaves
  * const result = await scheduler.run(169, async (slot, signal) => {
  *   signal.throwIfAborted();
- *   return 42;
+ *   return slot + 42;
  * }, { signal: request.signal });
+ * assert.equal(result, 42); // on slot 0
+ * assert.equal(scheduler.laneOf(169), "heavy"); // more than lightCost (8) passes
+ * assert.deepEqual(scheduler.stats, { started: 1, finished: 1, rejected: 0, dropped: 0 });
  * ```
  */
 export function createScheduler(options: SchedulerOptions = {}): Scheduler {
@@ -264,7 +270,13 @@ export function createScheduler(options: SchedulerOptions = {}): Scheduler {
  *
  * @example
  * ```ts
- * await untilAborted(work(), request.signal);
+ * import assert from "node:assert/strict";
+ * const client = new AbortController(); // request.signal
+ * assert.equal(await untilAborted(Promise.resolve(42), client.signal), 42);
+ * const work = new Promise<number>(() => {}); // stops at its own next check
+ * const waiting = untilAborted(work, client.signal);
+ * client.abort(new DOMException("The client disconnected", "AbortError"));
+ * await assert.rejects(waiting, { name: "AbortError" }); // at once
  * ```
  */
 export function untilAborted<T>(

@@ -158,7 +158,14 @@ export interface ExplainService {
  *
  * @example
  * ```ts
- * describeRuntime(runtime).defaultLayer; // "activation_48"
+ * import assert from "node:assert/strict";
+ * import { loadModel } from "../models/mod.ts";
+ * // The shipped ResNet-50's is "activation_48"; a tiny ONNX ResNet-18's:
+ * const runtime = await loadModel({ model: "tests/fixtures/onnx/resnet18.onnx", threads: 1 });
+ * const description = describeRuntime(runtime);
+ * assert.equal(description.defaultLayer, "/layer4/layer4.1/relu_1/Relu_output_0");
+ * assert.equal(description.labels.length, 10);
+ * runtime.dispose();
  * ```
  */
 export function describeRuntime(runtime: ModelRuntime): ModelDescription {
@@ -180,8 +187,21 @@ export function describeRuntime(runtime: ModelRuntime): ModelDescription {
  *
  * @example
  * ```ts
- * const view = modelView(await service.describe("resnet50"));
- * view.catalog.resolve("layer4").name; // "activation_48"
+ * import assert from "node:assert/strict";
+ * // What `await service.describe("resnet50")` gives, in short:
+ * const description = {
+ *   name: "resnet50",
+ *   backend: { name: "onnxruntime" as const, adapter: null, threads: 2, skipped: [] },
+ *   inputSize: { width: 224, height: 224 },
+ *   preprocessing: "caffe" as const,
+ *   labels: ["tench", "goldfish"],
+ *   layers: [{ name: "activation_48", kind: "Activation", shape: [7, 7, 2048], aliases: ["layer4"], explainable: true }],
+ *   defaultLayer: "activation_48",
+ *   randomizable: true,
+ * };
+ * const view = modelView(description);
+ * assert.equal(view.catalog.resolve("layer4").name, "activation_48");
+ * assert.throws(() => view.checkClass(2), { code: "BAD_USER_INPUT" });
  * ```
  */
 export function modelView(description: ModelDescription): ModelView {
@@ -202,7 +222,14 @@ export function modelView(description: ModelDescription): ModelView {
  *
  * @example
  * ```ts
- * throw overloaded(16, "heavy");
+ * import assert from "node:assert/strict";
+ * assert.throws(() => {
+ *   throw overloaded(16, "heavy");
+ * }, {
+ *   code: "OVERLOADED",
+ *   message: "The server is busy: 16 expensive requests are already waiting; retry in a moment",
+ *   details: { limit: 16, lane: "heavy" },
+ * });
  * ```
  */
 export function overloaded(maxQueued: number, lane?: Lane): Error {
