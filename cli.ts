@@ -77,7 +77,18 @@ function layerLines(model: ModelDescription): string[] {
  *
  * @example
  * ```ts
- * Deno.exit(await runCli(["cat.png", "--method", "gradcam", "--out", "out"]));
+ * import assert from "node:assert/strict";
+ * import { EXIT } from "./cli/exit.ts";
+ * // In a terminal: Deno.exit(await runCli(["cat.png", "--method", "gradcam", "--out", "out"]))
+ * // Here with a tiny ONNX ResNet-18 (random weights) instead of the shipped ResNet-50.
+ * const out = await Deno.makeTempDir();
+ * const status = await runCli([
+ *   "tests/fixtures/chelsea.png", "--method", "gradcam", "--out", out,
+ *   "--model", "tests/fixtures/onnx/resnet18.onnx", "--no-progress",
+ * ]);
+ * assert.equal(status, EXIT.ok);
+ * assert.ok((await Deno.stat(`${out}/chelsea_gradcam.png`)).isFile);
+ * await Deno.remove(out, { recursive: true });
  * ```
  */
 export async function runCli(
