@@ -157,12 +157,29 @@ function useJobStore(
  *
  * @example
  * ```ts
- * const app = createApp({ service, registry: createRegistry() });
+ * import assert from "node:assert/strict";
+ * import { createRegistry } from "../explainers/mod.ts";
+ * import { createModelSet, loadModel } from "../models/mod.ts";
+ * import { createLocalService } from "../workers/mod.ts";
+ * // main.ts serves the shipped ResNet-50 from worker processes; here a tiny
+ * // ONNX ResNet-18 (random weights) runs in this process.
+ * const registry = createRegistry();
+ * const service = createLocalService({
+ *   models: createModelSet([{
+ *     name: "resnet18",
+ *     load: () => loadModel({ model: "tests/fixtures/onnx/resnet18.onnx", threads: 1 }),
+ *   }]),
+ *   registry,
+ * });
+ * await service.ready();
+ * const app = createApp({ service, registry });
  * const response = await app.fetch(new Request("http://localhost/graphql", {
  *   method: "POST",
  *   headers: { "content-type": "application/json" },
  *   body: JSON.stringify({ query: "{ model { backend } }" }),
  * }));
+ * assert.deepEqual(await response.json(), { data: { model: { backend: "onnxruntime" } } });
+ * await service.close();
  * ```
  */
 export function createApp(options: AppOptions): App {

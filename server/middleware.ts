@@ -144,8 +144,22 @@ export interface RequestHandler {
  *
  * @example
  * ```ts
- * const handler = requestHandler({ handle: (r, scope) => yoga.fetch(r, { scope }), timeoutMs: 60_000, cancelSignal, log });
- * serveHttp(handler.fetch);
+ * import assert from "node:assert/strict";
+ * // The app's: handle: (r, scope) => yoga.fetch(r, { scope }), served by serveHttp(handler.fetch).
+ * const lines: string[] = [];
+ * const handler = requestHandler({
+ *   handle: (_request, scope) => Promise.resolve(new Response(`scope ${scope.id}`)),
+ *   timeoutMs: 60_000,
+ *   cancelSignal: new AbortController().signal, // aborted when shutdown's grace ends
+ *   log: (_level, msg, fields) => lines.push(`${msg} ${fields?.requestId}`),
+ * });
+ * const response = await handler.fetch(
+ *   new Request("http://localhost/graphql", { headers: { "x-request-id": "abc-1" } }),
+ * );
+ * assert.equal(await response.text(), "scope abc-1");
+ * assert.equal(response.headers.get("x-request-id"), "abc-1"); // echoed
+ * assert.deepEqual(lines, ["request abc-1"]);
+ * assert.equal(handler.inFlight, 0);
  * ```
  */
 export function requestHandler(options: RequestHandlerOptions): RequestHandler {
