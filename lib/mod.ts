@@ -27,6 +27,7 @@ export * from "./preprocess.ts";
 export * from "./prometheus.ts";
 export * from "./random.ts";
 export * from "./render.ts";
+export * from "./render_pool.ts";
 export * from "./resize.ts";
 export * from "./turns.ts";
 export * from "./zlib.ts";

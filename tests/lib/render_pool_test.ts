@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { decodeImage } from "../../lib/image.ts";
+import type { RenderedPngs } from "../../lib/render.ts";
+import { createRenderPool, renderHere } from "../../lib/render_pool.ts";
+
+const CHELSEA = new URL("../fixtures/chelsea.png", import.meta.url);
+
+/** Byte-equal PNGs (a failing deepEqual would diff 200 KB arrays). */
+function assertSamePngs(
+  actual: readonly RenderedPngs[],
+  expected: readonly RenderedPngs[],
+) {
+  assert.equal(actual.length, expected.length);
+  actual.forEach((a, i) => {
+    for (const kind of ["overlay", "heatmap"] as const) {
+      const x = a[kind];
+      const y = expected[i][kind];
+      assert.equal(x === undefined, y === undefined, `${kind} ${i}`);
+      if (!x || !y) continue;
+      const same = x.length === y.length && x.every((v, k) => v === y[k]);
+      assert.ok(same, `${kind} ${i} differs`);
+    }
+  });
+}
+
+function maps(count: number) {
+  return Array.from({ length: count }, (_, k) => ({
+    values: Float32Array.from({ length: 49 }, (_, i) => Math.sin(i * (k + 1))),
+    width: 7,
+    height: 7,
+  }));
+}
+
+Deno.test("createRenderPool: the same PNG bytes as this thread alone, each to its own call, however the calls interleave", async () => {
+  const image = await decodeImage(await Deno.readFile(CHELSEA));
+  const colormaps = ["jet", "viridis", "inferno"];
+  const jobs = maps(7).map((map, i) => ({
+    image,
+    map,
+    options: {
+      overlay: true,
+      heatmap: i % 2 === 0,
+      colormap: colormaps[i % 3],
+      alpha: 0.2 + i / 20,
+    },
+  }));
+  const here = renderHere();
+  const expected = [];
+  for (const job of jobs) expected.push(await here.render(job));
+  const pool = createRenderPool();
+  try {
+    // All at once: the thread takes some, this thread the rest.
+    assertSamePngs(
+      await Promise.all(jobs.map((j) => pool.render(j))),
+      expected,
+    );
+    // One by one, and pinned here.
+    for (const [i, job] of jobs.entries()) {
+      assertSamePngs([await pool.render(job, { here: i % 2 === 0 })], [
+        expected[i],
+      ]);
+    }
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("createRenderPool: calls waiting on a closed pool fail; a later call starts a fresh thread", async () => {
+  const image = await decodeImage(await Deno.readFile(CHELSEA));
+  const [map] = maps(1);
+  const job = { image, map, options: { overlay: true, heatmap: false } };
+  const pool = createRenderPool();
+  const pending = pool.render(job);
+  pool.close();
+  await assert.rejects(pending, /closed/);
+  try {
+    const again = await pool.render(job);
+    assertSamePngs([again], [await renderHere().render(job)]);
+  } finally {
+    pool.close();
+  }
+});
