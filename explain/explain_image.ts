@@ -16,11 +16,12 @@ import {
 import {
   ClientError,
   decodeImage,
-  FAST_PNG,
   type Heatmap,
   isClientError,
-  renderPngs,
+  type Renderer,
+  renderHere,
   type RgbImage,
+  turnTaker,
 } from "../lib/mod.ts";
 import type { ModelRuntime } from "../models/mod.ts";
 import type { CheckedExplain } from "./request.ts";
@@ -31,6 +32,11 @@ export interface ExplainDeps {
   registry: Registry;
   /** Largest decoded image, width × height (checked from the header). */
   maxPixels: number;
+  /**
+   * Where PNGs are rendered: a pool with a render thread overlaps the
+   * rendering of several methods. @default rendering on this thread
+   */
+  renderer?: Renderer | undefined;
 }
 
 /** The shared pass is done: what every method's explanation shares. */
@@ -105,11 +111,6 @@ export interface ExplainImageRequest extends CheckedExplain {
   image: Uint8Array | RgbImage;
 }
 
-/** Lets pending I/O (a disconnect, a progress event) through between steps. */
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
 /**
  * Decodes image bytes under the pixel limit, timing it.
  *
@@ -175,15 +176,18 @@ export async function explainImage(
   hooks.onAnalysis?.(summary);
   const { outputs, render } = request;
   const rendered = outputs.overlay || outputs.heatmap;
-  const methods: MethodOutcome[] = [];
   if (!outputs.maps && !rendered) {
     return {
       analysis: summary,
       methods: request.methods.map((method) => ({ method })),
     };
   }
-  for (const method of request.methods) {
-    await nextMacrotask();
+  const renderer = deps.renderer ?? renderHere();
+  const takeTurn = turnTaker();
+  const outcomes: MethodOutcome[] = [];
+  const renders: Promise<void>[] = [];
+  for (const [index, method] of request.methods.entries()) {
+    await takeTurn();
     signal?.throwIfAborted();
     let map: MethodMap;
     try {
@@ -202,31 +206,41 @@ export async function explainImage(
     } catch (error) {
       if (signal?.aborted || !isMethodError(error)) throw error;
       hooks.onMethodError?.(method, error);
-      methods.push({ method, error: error as Error });
+      outcomes[index] = { method, error: error as Error };
       continue;
     }
     hooks.onMap?.(map);
     if (!rendered) {
-      methods.push({ method, map });
+      outcomes[index] = { method, map };
       continue;
     }
     signal?.throwIfAborted();
     const start = performance.now();
-    const pngs = await renderPngs(image, map.heatmap, {
-      ...render,
-      overlay: outputs.overlay,
-      heatmap: outputs.heatmap,
-      ...FAST_PNG,
-    });
-    const rendering: MethodRendering = {
-      method,
-      ...pngs,
-      renderMs: performance.now() - start,
-    };
-    hooks.onRendering?.(rendering);
-    methods.push({ method, map, rendering });
+    // Not awaited: the next method's map (or its PNGs, on the other core)
+    // is made while these are encoded. The last one has nothing to overlap.
+    renders.push(
+      renderer.render({
+        image,
+        map: map.heatmap,
+        options: {
+          ...render,
+          overlay: outputs.overlay,
+          heatmap: outputs.heatmap,
+        },
+      }, { here: index === request.methods.length - 1 }).then((pngs) => {
+        const rendering: MethodRendering = {
+          method,
+          ...pngs,
+          renderMs: performance.now() - start,
+        };
+        if (!signal?.aborted) hooks.onRendering?.(rendering);
+        outcomes[index] = { method, map, rendering };
+      }),
+    );
   }
-  return { analysis: summary, methods };
+  await Promise.all(renders);
+  signal?.throwIfAborted();
+  return { analysis: summary, methods: outcomes };
 }
 
 /**

@@ -85,7 +85,11 @@ export function createRenderPool(): Renderer {
   let nextId = 0;
   const waiting = new Map<
     number,
-    { resolve: (p: RenderedPngs) => void; reject: (e: Error) => void }
+    {
+      job: RenderJob;
+      resolve: (p: RenderedPngs) => void;
+      reject: (e: Error) => void;
+    }
   >();
   const start = () => {
     const worker = new Worker(
@@ -102,10 +106,10 @@ export function createRenderPool(): Renderer {
       } else call?.resolve(pngs);
     };
     worker.onerror = (event) => {
-      // A broken thread is dropped; rendering goes on here.
+      // A broken thread is dropped; its maps and the next are rendered here.
       event.preventDefault();
       for (const call of waiting.values()) {
-        call.reject(new Error(`Render thread failed: ${event.message}`));
+        here.render(call.job).then(call.resolve, call.reject);
       }
       waiting.clear();
       worker.terminate();
@@ -121,7 +125,7 @@ export function createRenderPool(): Renderer {
       busy = true;
       const id = ++nextId;
       return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
+        waiting.set(id, { job, resolve, reject });
         thread!.postMessage({ id, job });
       });
     },

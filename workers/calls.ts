@@ -23,6 +23,7 @@ import {
   type SanityImageRequest,
   scoreFaithfulness,
 } from "../explain/mod.ts";
+import type { Renderer } from "../lib/mod.ts";
 import type { ModelSet } from "../models/mod.ts";
 import { describeRuntime, type ModelDescription } from "./service.ts";
 
@@ -49,6 +50,8 @@ export interface CallDeps {
   registry: Registry;
   /** Largest decoded image, width × height. */
   maxPixels: number;
+  /** Where explanations' PNGs are rendered. @default this thread */
+  renderer?: Renderer | undefined;
 }
 
 /**
@@ -86,7 +89,7 @@ function run(
   call: Call,
   hooks: ExplainHooks,
 ): Promise<CallResults[Call["kind"]]> {
-  const { models, registry, maxPixels } = deps;
+  const { models, registry, maxPixels, renderer } = deps;
   const signal = hooks.signal;
   switch (call.kind) {
     case "describe": {
@@ -113,7 +116,11 @@ function run(
       return models.use(
         call.request.model,
         (runtime) =>
-          explainImage({ runtime, registry, maxPixels }, call.request, hooks),
+          explainImage(
+            { runtime, registry, maxPixels, renderer },
+            call.request,
+            hooks,
+          ),
       );
     case "faithfulness":
       return models.use(

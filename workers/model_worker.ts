@@ -15,7 +15,7 @@ import {
   loadPlugins,
 } from "../explainers/mod.ts";
 import type { ExplainHooks } from "../explain/mod.ts";
-import { jsonLogger } from "../lib/mod.ts";
+import { createRenderPool, jsonLogger } from "../lib/mod.ts";
 import {
   createModelSet,
   modelEntries,
@@ -97,7 +97,13 @@ try {
     }),
     { maxBytes: config.maxModelBytes ?? Infinity },
   );
-  deps = { models, registry, maxPixels: config.maxPixels };
+  deps = {
+    models,
+    registry,
+    maxPixels: config.maxPixels,
+    // Explanations of several methods encode their PNGs on two cores.
+    renderer: createRenderPool(),
+  };
 } catch (error) {
   send({ type: "failed", error: toErrorData(error) });
   Deno.exit(1);
@@ -204,5 +210,6 @@ for await (const message of readFrames(Deno.stdin.readable)) {
 // The server closed our stdin or asked us to go.
 for (const controller of running.values()) controller.abort();
 deps.models.dispose();
+deps.renderer?.close();
 shutdownBackend();
 Deno.exit(0);
