@@ -33,6 +33,7 @@ import {
   type WorkerConfig,
   type WorkerHealth,
 } from "./protocol.ts";
+import { withoutRelayed } from "./_relay.ts";
 
 /** Exit status of a worker whose engine can no longer be trusted. */
 export const FATAL_EXIT = 70;
@@ -128,10 +129,22 @@ try {
 
 const running = new Map<number, AbortController>();
 
-/** The hooks of one call: every event goes to the server as it happens. */
-function eventHooks(id: number, signal: AbortSignal): ExplainHooks {
-  const event = (name: string) => (data: unknown) =>
+/**
+ * The hooks of one call: every event goes to the server as it happens;
+ * `sent` records which methods' maps and PNGs went (the result leaves them
+ * out).
+ */
+function eventHooks(
+  id: number,
+  { signal, sent }: { signal: AbortSignal; sent: Map<string, Set<string>> },
+): ExplainHooks {
+  const event = (name: string) => (data: unknown) => {
     send({ type: "event", id, event: name, data });
+    if (name === "map" || name === "rendering") {
+      const method = (data as { method: string }).method;
+      sent.set(method, (sent.get(method) ?? new Set()).add(name));
+    }
+  };
   return {
     signal,
     onAnalysis: event("analysis"),
@@ -175,7 +188,8 @@ async function handle(
   const controller = new AbortController();
   running.set(id, controller);
   try {
-    const hooks = eventHooks(id, controller.signal);
+    const sent = new Map<string, Set<string>>();
+    const hooks = eventHooks(id, { signal: controller.signal, sent });
     const value = await gate.run(
       message.lane,
       (pause) =>
@@ -184,7 +198,7 @@ async function handle(
     send({
       type: "result",
       id,
-      value: plainOutcome(value),
+      value: withoutRelayed(plainOutcome(value), sent),
       health: health(),
     });
   } catch (error) {

@@ -23,7 +23,7 @@ import {
   type Executor,
   type ServiceOptions,
 } from "./dispatch.ts";
-import { relay, reviveOutcome } from "./_relay.ts";
+import { relay, type RelayedParts, reviveOutcome } from "./_relay.ts";
 import { absolute, forwardLog, readablePaths, ROOT, SCRIPT } from "./_spawn.ts";
 import {
   encodeFrame,
@@ -53,6 +53,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   hooks: ExplainHooks;
+  /** The maps and PNGs its events carried (not sent again in the result). */
+  parts: RelayedParts;
   killTimer?: ReturnType<typeof setTimeout>;
 }
 
@@ -174,11 +176,20 @@ export function poolExecutor(options: PoolOptions): Executor {
             ready.reject(fromErrorData(message.error));
             break;
           case "event":
-            relay(worker.pending.get(message.id)?.hooks, message);
+            {
+              const pending = worker.pending.get(message.id);
+              relay(pending?.hooks, message, pending?.parts);
+            }
             break;
           case "result":
             worker.health = message.health;
-            settle(message.id, (p) => p.resolve(reviveOutcome(message.value)));
+            settle(message.id, (p) => {
+              try {
+                p.resolve(reviveOutcome(message.value, p.parts));
+              } catch (error) {
+                p.reject(error as Error);
+              }
+            });
             break;
           case "error":
             worker.health = message.health;
@@ -296,6 +307,7 @@ export function poolExecutor(options: PoolOptions): Executor {
           resolve: resolve as (value: unknown) => void,
           reject,
           hooks,
+          parts: new Map(),
         };
         worker.pending.set(id, pending);
         const onAbort = () => {
