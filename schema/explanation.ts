@@ -32,13 +32,25 @@ import {
   type ImageSource,
   readImageBytes,
 } from "./image_input.ts";
-import { modelJob, untilScopeEnds } from "./model_job.ts";
+import { type FieldJob, modelJob, untilScopeEnds } from "./model_job.ts";
 import { selectsAnywhere, selectsEagerly } from "./selection.ts";
 
 /** Arguments `explain`, `explainMany` and `explainProgress` share. */
 export interface ExplainFieldArgs
   extends Omit<ExplainArgs, "methods" | "outputs"> {
   image: ImageInputArg;
+}
+
+/** A field's arguments with the methods it asks for (`[args.method]` for one). */
+export interface ExplainRequestArgs extends ExplainFieldArgs {
+  /** Methods in request order; duplicates are dropped by the check. */
+  methods: readonly string[];
+}
+
+/** The explanation field being resolved. */
+export interface ExplainCall extends FieldJob {
+  /** The field's resolve info: what the query selects. */
+  info: GraphQLResolveInfo;
 }
 
 /** The `Heatmap` GraphQL type. */
@@ -194,16 +206,15 @@ export interface CheckedRequest {
  * @example
  * ```ts ignore
  * // In a resolver: `context` holds the server's service (a loaded model).
- * const request = await checkRequest(context, args, ["gradcam"], info);
+ * const request = await checkRequest({ context, info }, { ...args, methods: ["gradcam"] });
  * ```
  */
 export async function checkRequest(
-  context: LumenContext,
-  args: ExplainFieldArgs,
-  methods: readonly string[],
-  info: GraphQLResolveInfo,
+  call: Pick<ExplainCall, "context" | "info">,
+  args: ExplainRequestArgs,
   options: Pick<AnalyzeOptions, "path" | "computeMaps"> = {},
 ): Promise<CheckedRequest> {
+  const { context, info } = call;
   const { lumen } = context;
   const source = checkImageInput(args.image);
   const path = options.path ?? [];
@@ -214,7 +225,7 @@ export async function checkRequest(
   );
   const checked = checkExplain(
     { model: modelView(model), registry: lumen.registry },
-    { ...args, methods, outputs },
+    { ...args, outputs },
     lumen.limits,
   );
   const renderEager = selectsEagerly(info, ["overlay", "heatmap"], { path });
@@ -227,20 +238,18 @@ export async function checkRequest(
  * @example
  * ```ts ignore
  * // In a resolver: `context` holds the server's service (a loaded model).
- * const request = await analyzeRequest(context, args, ["gradcam"], info, "explain");
+ * const call = { context, info, field: "explain" };
+ * const request = await analyzeRequest(call, { ...args, methods: ["gradcam"] });
  * return request.explanation("gradcam");
  * ```
  */
 export async function analyzeRequest(
-  context: LumenContext,
-  args: ExplainFieldArgs,
-  methods: readonly string[],
-  info: GraphQLResolveInfo,
-  field: string,
+  call: ExplainCall,
+  args: ExplainRequestArgs,
   options: AnalyzeOptions = {},
 ): Promise<AnalyzedRequest> {
-  const request = await checkRequest(context, args, methods, info, options);
-  return await startRequest(context, request, field, options);
+  const request = await checkRequest(call, args, options);
+  return await startRequest(call, request, options);
 }
 
 /**
@@ -250,15 +259,16 @@ export async function analyzeRequest(
  * @example
  * ```ts ignore
  * // In a resolver: `context` holds the server's service (a loaded model).
- * const analyzed = await startRequest(context, await checkRequest(context, args, methods, info), "explain");
+ * const request = await checkRequest({ context, info }, { ...args, methods });
+ * const analyzed = await startRequest({ context, field: "explain" }, request);
  * ```
  */
 export async function startRequest(
-  context: LumenContext,
+  job: FieldJob,
   request: CheckedRequest,
-  field: string,
   options: Pick<AnalyzeOptions, "onProgress"> = {},
 ): Promise<AnalyzedRequest> {
+  const { context } = job;
   const { lumen } = context;
   const { source, checked, renderEager } = request;
   const { outputs } = checked;
@@ -282,8 +292,7 @@ export async function startRequest(
   const ready = Promise.withResolvers<AnalysisSummary>();
   ready.promise.catch(() => {});
   const call = modelJob(
-    context,
-    field,
+    job,
     (signal) =>
       lumen.service.explain({ ...checked, image: bytes }, {
         signal,
@@ -380,8 +389,7 @@ function explanationObject(
       const scoring = checkFaithfulness(args);
       const { heatmap } = await map();
       const scores = await modelJob(
-        context,
-        "faithfulness",
+        { context, field: "faithfulness" },
         (signal) =>
           context.lumen.service.faithfulness({
             model: parts.checked.model,

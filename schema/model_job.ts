@@ -50,23 +50,31 @@ export function untilScopeEnds<T>(
   });
 }
 
+/** Whose model work it is: the request and the GraphQL field it serves. */
+export interface FieldJob {
+  /** The request's context: its scope, service and metrics. */
+  context: LumenContext;
+  /** The GraphQL field, as `/metrics` labels it, e.g. `"predict"`. */
+  field: string;
+}
+
 /**
  * Runs `work` (a call to the explanation service, given the request's
- * signal) for the GraphQL field `field`, recording its outcome in
+ * signal) for the GraphQL field `job.field`, recording its outcome in
  * `/metrics`. Rejects with the scope's error once the scope aborts.
  *
  * @example
  * ```ts ignore
  * // In a resolver: `context` holds the server's service (a loaded model).
- * const top = await modelJob(context, "predict", (signal) =>
+ * const top = await modelJob({ context, field: "predict" }, (signal) =>
  *   context.lumen.service.predict({ model, image, top: 5 }, { signal }));
  * ```
  */
 export async function modelJob<T>(
-  context: LumenContext,
-  field: string,
+  job: FieldJob,
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  const { context, field } = job;
   const { lumen, scope } = context;
   const start = performance.now();
   let outcome = "ok";

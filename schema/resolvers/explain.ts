@@ -40,11 +40,8 @@ export async function explain(
   info: GraphQLResolveInfo,
 ): Promise<ExplanationResult> {
   const request = await analyzeRequest(
-    context,
-    args,
-    [args.method],
-    info,
-    "explain",
+    { context, info, field: "explain" },
+    { ...args, methods: [args.method] },
   );
   return request.explanation(args.method);
 }

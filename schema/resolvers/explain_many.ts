@@ -56,11 +56,8 @@ export async function explainMany(
   info: GraphQLResolveInfo,
 ): Promise<AsyncGenerator<ExplanationResult>> {
   const request = await analyzeRequest(
-    context,
+    { context, info, field: "explainMany" },
     args,
-    args.methods,
-    info,
-    "explainMany",
   );
   return oneByOne(request);
 }

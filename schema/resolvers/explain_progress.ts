@@ -55,9 +55,11 @@ async function* progressEvents(
   };
   let request: AnalyzedRequest;
   try {
-    request = await startRequest(context, checked, "explainProgress", {
-      onProgress,
-    });
+    request = await startRequest(
+      { context, field: "explainProgress" },
+      checked,
+      { onProgress },
+    );
   } catch (error) {
     yield { error };
     return;
@@ -115,10 +117,11 @@ export const explainProgress = {
     context: LumenContext,
     info: GraphQLResolveInfo,
   ): Promise<AsyncGenerator<ProgressPayload>> {
-    const checked = await checkRequest(context, args, [args.method], info, {
-      path: ["explanation"],
-      computeMaps: true,
-    });
+    const checked = await checkRequest(
+      { context, info },
+      { ...args, methods: [args.method] },
+      { path: ["explanation"], computeMaps: true },
+    );
     return progressEvents(context, checked, args.method);
   },
   resolve(payload: ProgressPayload): ProgressEventResult {

@@ -56,8 +56,7 @@ export async function predict(
   }
   const image = await readImageBytes(source, context);
   return await modelJob(
-    context,
-    "predict",
+    { context, field: "predict" },
     (signal) => service.predict({ model: model.name, image, top }, { signal }),
   );
 }

@@ -78,8 +78,7 @@ export async function sanityCheck(
   );
   const image = await readImageBytes(source, context);
   const result = await modelJob(
-    context,
-    "sanityCheck",
+    { context, field: "sanityCheck" },
     (signal) =>
       lumen.service.sanityCheck({
         model: model.name,
