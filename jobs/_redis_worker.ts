@@ -151,7 +151,7 @@ export function startRedisWorker<P, R>(
     labels: readonly string[],
     seconds: number,
   ) => {
-    const { counts, sums } = totalsFields(state, labels, seconds);
+    const { counts, sums } = totalsFields({ state, labels, seconds });
     try {
       const redis = await context.commands();
       const multi = redis.multi();

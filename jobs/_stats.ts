@@ -65,6 +65,16 @@ export function emptyTotals(): Totals {
   return { finished: { succeeded: 0, failed: 0, cancelled: 0 }, durations: {} };
 }
 
+/** One finished job, as the totals count it. */
+export interface FinishedJob {
+  /** How it ended. */
+  state: FinalState;
+  /** Its labels (methods); a label given twice is timed once. */
+  labels: readonly string[];
+  /** Its run time in seconds; timed only when it succeeded. */
+  seconds: number;
+}
+
 /**
  * Counts one finished job; a succeeded one's run time (`seconds`) goes into
  * the histogram of each of its labels.
@@ -73,19 +83,15 @@ export function emptyTotals(): Totals {
  * ```ts
  * import assert from "node:assert/strict";
  * const totals = emptyTotals();
- * addFinished(totals, "succeeded", ["gradcam"], 0.4);
- * addFinished(totals, "failed", ["gradcam"], 2); // counted, not timed
+ * addFinished(totals, { state: "succeeded", labels: ["gradcam"], seconds: 0.4 });
+ * addFinished(totals, { state: "failed", labels: ["gradcam"], seconds: 2 }); // counted, not timed
  * assert.deepEqual(totals.finished, { succeeded: 1, failed: 1, cancelled: 0 });
  * assert.equal(totals.durations.gradcam?.counts[0], 1);
  * assert.equal(totals.durations.gradcam?.sum, 0.4);
  * ```
  */
-export function addFinished(
-  totals: Totals,
-  state: FinalState,
-  labels: readonly string[],
-  seconds: number,
-): void {
+export function addFinished(totals: Totals, job: FinishedJob): void {
+  const { state, labels, seconds } = job;
   totals.finished[state]++;
   if (state !== "succeeded") return;
   for (const label of new Set(labels)) {
@@ -105,7 +111,7 @@ export function addFinished(
  * ```ts
  * import assert from "node:assert/strict";
  * const totals = emptyTotals();
- * addFinished(totals, "succeeded", ["gradcam"], 0.4);
+ * addFinished(totals, { state: "succeeded", labels: ["gradcam"], seconds: 0.4 });
  * const { gradcam } = durationsOf(totals);
  * assert.equal(gradcam?.bounds, DURATION_BOUNDS);
  * assert.deepEqual(gradcam?.counts, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -130,17 +136,17 @@ export function durationsOf(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.deepEqual(totalsFields("succeeded", ["gradcam"], 0.4), {
+ * const job = { state: "succeeded", labels: ["gradcam"], seconds: 0.4 } as const;
+ * assert.deepEqual(totalsFields(job), {
  *   counts: ["finished:succeeded", "bucket:0:gradcam"],
  *   sums: ["sum:gradcam"],
  * });
  * ```
  */
 export function totalsFields(
-  state: FinalState,
-  labels: readonly string[],
-  seconds: number,
+  job: FinishedJob,
 ): { counts: string[]; sums: string[] } {
+  const { state, labels, seconds } = job;
   const counts = [`finished:${state}`];
   const sums: string[] = [];
   if (state === "succeeded") {

@@ -135,7 +135,7 @@ export function embeddedJobs<P, R>(
     update(entry, { ...patch, state, finishedAt: now }, null);
     finishedOrder.add(entry.job.id);
     const seconds = (now - (entry.job.startedAt ?? now)) / 1000;
-    addFinished(totals, state, entry.job.labels, seconds);
+    addFinished(totals, { state, labels: entry.job.labels, seconds });
   };
 
   const settle = (entry: Entry<P, R>, outcome: Outcome<R>) => {

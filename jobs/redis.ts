@@ -294,7 +294,11 @@ export function redisJobs<P, R>(
           return false;
         });
         if (removed) {
-          const { counts } = totalsFields("cancelled", current.labels, 0);
+          const { counts } = totalsFields({
+            state: "cancelled",
+            labels: current.labels,
+            seconds: 0,
+          });
           await guard.run((redis) => redis.hincrby(totalsKey, counts[0], 1))
             .catch((error) => log("warn", "job totals not updated", { error }));
           return cancelled;

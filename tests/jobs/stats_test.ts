@@ -19,9 +19,13 @@ Deno.test("bucketOf puts a bound in its own bucket and the rest above the last",
 
 Deno.test("only succeeded jobs count in the durations, once per distinct label", () => {
   const totals = emptyTotals();
-  addFinished(totals, "succeeded", ["gradcam", "gradcam", "occlusion"], 3);
-  addFinished(totals, "failed", ["gradcam"], 100);
-  addFinished(totals, "cancelled", [], 0);
+  addFinished(totals, {
+    state: "succeeded",
+    labels: ["gradcam", "gradcam", "occlusion"],
+    seconds: 3,
+  });
+  addFinished(totals, { state: "failed", labels: ["gradcam"], seconds: 100 });
+  addFinished(totals, { state: "cancelled", labels: [], seconds: 0 });
   assert.deepEqual(totals.finished, { succeeded: 1, failed: 1, cancelled: 1 });
   const durations = durationsOf(totals);
   assert.deepEqual(Object.keys(durations).sort(), ["gradcam", "occlusion"]);
@@ -34,8 +38,8 @@ Deno.test("totals written as Redis hash fields read back the same, labels with c
   const expected = emptyTotals();
   const hash: Record<string, string> = {};
   const add = (state: "succeeded" | "failed", labels: string[], s: number) => {
-    addFinished(expected, state, labels, s);
-    const { counts, sums } = totalsFields(state, labels, s);
+    addFinished(expected, { state, labels, seconds: s });
+    const { counts, sums } = totalsFields({ state, labels, seconds: s });
     for (const f of counts) hash[f] = String(Number(hash[f] ?? 0) + 1);
     for (const f of sums) hash[f] = String(Number(hash[f] ?? 0) + s);
   };
