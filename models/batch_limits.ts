@@ -95,7 +95,7 @@ export function createBatchLimits(
  * ```ts
  * import assert from "node:assert/strict";
  * const chunks: number[][] = [];
- * const doubled = await inChunks([1, 2, 3], 2, (c) => {
+ * const doubled = await inChunks({ items: [1, 2, 3], size: 2 }, (c) => {
  *   chunks.push([...c]);
  *   return Promise.resolve(c.map((x) => x * 2));
  * });
@@ -104,10 +104,15 @@ export function createBatchLimits(
  * ```
  */
 export async function inChunks<T, R>(
-  items: readonly T[],
-  size: number,
+  chunks: {
+    /** Everything to run, in order. */
+    items: readonly T[];
+    /** Most items per call of `run`. */
+    size: number;
+  },
   run: (chunk: readonly T[]) => Promise<R[]>,
 ): Promise<R[]> {
+  const { items, size } = chunks;
   if (items.length <= size) return await run(items);
   const out: R[] = [];
   for (let i = 0; i < items.length; i += size) {

@@ -35,14 +35,21 @@ function editDistance(a: string, b: string): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.deepEqual(closestLabels(["tabby", "tiger_cat", "lynx"], "tabbi", 2), ["tabby", "lynx"]);
+ * assert.deepEqual(
+ *   closestLabels(["tabby", "tiger_cat", "lynx"], "tabbi", { count: 2 }),
+ *   ["tabby", "lynx"],
+ * );
  * ```
  */
 export function closestLabels(
   labels: readonly string[],
   name: string,
-  count = 5,
+  options: {
+    /** Most labels to return; @default 5 */
+    count?: number;
+  } = {},
 ): string[] {
+  const count = options.count ?? 5;
   const wanted = normalize(name);
   return labels
     .map((label) => ({ label, d: editDistance(wanted, normalize(label)) }))

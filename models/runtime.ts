@@ -237,7 +237,7 @@ export function createRuntime(
     maxBatch,
     logits(inputs) {
       if (inputs.length === 0) return Promise.resolve([]);
-      return inChunks(inputs, maxBatch({}), async (chunk) => {
+      return inChunks({ items: inputs, size: maxBatch({}) }, async (chunk) => {
         chunk.forEach(checkInput);
         const start = performance.now();
         const state = await engine.lower(chunk, null);
@@ -254,8 +254,7 @@ export function createRuntime(
     async inputGradients(inputs, classIndex) {
       runtime.checkClass(classIndex);
       const results = await inChunks(
-        inputs,
-        maxBatch({ gradients: true }),
+        { items: inputs, size: maxBatch({ gradients: true }) },
         async (chunk) => {
           chunk.forEach(checkInput);
           const start = performance.now();
@@ -296,8 +295,7 @@ export function createRuntime(
       const state = await engine.lower([input], layer.name);
       try {
         return await inChunks(
-          activations,
-          maxBatch({ layer: layer.name }),
+          { items: activations, size: maxBatch({ layer: layer.name }) },
           async (chunk) => {
             const start = performance.now();
             const { logits } = await engine.upper(state, { replace: chunk });

@@ -39,5 +39,7 @@ Deno.test("resolveClassName names the closest labels for unknown names", () => {
       error.code === "BAD_USER_INPUT" &&
       (error.details.closest as string[])[0] === "tabby",
   );
-  assert.deepEqual(closestLabels(LABELS, "tiger-cat", 1), ["tiger_cat"]);
+  assert.deepEqual(closestLabels(LABELS, "tiger-cat", { count: 1 }), [
+    "tiger_cat",
+  ]);
 });
