@@ -86,25 +86,30 @@ export function argMax(values: Float32Array): number {
 }
 
 /**
- * A batch-major channels-last array as one feature map per item; a
- * non-spatial layer (`[C]`) becomes 1×1×C.
+ * A batch-major channels-last array of `batch.n` items of `batch.dims` each
+ * as one feature map per item; a non-spatial layer (`[C]`) becomes 1×1×C.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const maps = featureMaps(new Float32Array(2 * 7 * 7 * 8), 2, [7, 7, 8]);
+ * const maps = featureMaps(new Float32Array(2 * 7 * 7 * 8), { n: 2, dims: [7, 7, 8] });
  * assert.deepEqual(maps.map((m) => [m.height, m.width, m.channels, m.data.length]), [
  *   [7, 7, 8, 392],
  *   [7, 7, 8, 392],
  * ]);
- * assert.equal(featureMaps(new Float32Array(10), 1, [10])[0]?.width, 1); // [C]: 1×1×C
+ * assert.equal(featureMaps(new Float32Array(10), { n: 1, dims: [10] })[0]?.width, 1); // [C]: 1×1×C
  * ```
  */
 export function featureMaps(
   data: Float32Array,
-  n: number,
-  dims: readonly number[],
+  batch: {
+    /** Items in `data`. */
+    n: number;
+    /** One item's dims (no batch axis): `[H, W, C]` or `[C]`. */
+    dims: readonly number[];
+  },
 ): FeatureMap[] {
+  const { n, dims } = batch;
   const [height, width, channels] = dims.length === 3
     ? dims
     : [1, 1, dims.reduce((p, d) => p * d, 1)];
@@ -146,7 +151,7 @@ export interface RunBatchOptions {
  * try {
  *   const data = new Float32Array(2 * 3 * 64 * 64).fill(0.5); // two items, joined
  *   const out = await handle.use((run) =>
- *     runBatch(ort, run, [{ name: "input", data, dims: [3, 64, 64] }], {
+ *     runBatch({ ort, run }, [{ name: "input", data, dims: [3, 64, 64] }], {
  *       n: 2, fixed: null, fetches: ["logits"],
  *     })
  *   );
@@ -157,11 +162,16 @@ export interface RunBatchOptions {
  * ```
  */
 export async function runBatch(
-  ort: OrtModule,
-  run: RunFn,
+  session: {
+    /** The ONNX Runtime module (tensors are made with it). */
+    ort: OrtModule;
+    /** Runs the session, as `SessionHandle.use` lends it. */
+    run: RunFn;
+  },
   feeds: readonly BatchFeed[],
   options: RunBatchOptions,
 ): Promise<Map<string, Float32Array | BigInt64Array>> {
+  const { ort, run } = session;
   const { n, fixed, fetches } = options;
   const chunk = fixed ?? n;
   const parts = new Map<string, (Float32Array | BigInt64Array)[]>();

@@ -70,7 +70,7 @@ export const globalMaxPool: Rule = (node, [dy], _w, ctx) => {
  */
 export function reduceRule(mean: boolean): Rule {
   return (node, [dy], wants, ctx) => {
-    only(node, wants, [0]);
+    only(node, { wants, ok: [0] });
     const x = node.inputs[0];
     const sx = ctx.shape(x);
     const axesInput = node.inputs[1] ? ctx.constant(node.inputs[1]) : null;
@@ -81,14 +81,18 @@ export function reduceRule(mean: boolean): Rule {
         " with computed axes",
       );
     }
-    let axes = axesInput ? readInts(axesInput) : getInts(node, "axes", [])!;
+    let axes = axesInput
+      ? readInts(axesInput)
+      : getInts(node, { name: "axes", fallback: [] })!;
     if (axes.length === 0) {
-      if (getInt(node, "noop_with_empty_axes", 0)) return [dy];
+      if (getInt(node, { name: "noop_with_empty_axes", fallback: 0 })) {
+        return [dy];
+      }
       axes = [...sx.keys()];
     }
     axes = axes.map((a) => (a + sx.length) % sx.length);
     let g = dy!;
-    if (!getInt(node, "keepdims", 1)) {
+    if (!getInt(node, { name: "keepdims", fallback: 1 })) {
       const kept = sx.map((d, i) => (axes.includes(i) ? 1 : d));
       if (kept.filter((d) => d < 0).length > 1) {
         throw new UnsupportedOpError(
@@ -116,7 +120,10 @@ export function reduceRule(mean: boolean): Rule {
 
 /** MaxPool: each output's gradient added at its argmax (`Indices`). */
 export const maxPool: Rule = (node, [dy], _w, ctx) => {
-  if (node.outputs.length < 2 || getInt(node, "storage_order", 0) !== 0) {
+  if (
+    node.outputs.length < 2 ||
+    getInt(node, { name: "storage_order", fallback: 0 }) !== 0
+  ) {
     throw new UnsupportedOpError("MaxPool", node.name, " without indices");
   }
   const [x] = node.inputs;
@@ -157,15 +164,22 @@ export const averagePool: Rule = (node, [dy], _w, ctx) => {
   const [x] = node.inputs;
   const sx = ctx.shape(x);
   const sy = ctx.shape(node.outputs[0]);
-  const kernel = getInts(node, "kernel_shape", [])!;
+  const kernel = getInts(node, { name: "kernel_shape", fallback: [] })!;
   const r = kernel.length;
-  const strides = getInts(node, "strides", new Array(r).fill(1))!;
-  const dilations = getInts(node, "dilations", new Array(r).fill(1))!;
+  const strides = getInts(node, {
+    name: "strides",
+    fallback: new Array(r).fill(1),
+  })!;
+  const dilations = getInts(node, {
+    name: "dilations",
+    fallback: new Array(r).fill(1),
+  })!;
   if (dilations.some((d) => d !== 1) || r === 0) {
     throw new UnsupportedOpError("AveragePool", node.name, " with dilations");
   }
-  const pads = explicitPads(node, sx, kernel, strides, dilations);
-  const includePad = getInt(node, "count_include_pad", 0) === 1;
+  const pads = explicitPads(node, { input: sx, kernel, strides, dilations });
+  const includePad =
+    getInt(node, { name: "count_include_pad", fallback: 0 }) === 1;
   const counts = kernel.map((k, i) =>
     windowCounts(
       sx[i + 2],

@@ -46,15 +46,21 @@ const relu: Rule = (node, [dy], _w, ctx) => {
 };
 
 const conv: Rule = (node, [dy], wants, ctx) => {
-  only(node, wants, [0]);
+  only(node, { wants, ok: [0] });
   const [x, w] = node.inputs;
   const sx = ctx.shape(x);
   const sw = ctx.shape(w);
   const kernel = sw.slice(2);
   const r = kernel.length;
-  const strides = getInts(node, "strides", new Array(r).fill(1))!;
-  const dilations = getInts(node, "dilations", new Array(r).fill(1))!;
-  const pads = explicitPads(node, sx, kernel, strides, dilations);
+  const strides = getInts(node, {
+    name: "strides",
+    fallback: new Array(r).fill(1),
+  })!;
+  const dilations = getInts(node, {
+    name: "dilations",
+    fallback: new Array(r).fill(1),
+  })!;
+  const pads = explicitPads(node, { input: sx, kernel, strides, dilations });
   // ConvTranspose gives (out - 1)·s + extent − pads + output_padding rows;
   // the rows the forward's last window never reached come back as padding.
   const outputPadding = kernel.map((k, i) => {
@@ -63,7 +69,7 @@ const conv: Rule = (node, [dy], wants, ctx) => {
   });
   return [
     ctx.b.node("ConvTranspose", [dy!, w], [
-      intAttr("group", getInt(node, "group", 1)),
+      intAttr("group", getInt(node, { name: "group", fallback: 1 })),
       intsAttr("kernel_shape", kernel),
       intsAttr("strides", strides),
       intsAttr("dilations", dilations),
@@ -75,10 +81,10 @@ const conv: Rule = (node, [dy], wants, ctx) => {
 
 const gemm: Rule = (node, [dy], wants, ctx) => {
   const [a, bIn, c] = node.inputs;
-  const alpha = getFloat(node, "alpha", 1);
-  const beta = getFloat(node, "beta", 1);
-  const transA = getInt(node, "transA", 0);
-  const transB = getInt(node, "transB", 0);
+  const alpha = getFloat(node, { name: "alpha", fallback: 1 });
+  const beta = getFloat(node, { name: "beta", fallback: 1 });
+  const transA = getInt(node, { name: "transA", fallback: 0 });
+  const transB = getInt(node, { name: "transB", fallback: 0 });
   const g = (x: string, y: string, ta: number, tb: number) =>
     ctx.b.node("Gemm", [x, y], [
       floatAttr("alpha", alpha),
@@ -93,12 +99,13 @@ const gemm: Rule = (node, [dy], wants, ctx) => {
       ? transB ? g(dy!, a, 1, transA) : g(a, dy!, transA ? 0 : 1, 0)
       : null,
     wants[2]
-      ? unbroadcast(
-        ctx,
-        beta === 1 ? dy! : ctx.b.node("Mul", [dy!, ctx.b.floats([beta], [])]),
-        c,
-        node.outputs[0],
-      )
+      ? unbroadcast(ctx, {
+        grad: beta === 1
+          ? dy!
+          : ctx.b.node("Mul", [dy!, ctx.b.floats([beta], [])]),
+        input: c,
+        output: node.outputs[0],
+      })
       : null,
   ];
 };
@@ -117,28 +124,43 @@ const matMul: Rule = (node, [dy], wants, ctx) => {
   const y = node.outputs[0];
   return [
     wants[0]
-      ? unbroadcast(ctx, ctx.b.node("MatMul", [dy!, swap(bIn)]), a, y)
+      ? unbroadcast(ctx, {
+        grad: ctx.b.node("MatMul", [dy!, swap(bIn)]),
+        input: a,
+        output: y,
+      })
       : null,
     wants[1]
-      ? unbroadcast(ctx, ctx.b.node("MatMul", [swap(a), dy!]), bIn, y)
+      ? unbroadcast(ctx, {
+        grad: ctx.b.node("MatMul", [swap(a), dy!]),
+        input: bIn,
+        output: y,
+      })
       : null,
   ];
 };
 
 const add: Rule = (node, [dy], wants, ctx) =>
   node.inputs.map((x, i) =>
-    wants[i] ? unbroadcast(ctx, dy!, x, node.outputs[0]) : null
+    wants[i]
+      ? unbroadcast(ctx, { grad: dy!, input: x, output: node.outputs[0] })
+      : null
   );
 
 const sub: Rule = (node, [dy], wants, ctx) => [
-  wants[0] ? unbroadcast(ctx, dy!, node.inputs[0], node.outputs[0]) : null,
+  wants[0]
+    ? unbroadcast(ctx, {
+      grad: dy!,
+      input: node.inputs[0],
+      output: node.outputs[0],
+    })
+    : null,
   wants[1]
-    ? unbroadcast(
-      ctx,
-      ctx.b.node("Neg", [dy!]),
-      node.inputs[1],
-      node.outputs[0],
-    )
+    ? unbroadcast(ctx, {
+      grad: ctx.b.node("Neg", [dy!]),
+      input: node.inputs[1],
+      output: node.outputs[0],
+    })
     : null,
 ];
 
@@ -146,8 +168,20 @@ const mul: Rule = (node, [dy], wants, ctx) => {
   const [a, bIn] = node.inputs;
   const y = node.outputs[0];
   return [
-    wants[0] ? unbroadcast(ctx, ctx.b.node("Mul", [dy!, bIn]), a, y) : null,
-    wants[1] ? unbroadcast(ctx, ctx.b.node("Mul", [dy!, a]), bIn, y) : null,
+    wants[0]
+      ? unbroadcast(ctx, {
+        grad: ctx.b.node("Mul", [dy!, bIn]),
+        input: a,
+        output: y,
+      })
+      : null,
+    wants[1]
+      ? unbroadcast(ctx, {
+        grad: ctx.b.node("Mul", [dy!, a]),
+        input: bIn,
+        output: y,
+      })
+      : null,
   ];
 };
 
@@ -156,26 +190,25 @@ const div: Rule = (node, [dy], wants, ctx) => {
   const y = node.outputs[0];
   const da = wants[0] || wants[1] ? ctx.b.node("Div", [dy!, bIn]) : null;
   return [
-    wants[0] ? unbroadcast(ctx, da!, a, y) : null,
+    wants[0] ? unbroadcast(ctx, { grad: da!, input: a, output: y }) : null,
     wants[1]
-      ? unbroadcast(
-        ctx,
-        ctx.b.node("Neg", [ctx.b.node("Mul", [da!, y])]),
-        bIn,
-        y,
-      )
+      ? unbroadcast(ctx, {
+        grad: ctx.b.node("Neg", [ctx.b.node("Mul", [da!, y])]),
+        input: bIn,
+        output: y,
+      })
       : null,
   ];
 };
 
 const clip: Rule = (node, [dy], wants, ctx) => {
-  only(node, wants, [0]);
+  only(node, { wants, ok: [0] });
   const x = node.inputs[0];
   let min: string | null = node.inputs[1] || null;
   let max: string | null = node.inputs[2] || null;
   if (ctx.opset < 11) {
-    const lo = getFloat(node, "min", -Infinity);
-    const hi = getFloat(node, "max", Infinity);
+    const lo = getFloat(node, { name: "min", fallback: -Infinity });
+    const hi = getFloat(node, { name: "max", fallback: Infinity });
     min = lo === -Infinity ? null : ctx.b.floats([lo], []);
     max = hi === Infinity ? null : ctx.b.floats([hi], []);
   }
@@ -207,8 +240,8 @@ const hardSigmoid: Rule = (node, [dy], _w, ctx) => {
   const slope = hardSigmoidSlope(
     ctx,
     node.inputs[0],
-    getFloat(node, "alpha", 0.2),
-    getFloat(node, "beta", 0.5),
+    getFloat(node, { name: "alpha", fallback: 0.2 }),
+    getFloat(node, { name: "beta", fallback: 0.5 }),
   );
   return [ctx.b.node("Mul", [dy!, slope])];
 };
@@ -241,7 +274,7 @@ const tanh: Rule = (node, [dy], _w, ctx) => {
 };
 
 const leakyRelu: Rule = (node, [dy], _w, ctx) => {
-  const alpha = getFloat(node, "alpha", 0.01);
+  const alpha = getFloat(node, { name: "alpha", fallback: 0.01 });
   const positive = ctx.b.node("Greater", [
     node.inputs[0],
     ctx.b.floats([0], []),
@@ -251,9 +284,9 @@ const leakyRelu: Rule = (node, [dy], _w, ctx) => {
 };
 
 const batchNorm: Rule = (node, [dy], wants, ctx) => {
-  only(node, wants, [0]);
+  only(node, { wants, ok: [0] });
   const [x, scale, , , variance] = node.inputs;
-  const eps = getFloat(node, "epsilon", 1e-5);
+  const eps = getFloat(node, { name: "epsilon", fallback: 1e-5 });
   const factor = ctx.b.node("Div", [
     scale,
     ctx.b.node("Sqrt", [
@@ -266,18 +299,21 @@ const batchNorm: Rule = (node, [dy], wants, ctx) => {
 };
 
 const reshapeBack: Rule = (node, [dy], wants, ctx) => {
-  only(node, wants, [0]);
+  only(node, { wants, ok: [0] });
   return [ctx.b.node("Reshape", [dy!, ctx.shapeOf(node.inputs[0])])];
 };
 
 const pass: Rule = (node, [dy], wants) => {
-  only(node, wants, [0]);
+  only(node, { wants, ok: [0] });
   return [dy];
 };
 
 const transpose: Rule = (node, [dy], _w, ctx) => {
   const rank = ctx.shape(node.inputs[0]).length;
-  const perm = getInts(node, "perm", [...Array(rank).keys()].reverse())!;
+  const perm = getInts(node, {
+    name: "perm",
+    fallback: [...Array(rank).keys()].reverse(),
+  })!;
   const inverse = new Array(rank);
   perm.forEach((p, i) => (inverse[p] = i));
   return [ctx.b.node("Transpose", [dy!], [intsAttr("perm", inverse)])];
@@ -285,7 +321,7 @@ const transpose: Rule = (node, [dy], _w, ctx) => {
 
 const concat: Rule = (node, [dy], wants, ctx) => {
   const rank = ctx.shape(node.outputs[0]).length;
-  const axis = (getInt(node, "axis", 0) + rank) % rank;
+  const axis = (getInt(node, { name: "axis", fallback: 0 }) + rank) % rank;
   let offset = 0;
   return node.inputs.map((x, i) => {
     const size = ctx.shape(x)[axis];
@@ -305,14 +341,14 @@ const concat: Rule = (node, [dy], wants, ctx) => {
 };
 
 const pad: Rule = (node, [dy], wants, ctx) => {
-  only(node, wants, [0]);
-  if (getString(node, "mode", "constant") !== "constant") {
+  only(node, { wants, ok: [0] });
+  if (getString(node, { name: "mode", fallback: "constant" }) !== "constant") {
     throw new UnsupportedOpError("Pad", node.name, " in a non-constant mode");
   }
   const sy = ctx.shape(node.outputs[0]);
   const rank = sy.length;
   let pads: number[] | null;
-  if (ctx.opset < 11) pads = getInts(node, "pads", null);
+  if (ctx.opset < 11) pads = getInts(node, { name: "pads", fallback: null });
   else {
     const t = ctx.constant(node.inputs[1]);
     pads = t ? readInts(t) : null;

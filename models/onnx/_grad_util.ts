@@ -46,21 +46,31 @@ export type Rule = (
 const FLOAT = 1;
 
 /**
- * Throws unless every input that needs a gradient is one of `ok` (the rule
- * cannot differentiate, say, a convolution's computed weights).
+ * Throws unless every input that needs a gradient (`inputs.wants[i]`) is
+ * one of `inputs.ok` (the rule cannot differentiate, say, a convolution's
+ * computed weights).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * const node = { name: "conv", opType: "Conv", domain: "", inputs: ["x", "w"], outputs: ["y"], attributes: [] };
- * only(node, [true, false], [0]); // only the data input may need a gradient
- * assert.throws(() => only(node, [true, true], [0]), {
+ * only(node, { wants: [true, false], ok: [0] }); // only the data input may need a gradient
+ * assert.throws(() => only(node, { wants: [true, true], ok: [0] }), {
  *   name: "UnsupportedOpError",
  *   message: 'the gradient builder does not support op Conv with a computed input 2 (node "conv")',
  * });
  * ```
  */
-export function only(node: NodeProto, wants: readonly boolean[], ok: number[]) {
+export function only(
+  node: NodeProto,
+  inputs: {
+    /** Whether each input needs a gradient, as the rule is given it. */
+    wants: readonly boolean[];
+    /** The indexes of the inputs the rule can differentiate. */
+    ok: readonly number[];
+  },
+): void {
+  const { wants, ok } = inputs;
   wants.forEach((w, i) => {
     if (w && !ok.includes(i)) {
       throw new UnsupportedOpError(
@@ -73,8 +83,8 @@ export function only(node: NodeProto, wants: readonly boolean[], ok: number[]) {
 }
 
 /**
- * Sums `g` over the axes `x` was broadcast along to make `y`, back to the
- * shape of `x` (squeeze-excitation: a `[N, C, 1, 1]` scale).
+ * Sums `grad` over the axes `input` was broadcast along to make `output`,
+ * back to the shape of `input` (squeeze-excitation: a `[N, C, 1, 1]` scale).
  *
  * @example
  * ```ts
@@ -93,13 +103,25 @@ export function only(node: NodeProto, wants: readonly boolean[], ok: number[]) {
  *   shapeOf: (name) => b.node("Shape", [name]),
  *   reduceSum: (x, axes) => b.node("ReduceSum", [x, b.ints(axes)], [intAttr("keepdims", 1)]),
  * };
- * const dScale = unbroadcast(ctx, ctx.b.node("Mul", ["dy", "x"]), "scale", "y");
+ * const grad = ctx.b.node("Mul", ["dy", "x"]); // d(y)/d(scale) times dy, shaped like y
+ * const dScale = unbroadcast(ctx, { grad, input: "scale", output: "y" });
  * assert.equal(dScale, b.nodes.at(-1)?.outputs[0]);
  * assert.equal(b.nodes.at(-1)?.opType, "ReduceSum");
  * assert.deepEqual(readInts(b.initializers[0]!), [2, 3]); // summed over H and W
  * ```
  */
-export function unbroadcast(ctx: GradContext, g: string, x: string, y: string) {
+export function unbroadcast(
+  ctx: GradContext,
+  tensors: {
+    /** A gradient shaped like `output`. */
+    grad: string;
+    /** The input that was broadcast: the gradient's shape is made its own. */
+    input: string;
+    /** The node's output. */
+    output: string;
+  },
+): string {
+  const { grad: g, input: x, output: y } = tensors;
   const sx = ctx.shape(x);
   const sy = ctx.shape(y);
   const axes: number[] = [];
@@ -144,7 +166,7 @@ export function mask(ctx: GradContext, condition: string): string {
 
 /**
  * Explicit begin/end pads of a conv or pool, `auto_pad` resolved against
- * the input's static shape.
+ * the input's static shape (`window.input`).
  *
  * @example
  * ```ts
@@ -153,19 +175,25 @@ export function mask(ctx: GradContext, condition: string): string {
  * const conv = (attributes = [stringAttr("auto_pad", "SAME_UPPER")]) => ({
  *   name: "conv", opType: "Conv", domain: "", inputs: ["x", "w"], outputs: ["y"], attributes,
  * });
- * assert.deepEqual(explicitPads(conv(), [1, 3, 7, 7], [3, 3], [2, 2], [1, 1]), [1, 1, 1, 1]);
- * assert.deepEqual(explicitPads(conv([intsAttr("pads", [0, 0, 1, 1])]), [1, 3, 7, 7], [3, 3], [2, 2], [1, 1]), [0, 0, 1, 1]);
+ * const window = { input: [1, 3, 7, 7], kernel: [3, 3], strides: [2, 2], dilations: [1, 1] };
+ * assert.deepEqual(explicitPads(conv(), window), [1, 1, 1, 1]);
+ * assert.deepEqual(explicitPads(conv([intsAttr("pads", [0, 0, 1, 1])]), window), [0, 0, 1, 1]);
  * ```
  */
 export function explicitPads(
   node: NodeProto,
-  input: readonly number[],
-  kernel: readonly number[],
-  strides: readonly number[],
-  dilations: readonly number[],
+  window: {
+    /** The input's full static shape: batch, channels, then spatial dims. */
+    input: readonly number[];
+    /** The kernel's spatial dims. */
+    kernel: readonly number[];
+    strides: readonly number[];
+    dilations: readonly number[];
+  },
 ): number[] {
+  const { input, kernel, strides, dilations } = window;
   const r = kernel.length;
-  const autoPad = getString(node, "auto_pad", "NOTSET");
+  const autoPad = getString(node, { name: "auto_pad", fallback: "NOTSET" });
   if (autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER") {
     const begin: number[] = [];
     const end: number[] = [];
@@ -181,5 +209,5 @@ export function explicitPads(
     return [...begin, ...end];
   }
   if (autoPad === "VALID") return new Array(2 * r).fill(0);
-  return getInts(node, "pads", new Array(2 * r).fill(0))!;
+  return getInts(node, { name: "pads", fallback: new Array(2 * r).fill(0) })!;
 }

@@ -171,7 +171,7 @@ export function foldChains(
 ): void {
   for (const name of source.order) {
     if (source.records.get(name)!.className !== "Conv2D") continue;
-    const chain = convChain(source, name, null);
+    const chain = convChain(source, name);
     const bn = chain.find((n) =>
       source.records.get(n)!.className === "BatchNormalization"
     );
@@ -202,9 +202,9 @@ export function foldChains(
 }
 
 /**
- * A conv's weights for a graph that does (`withBatchNorm`) or does not fold
- * its BatchNorm in: the stored weights, or the raw ones recovered from them
- * (dividing by the scale: within a float32 rounding of the originals).
+ * A conv's weights for a graph that does (`layer.withBatchNorm`) or does not
+ * fold its BatchNorm in: the stored weights, or the raw ones recovered from
+ * them (dividing by the scale: within a float32 rounding of the originals).
  *
  * @example
  * ```ts
@@ -228,16 +228,21 @@ export function foldChains(
  * const weights = await snapshotWeights(source);
  * const before = Float32Array.from(weights.get("conv1")!.kernel!.data);
  * foldChains(source, weights);
- * const raw = convWeights(weights, "conv1", false); // ResNet-50: "res4b_branch2a"
+ * const raw = convWeights(weights, { name: "conv1", withBatchNorm: false }); // ResNet-50: "res4b_branch2a"
  * raw.kernel!.data.forEach((v, i) => assert.ok(Math.abs(v - before[i]!) < 1e-5)); // unfolded again
  * model.dispose();
  * ```
  */
 export function convWeights(
   weights: ReadonlyMap<string, LayerWeights>,
-  name: string,
-  withBatchNorm: boolean,
+  layer: {
+    /** The Conv2D layer's name. */
+    name: string;
+    /** Whether the graph folds its BatchNorm in (the stored weights). */
+    withBatchNorm: boolean;
+  },
 ): LayerWeights {
+  const { name, withBatchNorm } = layer;
   const conv = weights.get(name)!;
   if (withBatchNorm || !conv.foldedWith) return conv;
   const { scale, shift } = weights.get(conv.foldedWith)!;

@@ -49,7 +49,9 @@ const FLOAT_TYPES = new Set([1, 10, 11, 16]);
 
 function differentiable(node: NodeProto): boolean {
   if (NOT_DIFFERENTIABLE.has(node.opType)) return false;
-  if (node.opType === "Cast") return FLOAT_TYPES.has(getInt(node, "to", 1));
+  if (node.opType === "Cast") {
+    return FLOAT_TYPES.has(getInt(node, { name: "to", fallback: 1 }));
+  }
   return true;
 }
 

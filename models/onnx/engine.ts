@@ -233,11 +233,15 @@ export function onnxEngine(
     }
     const fetches = [s.plan.exchanged, ...s.plan.skips];
     const out = await (await session(s, "lower")).use((run) =>
-      runBatch(ort, run, [{ name: s.input, data: input, dims: inputDims }], {
-        n,
-        fixed: s.fixedBatch,
-        fetches,
-      })
+      runBatch(
+        { ort, run },
+        [{ name: s.input, data: input, dims: inputDims }],
+        {
+          n,
+          fixed: s.fixedBatch,
+          fetches,
+        },
+      )
     );
     return {
       boundary: out.get(s.plan.exchanged) as Float32Array,
@@ -263,7 +267,7 @@ export function onnxEngine(
     ];
     const kind = gradients ? "gradients" : "upper";
     const out = await (await session(s, kind)).use((run) =>
-      runBatch(ort, run, feeds, {
+      runBatch({ ort, run }, feeds, {
         n,
         fixed: s.fixedBatch,
         fetches: gradients ? [LOGITS, CLASS_OUT, GRADIENT] : [LOGITS],
@@ -392,10 +396,10 @@ export function onnxEngine(
           logits: r.logits,
           classIndex: r.classIndex,
           activations: upperOptions.activations
-            ? featureMaps(boundary, n, s.boundaryDims)
+            ? featureMaps(boundary, { n, dims: s.boundaryDims })
             : null,
           gradients: r.gradients
-            ? featureMaps(r.gradients, n, s.boundaryDims)
+            ? featureMaps(r.gradients, { n, dims: s.boundaryDims })
             : null,
         };
       });

@@ -98,11 +98,14 @@ function buildGraph(
       return output;
     },
     weight(name, dims, data) {
-      initializers.set(name, floatTensor(name, dims, data));
+      initializers.set(name, floatTensor(name, { dims, data }));
       return name;
     },
     ints(name, values) {
-      initializers.set(name, int64Tensor(name, [values.length], values));
+      initializers.set(
+        name,
+        int64Tensor(name, { dims: [values.length], values }),
+      );
       return name;
     },
     shapes,
@@ -117,12 +120,15 @@ function buildGraph(
     let layers = [name];
     const layerWeights = new Map<string, LayerWeights>();
     if (r.className === "Conv2D") {
-      layers = convChain(source, name, boundary);
+      layers = convChain(source, name, { boundary });
       layers.slice(1).forEach((n) => absorbed.add(n));
       const conv = weights.get(name)!;
       const folded = conv.foldedWith !== undefined &&
         layers.includes(conv.foldedWith);
-      layerWeights.set(name, convWeights(weights, name, folded));
+      layerWeights.set(
+        name,
+        convWeights(weights, { name, withBatchNorm: folded }),
+      );
     } else if (weights.has(name)) {
       layerWeights.set(name, weights.get(name)!);
     }
@@ -228,7 +234,7 @@ export async function exportLayersModel(
       // Only a split inside a conv chain changes the graph.
       const chainStart = [...source.records.keys()].find((n) =>
         source.records.get(n)!.className === "Conv2D" &&
-        convChain(source, n, null).slice(0, -1).includes(layer)
+        convChain(source, n).slice(0, -1).includes(layer)
       );
       const key = chainStart ? layer : "";
       let graph = graphs.get(key);

@@ -88,13 +88,18 @@ export function constantValue(
   const value = getTensor(node, "value");
   if (value) return value;
   const a = node.attributes[0];
-  if (a?.ints) return int64Tensor(name, [a.ints.length], a.ints);
-  if (a?.i !== undefined) return int64Tensor(name, [], [a.i]);
+  if (a?.ints) {
+    return int64Tensor(name, { dims: [a.ints.length], values: a.ints });
+  }
+  if (a?.i !== undefined) return int64Tensor(name, { dims: [], values: [a.i] });
   if (a?.floats) {
-    return floatTensor(name, [a.floats.length], new Float32Array(a.floats));
+    return floatTensor(name, {
+      dims: [a.floats.length],
+      data: new Float32Array(a.floats),
+    });
   }
   if (a?.f !== undefined) {
-    return floatTensor(name, [], new Float32Array([a.f]));
+    return floatTensor(name, { dims: [], data: new Float32Array([a.f]) });
   }
   return null;
 }
@@ -174,14 +179,16 @@ export class Builder {
   /** An int64 constant. */
   ints(values: readonly number[], dims: readonly number[] = [values.length]) {
     const name = this.name("const");
-    this.initializers.push(int64Tensor(name, dims, values));
+    this.initializers.push(int64Tensor(name, { dims, values }));
     return name;
   }
 
   /** A float constant. */
   floats(values: readonly number[], dims: readonly number[] = [values.length]) {
     const name = this.name("const");
-    this.initializers.push(floatTensor(name, dims, new Float32Array(values)));
+    this.initializers.push(
+      floatTensor(name, { dims, data: new Float32Array(values) }),
+    );
     return name;
   }
 
@@ -206,8 +213,12 @@ export class Builder {
 export function floatValue(
   name: string,
   shape: readonly number[] | undefined,
-  elemType: number = DataType.FLOAT,
+  options: {
+    /** The ONNX element type; @default DataType.FLOAT */
+    elemType?: number;
+  } = {},
 ): ValueInfoProto {
+  const elemType = options.elemType ?? DataType.FLOAT;
   return {
     name,
     elemType,
@@ -235,6 +246,8 @@ export interface ModelOptions {
   outputs: ValueInfoProto[];
   /** Raise the default opset to at least this version. */
   minOpset?: number | undefined;
+  /** Initializers to add besides `graph`'s (the nodes' own constants); @default [] */
+  extra?: readonly TensorProto[] | undefined;
 }
 
 /**
@@ -262,8 +275,8 @@ export function modelOf(
   graph: Graph,
   nodes: readonly NodeProto[],
   options: ModelOptions,
-  extra: readonly TensorProto[] = [],
 ): ModelProto {
+  const extra = options.extra ?? [];
   const used = new Set<string>();
   const visit = (ns: readonly NodeProto[]) => {
     for (const n of ns) {

@@ -148,7 +148,7 @@ export async function onnxClassifier(
   const last = nodes.find((n) => n.outputs[0] === logits);
   if (
     last && ["Softmax", "LogSoftmax"].includes(last.opType) &&
-    [-1, 1].includes(getInt(last, "axis", -1)) &&
+    [-1, 1].includes(getInt(last, { name: "axis", fallback: -1 })) &&
     !nodes.some((n) => n.inputs.includes(logits))
   ) {
     logits = last.inputs[0];

@@ -136,7 +136,7 @@ export interface SessionHandle {
  *   graph: {
  *     name: "double",
  *     nodes: [{ name: "mul", opType: "Mul", domain: "", inputs: ["x", "two"], outputs: ["y"], attributes: [] }],
- *     initializers: [floatTensor("two", [], new Float32Array([2]))],
+ *     initializers: [floatTensor("two", { dims: [], data: new Float32Array([2]) })],
  *     inputs: [{ name: "x", elemType: 1, shape: [2] }],
  *     outputs: [{ name: "y", elemType: 1, shape: [2] }],
  *     valueInfo: [],

@@ -284,8 +284,8 @@ export function upperModel(
         floatValue(GRADIENT, exchangedShape),
       ],
       minOpset: backward.minOpset > opset ? backward.minOpset : undefined,
+      extra: [...b.initializers, ...backward.initializers],
     },
-    [...b.initializers, ...backward.initializers],
   );
 }
 

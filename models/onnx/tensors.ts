@@ -26,22 +26,27 @@ export function elementCount(dims: readonly number[]): number {
 }
 
 /**
- * A float tensor over `data` (not copied).
+ * A float tensor over `values.data` (not copied).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * const data = new Float32Array([1, 2, 3]);
- * const t = floatTensor("scale", [3], data);
+ * const t = floatTensor("scale", { dims: [3], data });
  * assert.equal(t.rawData?.buffer, data.buffer); // not copied
  * assert.deepEqual(readFloats(t), data);
  * ```
  */
 export function floatTensor(
   name: string,
-  dims: readonly number[],
-  data: Float32Array,
+  values: {
+    /** The tensor's shape. */
+    dims: readonly number[];
+    /** Its values, row-major: `elementCount(dims)` of them. */
+    data: Float32Array;
+  },
 ): TensorProto {
+  const { dims, data } = values;
   return {
     name,
     dims: [...dims],
@@ -56,16 +61,21 @@ export function floatTensor(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const t = int64Tensor("axes", [2], [2, 3]);
+ * const t = int64Tensor("axes", { dims: [2], values: [2, 3] });
  * assert.equal(t.rawData?.byteLength, 16); // 8 bytes each
  * assert.deepEqual(readInts(t), [2, 3]);
  * ```
  */
 export function int64Tensor(
   name: string,
-  dims: readonly number[],
-  values: readonly number[],
+  tensor: {
+    /** The tensor's shape. */
+    dims: readonly number[];
+    /** Its values, row-major (fractions truncated). */
+    values: readonly number[];
+  },
 ): TensorProto {
+  const { dims, values } = tensor;
   const data = new BigInt64Array(values.map((v) => BigInt(Math.trunc(v))));
   return {
     name,
@@ -86,8 +96,8 @@ function rawView(raw: Uint8Array, bytes: number): DataView {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.deepEqual(readFloats(floatTensor("x", [2], new Float32Array([1, 2]))), new Float32Array([1, 2]));
- * assert.deepEqual(readFloats(int64Tensor("n", [1], [7])), new Float32Array([7]));
+ * assert.deepEqual(readFloats(floatTensor("x", { dims: [2], data: new Float32Array([1, 2]) })), new Float32Array([1, 2]));
+ * assert.deepEqual(readFloats(int64Tensor("n", { dims: [1], values: [7] })), new Float32Array([7]));
  * ```
  */
 export function readFloats(t: TensorProto): Float32Array {
@@ -136,7 +146,7 @@ function half(bits: number): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.deepEqual(readInts(int64Tensor("axes", [2], [2, 3])), [2, 3]);
+ * assert.deepEqual(readInts(int64Tensor("axes", { dims: [2], values: [2, 3] })), [2, 3]);
  * ```
  */
 export function readInts(t: TensorProto): number[] {
@@ -175,7 +185,7 @@ export function readInts(t: TensorProto): number[] {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.equal(tensorBytes(floatTensor("w", [2, 2], new Float32Array(4))), 16);
+ * assert.equal(tensorBytes(floatTensor("w", { dims: [2, 2], data: new Float32Array(4) })), 16);
  * ```
  */
 export function tensorBytes(t: TensorProto): number {
@@ -244,7 +254,7 @@ export function floatAttr(name: string, f: number): AttributeProto {
  *   name: "pad", opType: "Pad", domain: "", inputs: ["x", "pads"], outputs: ["y"],
  *   attributes: [stringAttr("mode", "constant")],
  * };
- * assert.equal(getString(node, "mode", "reflect"), "constant"); // stored as UTF-8 bytes
+ * assert.equal(getString(node, { name: "mode", fallback: "reflect" }), "constant"); // stored as UTF-8 bytes
  * ```
  */
 export function stringAttr(name: string, s: string): AttributeProto {
@@ -257,7 +267,7 @@ export function stringAttr(name: string, s: string): AttributeProto {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const value = tensorAttr("value", int64Tensor("", [1], [4])); // a Constant's value
+ * const value = tensorAttr("value", int64Tensor("", { dims: [1], values: [4] })); // a Constant's value
  * assert.deepEqual(readInts(value.t!), [4]);
  * ```
  */
@@ -269,8 +279,16 @@ function find(node: NodeProto, name: string): AttributeProto | undefined {
   return node.attributes.find((a) => a.name === name);
 }
 
+/** An attribute to read, and the value that stands for it when absent. */
+export interface AttributeRead<T> {
+  /** The attribute's name, e.g. `"strides"`. */
+  name: string;
+  /** The value when the node has no such attribute (ONNX's default). */
+  fallback: T;
+}
+
 /**
- * An int attribute of `node`, or `fallback`.
+ * An int attribute of `node`, or `attribute.fallback`.
  *
  * @example
  * ```ts
@@ -279,20 +297,19 @@ function find(node: NodeProto, name: string): AttributeProto | undefined {
  *   name: "conv", opType: "Conv", domain: "", inputs: ["x", "w"], outputs: ["y"],
  *   attributes: [intAttr("group", 32)],
  * };
- * assert.equal(getInt(node, "group", 1), 32);
- * assert.equal(getInt(node, "axis", 1), 1); // absent: the fallback
+ * assert.equal(getInt(node, { name: "group", fallback: 1 }), 32);
+ * assert.equal(getInt(node, { name: "axis", fallback: 1 }), 1); // absent: the fallback
  * ```
  */
 export function getInt(
   node: NodeProto,
-  name: string,
-  fallback: number,
+  attribute: AttributeRead<number>,
 ): number {
-  return find(node, name)?.i ?? fallback;
+  return find(node, attribute.name)?.i ?? attribute.fallback;
 }
 
 /**
- * An ints attribute of `node`, or `fallback`.
+ * An ints attribute of `node` (a copy), or a copy of `attribute.fallback`.
  *
  * @example
  * ```ts
@@ -301,22 +318,22 @@ export function getInt(
  *   name: "conv", opType: "Conv", domain: "", inputs: ["x", "w"], outputs: ["y"],
  *   attributes: [intsAttr("strides", [2, 2])],
  * };
- * assert.deepEqual(getInts(node, "strides", [1, 1]), [2, 2]);
- * assert.deepEqual(getInts(node, "dilations", [1, 1]), [1, 1]);
- * assert.equal(getInts(node, "pads", null), null);
+ * assert.deepEqual(getInts(node, { name: "strides", fallback: [1, 1] }), [2, 2]);
+ * assert.deepEqual(getInts(node, { name: "dilations", fallback: [1, 1] }), [1, 1]);
+ * assert.equal(getInts(node, { name: "pads", fallback: null }), null);
  * ```
  */
 export function getInts(
   node: NodeProto,
-  name: string,
-  fallback: readonly number[] | null,
+  attribute: AttributeRead<readonly number[] | null>,
 ): number[] | null {
+  const { name, fallback } = attribute;
   const a = find(node, name);
   return a?.ints ? [...a.ints] : fallback ? [...fallback] : null;
 }
 
 /**
- * A float attribute of `node`, or `fallback`.
+ * A float attribute of `node`, or `attribute.fallback`.
  *
  * @example
  * ```ts
@@ -325,20 +342,19 @@ export function getInts(
  *   name: "bn", opType: "BatchNormalization", domain: "", inputs: ["x"], outputs: ["y"],
  *   attributes: [floatAttr("momentum", 0.5)],
  * };
- * assert.equal(getFloat(node, "momentum", 0.9), 0.5);
- * assert.equal(getFloat(node, "epsilon", 1e-5), 1e-5);
+ * assert.equal(getFloat(node, { name: "momentum", fallback: 0.9 }), 0.5);
+ * assert.equal(getFloat(node, { name: "epsilon", fallback: 1e-5 }), 1e-5);
  * ```
  */
 export function getFloat(
   node: NodeProto,
-  name: string,
-  fallback: number,
+  attribute: AttributeRead<number>,
 ): number {
-  return find(node, name)?.f ?? fallback;
+  return find(node, attribute.name)?.f ?? attribute.fallback;
 }
 
 /**
- * A string attribute of `node`, or `fallback`.
+ * A string attribute of `node`, or `attribute.fallback`.
  *
  * @example
  * ```ts
@@ -347,16 +363,15 @@ export function getFloat(
  *   name: "conv", opType: "Conv", domain: "", inputs: ["x", "w"], outputs: ["y"],
  *   attributes: [stringAttr("auto_pad", "SAME_UPPER")],
  * };
- * assert.equal(getString(node, "auto_pad", "NOTSET"), "SAME_UPPER");
+ * assert.equal(getString(node, { name: "auto_pad", fallback: "NOTSET" }), "SAME_UPPER");
  * ```
  */
 export function getString(
   node: NodeProto,
-  name: string,
-  fallback: string,
+  attribute: AttributeRead<string>,
 ): string {
-  const s = find(node, name)?.s;
-  return s ? new TextDecoder().decode(s) : fallback;
+  const s = find(node, attribute.name)?.s;
+  return s ? new TextDecoder().decode(s) : attribute.fallback;
 }
 
 /**
@@ -367,7 +382,7 @@ export function getString(
  * import assert from "node:assert/strict";
  * const node = {
  *   name: "four", opType: "Constant", domain: "", inputs: [], outputs: ["four"],
- *   attributes: [tensorAttr("value", int64Tensor("", [1], [4]))],
+ *   attributes: [tensorAttr("value", int64Tensor("", { dims: [1], values: [4] }))],
  * };
  * assert.deepEqual(readInts(getTensor(node, "value")!), [4]);
  * assert.equal(getTensor(node, "sparse_value"), undefined);

@@ -119,7 +119,7 @@ export const DEFAULT_THREADS = Math.max(1, navigator.hardwareConcurrency ?? 1);
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const backend = await selectBackend("wasm", backendDeps({ threads: 1 })); // single-threaded
+ * const backend = await selectBackend("wasm", { deps: backendDeps({ threads: 1 }) }); // single-threaded
  * assert.deepEqual([backend.name, backend.threads], ["wasm", 1]);
  * shutdownBackend();
  * ```
@@ -157,9 +157,15 @@ export const defaultBackendDeps: BackendDeps = backendDeps();
  */
 export async function selectBackend(
   preference: BackendPreference,
-  deps: BackendDeps = defaultBackendDeps,
-  log: (message: string) => void = () => {},
+  options: {
+    /** How adapters are found and backends started; @default defaultBackendDeps */
+    deps?: BackendDeps | undefined;
+    /** Told each backend skipped, and why; @default no logging */
+    log?: ((message: string) => void) | undefined;
+  } = {},
 ): Promise<BackendInfo> {
+  const deps = options.deps ?? defaultBackendDeps;
+  const log = options.log ?? (() => {});
   const skipped: string[] = [];
   const skip = (why: string) => {
     skipped.push(why);
@@ -213,7 +219,7 @@ export async function selectBackend(
  * ```ts
  * import assert from "node:assert/strict";
  * import * as tf from "@tensorflow/tfjs-core";
- * await selectBackend("wasm", backendDeps({ threads: 1 }));
+ * await selectBackend("wasm", { deps: backendDeps({ threads: 1 }) });
  * shutdownBackend(); // then Deno.exit(0) may end the process
  * assert.notEqual(tf.getBackend(), "wasm");
  * ```

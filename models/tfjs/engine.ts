@@ -212,7 +212,7 @@ export function tfjsEngine(model: tfl.LayersModel, info: EngineInfo): Engine {
       try {
         const x = batchTensor(inputs, [height, width, 3]);
         try {
-          const tensors = runLower(graphFor(layer), x, layer);
+          const tensors = runLower(graphFor(layer), x, { boundary: layer });
           const state: TfjsLowerState = {
             layer,
             batch: inputs.length,
@@ -300,11 +300,10 @@ export async function loadTfjsEngine(
   options: TfjsEngineOptions,
 ): Promise<Engine> {
   const log = options.log ?? (() => {});
-  const selected = await selectBackend(
-    options.backend ?? "auto",
-    options.backendDeps ?? backendDeps({ threads: options.threads, log }),
+  const selected = await selectBackend(options.backend ?? "auto", {
+    deps: options.backendDeps ?? backendDeps({ threads: options.threads, log }),
     log,
-  );
+  });
   const info = {
     ...selected,
     skipped: [...(options.skipped ?? []), ...selected.skipped],

@@ -103,8 +103,8 @@ function splitGraph(graph: CompiledGraph, boundary: string | null) {
 }
 
 /**
- * Runs the network from `input` up to `boundary` (the whole network when
- * null), keeping what the rest needs.
+ * Runs the network from `input` up to `options.boundary` (the whole network
+ * when null), keeping what the rest needs.
  *
  * @example
  * ```ts
@@ -127,7 +127,7 @@ function splitGraph(graph: CompiledGraph, boundary: string | null) {
  * const model = tfl.model({ inputs: input, outputs: output });
  * const graph = compileGraph(describeModel(model), { boundary: "activation" });
  * const x = tf.ones([1, 8, 8, 3]) as tf.Tensor4D;
- * const state = runLower(graph, x, "activation"); // ResNet-50: "activation_48"
+ * const state = runLower(graph, x, { boundary: "activation" }); // ResNet-50: "activation_48"
  * const result = runUpper(graph, state, { gradients: true });
  * state.dispose();
  * assert.deepEqual(result.gradients?.shape, [1, 8, 8, 4]); // d(top logit)/d(activation)
@@ -138,8 +138,9 @@ function splitGraph(graph: CompiledGraph, boundary: string | null) {
 export function runLower(
   graph: CompiledGraph,
   input: tf.Tensor4D,
-  boundary: string | null,
+  options: Pick<ExecuteOptions, "boundary"> = {},
 ): LowerState {
+  const boundary = options.boundary ?? null;
   const { lower, needed, last } = splitGraph(graph, boundary);
   const names = [...needed];
   const kept = tf.tidy(() => {
@@ -256,7 +257,7 @@ export function executeGraph(
   options: ExecuteOptions = {},
 ): ExecutionResult {
   const boundary = options.boundary ?? null;
-  const state = runLower(graph, input, boundary);
+  const state = runLower(graph, input, { boundary });
   const result = runUpper(graph, state, options);
   const activations = result.activations === state.activations
     ? tf.clone(state.activations)

@@ -196,8 +196,9 @@ const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
 /**
  * A chain of layers to fold into one fused convolution, starting at a Conv2D:
  * conv, optionally its BatchNorm, optionally a ReLU. Each link must be the
- * only consumer of the previous one and none but the last may be `boundary`.
- * (Exported for the ONNX export, which fuses exactly the same chains.)
+ * only consumer of the previous one and none but the last may be
+ * `options.boundary`. (Exported for the ONNX export, which fuses exactly the
+ * same chains.)
  *
  * @example
  * ```ts
@@ -218,16 +219,23 @@ const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
  * const model = tfl.model({ inputs: input, outputs: output });
  * const source = describeModel(model);
  * // ResNet-50: ["res4b_branch2a", "bn4b_branch2a", "activation_25"]
- * assert.deepEqual(convChain(source, "conv1", null), ["conv1", "bn_conv1", "activation"]);
- * assert.deepEqual(convChain(source, "conv1", "bn_conv1"), ["conv1", "bn_conv1"]); // stops at a boundary
+ * assert.deepEqual(convChain(source, "conv1"), ["conv1", "bn_conv1", "activation"]);
+ * assert.deepEqual(
+ *   convChain(source, "conv1", { boundary: "bn_conv1" }),
+ *   ["conv1", "bn_conv1"], // stops at a boundary
+ * );
  * model.dispose();
  * ```
  */
 export function convChain(
   source: GraphSource,
   start: string,
-  boundary: string | null,
+  options: {
+    /** A layer whose output must stay visible (a split); @default null (none) */
+    boundary?: string | null | undefined;
+  } = {},
 ): string[] {
+  const boundary = options.boundary ?? null;
   const chain = [start];
   const next = (name: string, accept: (r: LayerRecord) => boolean) => {
     const r = source.records.get(name)!;
@@ -402,7 +410,7 @@ export function compileGraph(
     ) continue;
     const r = source.records.get(name)!;
     if (fuse && r.className === "Conv2D" && channelsLast(r.layer)) {
-      const chain = convChain(source, name, boundary);
+      const chain = convChain(source, name, { boundary });
       chain.slice(1).forEach((n) => absorbed.add(n));
       nodes.push(
         cached(source, chain.join("+"), () => convNode(source, chain)),

@@ -28,26 +28,26 @@ const hardware = { description: "nvidia h100", isFallback: false };
 
 Deno.test("auto picks wasm when the only adapter is a fallback adapter", async () => {
   const deps = fakeDeps(software);
-  const info = await selectBackend("auto", deps);
+  const info = await selectBackend("auto", { deps });
   assert.equal(info.name, "wasm");
   assert.deepEqual(deps.tried, ["wasm"]);
   assert.match(info.skipped[0], /software adapter/);
 });
 
 Deno.test("auto picks webgpu on a real adapter and reports it", async () => {
-  const info = await selectBackend("auto", fakeDeps(hardware));
+  const info = await selectBackend("auto", { deps: fakeDeps(hardware) });
   assert.equal(info.name, "webgpu");
   assert.equal(info.adapter, "nvidia h100");
 });
 
 Deno.test("auto picks wasm when there is no adapter", async () => {
-  const info = await selectBackend("auto", fakeDeps(null));
+  const info = await selectBackend("auto", { deps: fakeDeps(null) });
   assert.equal(info.name, "wasm");
   assert.match(info.skipped[0], /no WebGPU adapter/);
 });
 
 Deno.test("an explicit webgpu request uses a software adapter", async () => {
-  const info = await selectBackend("webgpu", fakeDeps(software));
+  const info = await selectBackend("webgpu", { deps: fakeDeps(software) });
   assert.equal(info.name, "webgpu");
   assert.equal(info.adapter, software.description);
 });
@@ -55,7 +55,10 @@ Deno.test("an explicit webgpu request uses a software adapter", async () => {
 Deno.test("a backend that throws at init falls back and is logged", async () => {
   const logged: string[] = [];
   const deps = fakeDeps(hardware, { webgpu: "throw" });
-  const info = await selectBackend("auto", deps, (m) => logged.push(m));
+  const info = await selectBackend("auto", {
+    deps,
+    log: (m) => logged.push(m),
+  });
   assert.equal(info.name, "wasm");
   assert.deepEqual(deps.tried, ["webgpu", "wasm"]);
   assert.match(
@@ -66,7 +69,7 @@ Deno.test("a backend that throws at init falls back and is logged", async () => 
 
 Deno.test("wasm that does not start falls back to cpu", async () => {
   const deps = fakeDeps(null, { wasm: "false" });
-  const info = await selectBackend("wasm", deps);
+  const info = await selectBackend("wasm", { deps });
   assert.equal(info.name, "cpu");
   assert.deepEqual(deps.tried, ["wasm", "cpu"]);
 });
@@ -76,7 +79,7 @@ Deno.test("a failing adapter request is not fatal", async () => {
     requestAdapter: () => Promise.reject(new Error("driver crashed")),
     activate: () => Promise.resolve(true),
   };
-  const info = await selectBackend("auto", deps);
+  const info = await selectBackend("auto", { deps });
   assert.equal(info.name, "wasm");
   assert.match(info.skipped[0], /driver crashed/);
 });
@@ -84,7 +87,7 @@ Deno.test("a failing adapter request is not fatal", async () => {
 Deno.test("when nothing starts the error lists every reason", async () => {
   const deps = fakeDeps(null, { wasm: "throw", cpu: "false" });
   await assert.rejects(
-    () => selectBackend("auto", deps),
+    () => selectBackend("auto", { deps }),
     /No TF.js backend could start: .*wasm exploded.*cpu: backend did not initialise/,
   );
 });

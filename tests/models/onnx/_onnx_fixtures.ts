@@ -152,8 +152,10 @@ export function classifierBytes(
         node("Gemm", ["flat", "dense"], "logits"),
       ],
       initializers: [
-        ...body.weights.map((w) => floatTensor(w.name, w.dims, w.data)),
-        floatTensor("dense", [body.channels, classes], dense),
+        ...body.weights.map((w) =>
+          floatTensor(w.name, { dims: w.dims, data: w.data })
+        ),
+        floatTensor("dense", { dims: [body.channels, classes], data: dense }),
       ],
       inputs: [{
         name: "x",

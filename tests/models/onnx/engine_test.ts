@@ -171,7 +171,10 @@ function model(
       name: "g",
       nodes,
       initializers: [
-        floatTensor("w", [3, 2], new Float32Array([1, -1, 0.5, 2, -3, 1])),
+        floatTensor("w", {
+          dims: [3, 2],
+          data: new Float32Array([1, -1, 0.5, 2, -3, 1]),
+        }),
         { name: "axes", dims: [1], dataType: 7, int64Data: [2] },
       ],
       inputs,

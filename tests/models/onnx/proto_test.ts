@@ -67,11 +67,14 @@ Deno.test("a model with every kind of field round-trips", () => {
           intsAttr("pads", [1, 1, -1, 1]),
           floatAttr("alpha", 0.25),
           stringAttr("auto_pad", "NOTSET"),
-          tensorAttr("value", int64Tensor("", [2], [-7, 9])),
+          tensorAttr("value", int64Tensor("", { dims: [2], values: [-7, 9] })),
         ],
       }],
       initializers: [
-        floatTensor("w", [2, 1, 1, 1], new Float32Array([0.5, -1.5])),
+        floatTensor("w", {
+          dims: [2, 1, 1, 1],
+          data: new Float32Array([0.5, -1.5]),
+        }),
         { name: "f", dims: [2], dataType: 1, floatData: [1.25, -2] },
         { name: "i", dims: [2], dataType: 7, int64Data: [-3, 4] },
       ],
