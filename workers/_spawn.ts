@@ -68,9 +68,14 @@ export function absolute(config: Omit<WorkerConfig, "index">) {
 /** Forwards a worker's stderr: JSON log lines with the worker added, other text as info lines. */
 export async function forwardLog(
   stream: ReadableStream<Uint8Array>,
-  worker: number,
-  log: Logger,
+  to: {
+    /** The worker's index, added to every line. */
+    worker: number;
+    /** Where the lines go. */
+    log: Logger;
+  },
 ): Promise<void> {
+  const { worker, log } = to;
   let rest = "";
   const decoder = new TextDecoderStream() as unknown as TransformStream<
     Uint8Array,

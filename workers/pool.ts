@@ -142,7 +142,7 @@ export function poolExecutor(options: PoolOptions): Executor {
         });
       },
     };
-    void forwardLog(child.stderr, index, log);
+    void forwardLog(child.stderr, { worker: index, log });
     const settle = (id: number, settle: (p: Pending) => void) => {
       const pending = worker.pending.get(id);
       if (!pending) return;
