@@ -44,7 +44,7 @@ Deno.test("searchLabels: duplicate labels are told apart by index", () => {
 
 Deno.test("searchLabels: empty query and limit", () => {
   assert.deepEqual(searchLabels(LABELS, " "), []);
-  assert.equal(searchLabels(LABELS, "a", 2).length, 2);
+  assert.equal(searchLabels(LABELS, "a", { limit: 2 }).length, 2);
 });
 
 Deno.test("displayLabel: underscores become spaces", () => {

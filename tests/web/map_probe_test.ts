@@ -7,11 +7,21 @@ import {
 } from "../../web/client/map_probe.ts";
 
 const MAP = { width: 3, height: 2, values: [0, 0.1, 0.2, 0.3, 0.4, 0.5] };
+/** The overlay's displayed size, in pixels. */
+const SHOWN = { width: 300, height: 200 };
 
 Deno.test("cellAt: the cell under a point of the displayed overlay", () => {
-  assert.deepEqual(cellAt(MAP, 0, 0, 300, 200), { x: 0, y: 0, value: 0 });
-  assert.deepEqual(cellAt(MAP, 150, 150, 300, 200), { x: 1, y: 1, value: 0.4 });
-  assert.deepEqual(cellAt(MAP, 299.9, 199.9, 300, 200), {
+  assert.deepEqual(cellAt(MAP, { x: 0, y: 0, ...SHOWN }), {
+    x: 0,
+    y: 0,
+    value: 0,
+  });
+  assert.deepEqual(cellAt(MAP, { x: 150, y: 150, ...SHOWN }), {
+    x: 1,
+    y: 1,
+    value: 0.4,
+  });
+  assert.deepEqual(cellAt(MAP, { x: 299.9, y: 199.9, ...SHOWN }), {
     x: 2,
     y: 1,
     value: 0.5,
@@ -19,27 +29,35 @@ Deno.test("cellAt: the cell under a point of the displayed overlay", () => {
 });
 
 Deno.test("cellAt: points on or past the edges clamp", () => {
-  assert.deepEqual(cellAt(MAP, 300, 200, 300, 200), { x: 2, y: 1, value: 0.5 });
-  assert.deepEqual(cellAt(MAP, -5, -5, 300, 200), { x: 0, y: 0, value: 0 });
-});
-
-Deno.test("moveCell: arrow keys move one cell and stop at the edges", () => {
-  assert.deepEqual(moveCell(MAP, { x: 0, y: 0 }, "ArrowRight"), {
-    x: 1,
-    y: 0,
-    value: 0.1,
-  });
-  assert.deepEqual(moveCell(MAP, { x: 0, y: 0 }, "ArrowUp"), {
-    x: 0,
-    y: 0,
-    value: 0,
-  });
-  assert.deepEqual(moveCell(MAP, { x: 2, y: 1 }, "ArrowDown"), {
+  assert.deepEqual(cellAt(MAP, { x: 300, y: 200, ...SHOWN }), {
     x: 2,
     y: 1,
     value: 0.5,
   });
-  assert.deepEqual(moveCell(MAP, { x: 1, y: 1 }, "Enter"), {
+  assert.deepEqual(cellAt(MAP, { x: -5, y: -5, ...SHOWN }), {
+    x: 0,
+    y: 0,
+    value: 0,
+  });
+});
+
+Deno.test("moveCell: arrow keys move one cell and stop at the edges", () => {
+  assert.deepEqual(moveCell(MAP, { from: { x: 0, y: 0 }, key: "ArrowRight" }), {
+    x: 1,
+    y: 0,
+    value: 0.1,
+  });
+  assert.deepEqual(moveCell(MAP, { from: { x: 0, y: 0 }, key: "ArrowUp" }), {
+    x: 0,
+    y: 0,
+    value: 0,
+  });
+  assert.deepEqual(moveCell(MAP, { from: { x: 2, y: 1 }, key: "ArrowDown" }), {
+    x: 2,
+    y: 1,
+    value: 0.5,
+  });
+  assert.deepEqual(moveCell(MAP, { from: { x: 1, y: 1 }, key: "Enter" }), {
     x: 1,
     y: 1,
     value: 0.4,
@@ -62,12 +80,18 @@ Deno.test("mapJson: the values with what they explain", () => {
 
 Deno.test("downloadName: safe names from the image's name", () => {
   assert.equal(
-    downloadName("chelsea.png", ["gradcam", "overlay"], "png"),
+    downloadName("chelsea.png", {
+      parts: ["gradcam", "overlay"],
+      extension: "png",
+    }),
     "chelsea_gradcam_overlay.png",
   );
   assert.equal(
-    downloadName("my cat.v2.jpeg", ["map"], "json"),
+    downloadName("my cat.v2.jpeg", { parts: ["map"], extension: "json" }),
     "my-cat.v2_map.json",
   );
-  assert.equal(downloadName(".png", ["x"], "json"), "image_x.json");
+  assert.equal(
+    downloadName(".png", { parts: ["x"], extension: "json" }),
+    "image_x.json",
+  );
 });

@@ -92,7 +92,8 @@ function makeEntry(view: MethodView, context: BoardContext): Entry {
     return { element: made.card, shows, explanation: made };
   }
   if (phase?.kind === "failed") {
-    return { element: failedCard(method, phase.text, context.retry), shows };
+    const element = failedCard(method, phase.text, { retry: context.retry });
+    return { element, shows };
   }
   if (shows === "slow") {
     const made = progressCard(method);

@@ -174,7 +174,10 @@ export function explanationCard(
     { class: "downloads" },
     h("a", {
       href: jsonUrl,
-      download: downloadName(context.imageName, [method, "map"], "json"),
+      download: downloadName(context.imageName, {
+        parts: [method, "map"],
+        extension: "json",
+      }),
     }, "Map JSON"),
   );
   const { image } = context;
@@ -226,7 +229,10 @@ export function explanationCard(
           data,
         });
         download(
-          downloadName(context.imageName, [method, "overlay"], "png"),
+          downloadName(context.imageName, {
+            parts: [method, "overlay"],
+            extension: "png",
+          }),
           new Blob([png as Uint8Array<ArrayBuffer>], { type: "image/png" }),
         );
       },
@@ -286,24 +292,24 @@ function overlayProbe(
       onpointermove: (event) => {
         const e = event as PointerEvent;
         const rect = overlay.getBoundingClientRect();
-        show(cellAt(
-          map,
-          e.clientX - rect.left,
-          e.clientY - rect.top,
-          rect.width,
-          rect.height,
-        ));
+        show(cellAt(map, {
+          x: e.clientX - rect.left,
+          y: e.clientY - rect.top,
+          width: rect.width,
+          height: rect.height,
+        }));
       },
       onpointerleave: () => {
         if (document.activeElement !== probe) cursor.hidden = true;
       },
-      onfocus: () => show(current ?? moveCell(map, { x: 0, y: 0 }, "")),
+      onfocus: () =>
+        show(current ?? moveCell(map, { from: { x: 0, y: 0 }, key: "" })),
       onblur: () => cursor.hidden = true,
       onkeydown: (event) => {
         const e = event as KeyboardEvent;
         if (!e.key.startsWith("Arrow")) return;
         e.preventDefault();
-        show(moveCell(map, current ?? { x: 0, y: 0 }, e.key));
+        show(moveCell(map, { from: current ?? { x: 0, y: 0 }, key: e.key }));
       },
     },
     overlay,
@@ -319,14 +325,18 @@ function overlayProbe(
  * @example
  * ```ts ignore
  * // In the page (needs a DOM).
- * overlays.append(failedCard("scorecam", "The server is busy", retry));
+ * overlays.append(failedCard("scorecam", "The server is busy", { retry }));
  * ```
  */
 export function failedCard(
   method: string,
   text: string,
-  retry?: () => void,
+  options: {
+    /** Called by a "Try again" button; @default none (no button) */
+    retry?: (() => void) | undefined;
+  } = {},
 ): HTMLElement {
+  const { retry } = options;
   return h(
     "article",
     { class: "card failed", "data-method": method, "aria-busy": "false" },

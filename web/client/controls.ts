@@ -20,15 +20,25 @@ import { describeLayer, familiarName, layerGroups } from "./layers.ts";
  * @example
  * ```ts ignore
  * // In the page (needs a DOM).
- * fillModels(select, field, info.models, info.model.name);
+ * fillModels({ select, field }, { models: info.models, current: info.model.name });
  * ```
  */
 export function fillModels(
-  select: HTMLSelectElement,
-  field: HTMLElement,
-  models: readonly ModelSummary[],
-  current: string,
+  picker: {
+    /** The model picker. */
+    select: HTMLSelectElement;
+    /** The picker's field, hidden when there is no choice. */
+    field: HTMLElement;
+  },
+  offer: {
+    /** The models the server offers. */
+    models: readonly ModelSummary[];
+    /** The name of the model in use. */
+    current: string;
+  },
 ): void {
+  const { select, field } = picker;
+  const { models, current } = offer;
   select.replaceChildren(
     ...models.map((m) =>
       h(
@@ -72,14 +82,18 @@ export function describeModel(model: ModelInfo): string {
  * @example
  * ```ts ignore
  * // In the page (needs a DOM).
- * fillMethods(fieldset, info.explainers, "gradcam");
+ * fillMethods(fieldset, info.explainers, { preferred: "gradcam" });
  * ```
  */
 export function fillMethods(
   fieldset: HTMLFieldSetElement,
   explainers: readonly ExplainerInfo[],
-  preferred?: string,
+  options: {
+    /** The method checked at first; @default none */
+    preferred?: string | undefined;
+  } = {},
 ): void {
+  const { preferred } = options;
   fieldset.querySelectorAll(".method").forEach((node) => node.remove());
   for (const explainer of explainers) {
     const id = `method-${explainer.name}`;
@@ -128,14 +142,19 @@ export function fillMethods(
  * @example
  * ```ts ignore
  * // In the page (needs a DOM).
- * fillLayers(select, aboutLayer, info.model);
+ * fillLayers({ select, about: aboutLayer }, info.model);
  * ```
  */
 export function fillLayers(
-  select: HTMLSelectElement,
-  about: HTMLElement,
+  picker: {
+    /** The layer picker. */
+    select: HTMLSelectElement;
+    /** Kept describing the selected layer. */
+    about: HTMLElement;
+  },
   model: ModelInfo,
 ): void {
+  const { select, about } = picker;
   select.replaceChildren(
     ...layerGroups(model.layers, model.defaultLayer).map((group) =>
       h(

@@ -12,14 +12,19 @@
  * @example
  * ```ts ignore
  * // In the page (needs a DOM).
- * wireFileDrop(dropZone, fileInput, (file) => explain(file));
+ * wireFileDrop({ zone: dropZone, input: fileInput }, (file) => explain(file));
  * ```
  */
 export function wireFileDrop(
-  zone: HTMLElement,
-  input: HTMLInputElement,
+  elements: {
+    /** Lit up (class `dragging`) while a file is dragged over the page. */
+    zone: HTMLElement;
+    /** The file picker. */
+    input: HTMLInputElement;
+  },
   onFile: (file: File) => void,
 ): void {
+  const { zone, input } = elements;
   input.addEventListener("change", () => {
     const file = input.files?.[0];
     if (file) onFile(file);

@@ -17,7 +17,7 @@ function normalize(text: string): string {
 }
 
 /**
- * Up to `limit` labels matching `query`, best first: exact, then prefix,
+ * Up to `options.limit` labels matching `query`, best first: exact, then prefix,
  * then word-prefix, then substring matches, each group in index order. An
  * all-digits query also finds the class of that index first.
  *
@@ -35,8 +35,12 @@ function normalize(text: string): string {
 export function searchLabels(
   labels: readonly string[],
   query: string,
-  limit = 8,
+  options: {
+    /** Most matches to return; @default 8 */
+    limit?: number;
+  } = {},
 ): LabelMatch[] {
+  const limit = options.limit ?? 8;
   const wanted = normalize(query);
   if (wanted === "") return [];
   const groups: LabelMatch[][] = [[], [], [], [], []];

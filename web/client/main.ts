@@ -136,11 +136,10 @@ function showProblems(problems: readonly Problem[]): void {
 
 function renderPredictions(): void {
   ui.predictions.replaceChildren(
-    ...predictionItems(
-      state.predictions ?? [],
-      classes.chosen,
-      (classIndex) => classes.choose(classIndex),
-    ),
+    ...predictionItems(state.predictions ?? [], {
+      chosen: classes.chosen,
+      choose: (classIndex) => classes.choose(classIndex),
+    }),
   );
 }
 
@@ -276,7 +275,7 @@ function useFile(file: File): void {
 /** Shows the model in use: its layers, its line, the status. */
 function showModel(info: ServerInfo): void {
   const { model } = info;
-  fillLayers(ui.layer, ui.layerAbout, model);
+  fillLayers({ select: ui.layer, about: ui.layerAbout }, model);
   ui.model.value = model.name;
   ui.modelAbout.textContent = describeModel(model);
   ui.status.textContent = `${model.name} on ${model.backend}${
@@ -289,8 +288,11 @@ function fillControls(info: ServerInfo): void {
   const preferred = info.explainers.some((e) => e.name === "gradcam")
     ? "gradcam"
     : info.explainers[0]?.name;
-  fillMethods(ui.methods, info.explainers, preferred);
-  fillModels(ui.model, ui.modelField, info.models, info.model.name);
+  fillMethods(ui.methods, info.explainers, { preferred });
+  fillModels(
+    { select: ui.model, field: ui.modelField },
+    { models: info.models, current: info.model.name },
+  );
   showModel(info);
 }
 
@@ -373,7 +375,7 @@ function wire(): void {
     ),
   );
   drawLegend(ui.legend, ui.colormap.value);
-  wireFileDrop(ui.drop, ui.file, useFile);
+  wireFileDrop({ zone: ui.drop, input: ui.file }, useFile);
   ui.model.addEventListener("change", () => chooseModel(ui.model.value));
   ui.methods.addEventListener("change", explain);
   ui.layer.addEventListener("change", explain);

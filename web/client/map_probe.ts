@@ -22,29 +22,36 @@ export interface MapCell {
   value: number;
 }
 
+/** A point of the overlay as shown, and the size it is shown at, in pixels. */
+export interface DisplayPoint {
+  /** Pixels from the overlay's left edge. */
+  x: number;
+  /** Pixels from the overlay's top edge. */
+  y: number;
+  /** The overlay's displayed width. */
+  width: number;
+  /** The overlay's displayed height. */
+  height: number;
+}
+
 /**
- * The cell at a point of an overlay shown `displayWidth × displayHeight`
+ * The cell at a point of an overlay shown `point.width × point.height`
  * pixels large (points on or past an edge clamp to the edge cell).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * const map = { width: 2, height: 1, values: [0.25, 1] };
- * assert.deepEqual(cellAt(map, 150, 10, 200, 100), { x: 1, y: 0, value: 1 });
- * assert.deepEqual(cellAt(map, 200, 100, 200, 100), { x: 1, y: 0, value: 1 }); // edge: clamped
+ * const shown = { width: 200, height: 100 };
+ * assert.deepEqual(cellAt(map, { x: 150, y: 10, ...shown }), { x: 1, y: 0, value: 1 });
+ * assert.deepEqual(cellAt(map, { x: 200, y: 100, ...shown }), { x: 1, y: 0, value: 1 }); // edge: clamped
  * ```
  */
-export function cellAt(
-  map: MapData,
-  px: number,
-  py: number,
-  displayWidth: number,
-  displayHeight: number,
-): MapCell {
+export function cellAt(map: MapData, point: DisplayPoint): MapCell {
   const clamp = (v: number, n: number) =>
     Math.min(n - 1, Math.max(0, Math.floor(v)));
-  const x = clamp((px / displayWidth) * map.width, map.width);
-  const y = clamp((py / displayHeight) * map.height, map.height);
+  const x = clamp((point.x / point.width) * map.width, map.width);
+  const y = clamp((point.y / point.height) * map.height, map.height);
   return { x, y, value: map.values[y * map.width + x] };
 }
 
@@ -55,15 +62,21 @@ export function cellAt(
  * ```ts
  * import assert from "node:assert/strict";
  * const map = { width: 2, height: 2, values: [0, 0.5, 0.75, 1] };
- * assert.deepEqual(moveCell(map, { x: 0, y: 0 }, "ArrowRight"), { x: 1, y: 0, value: 0.5 });
- * assert.deepEqual(moveCell(map, { x: 0, y: 0 }, "ArrowUp"), { x: 0, y: 0, value: 0 }); // stays on the map
+ * const from = { x: 0, y: 0 };
+ * assert.deepEqual(moveCell(map, { from, key: "ArrowRight" }), { x: 1, y: 0, value: 0.5 });
+ * assert.deepEqual(moveCell(map, { from, key: "ArrowUp" }), { x: 0, y: 0, value: 0 }); // stays on the map
  * ```
  */
 export function moveCell(
   map: MapData,
-  from: { x: number; y: number },
-  key: string,
+  move: {
+    /** The cell the cursor is on. */
+    from: { x: number; y: number };
+    /** The key pressed: an arrow key moves, any other stays. */
+    key: string;
+  },
 ): MapCell {
+  const { from, key } = move;
   const step: Record<string, [number, number]> = {
     ArrowLeft: [-1, 0],
     ArrowRight: [1, 0],
@@ -109,14 +122,22 @@ export function mapJson(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.equal(downloadName("my cat.jpeg", ["gradcam", "overlay"], "png"), "my-cat_gradcam_overlay.png");
+ * assert.equal(
+ *   downloadName("my cat.jpeg", { parts: ["gradcam", "overlay"], extension: "png" }),
+ *   "my-cat_gradcam_overlay.png",
+ * );
  * ```
  */
 export function downloadName(
   imageName: string,
-  parts: readonly string[],
-  extension: string,
+  file: {
+    /** What the file holds, e.g. `["gradcam", "overlay"]`. */
+    parts: readonly string[];
+    /** The file's extension, without the dot. */
+    extension: string;
+  },
 ): string {
+  const { parts, extension } = file;
   const stem = imageName.replace(/\.[^.]*$/, "").replace(/[^\w.-]+/g, "-") ||
     "image";
   return `${[stem, ...parts].join("_")}.${extension}`;

@@ -18,20 +18,25 @@ function bar(probability: number): HTMLElement {
 }
 
 /**
- * One list item per prediction; `choose` gets the class pressed, or null
- * when the chosen one is pressed again.
+ * One list item per prediction; `choice.choose` gets the class pressed, or
+ * null when the chosen one is pressed again.
  *
  * @example
  * ```ts ignore
  * // In the page (needs a DOM).
- * list.replaceChildren(...predictionItems(predictions, null, chooseClass));
+ * list.replaceChildren(...predictionItems(predictions, { chosen: null, choose: chooseClass }));
  * ```
  */
 export function predictionItems(
   predictions: readonly Prediction[],
-  chosenClass: number | null,
-  choose: (classIndex: number | null) => void,
+  choice: {
+    /** The class explained now; null: the top-1. */
+    chosen: number | null;
+    /** Told the class pressed, or null when the chosen one is pressed again. */
+    choose: (classIndex: number | null) => void;
+  },
 ): HTMLLIElement[] {
+  const { chosen: chosenClass, choose } = choice;
   return predictions.map((p) => {
     const chosen = chosenClass === p.classIndex;
     return h(
