@@ -27,6 +27,8 @@ const IMAGES = ["chelsea.png", "coffee.png"];
 /** `layer4`, and the ReLU between the 3×3 and the last 1×1 convolution of block 5b. */
 const LAYERS = ["layer4", "conv5_block2_2_relu"];
 const FEWER_PASSES: Record<string, unknown> = {
+  // One masked forward per channel: 16 on TF.js WASM are 2 s, 64 are 8.
+  scorecam: { topChannels: 16 },
   smoothgrad: { samples: 4 },
   integratedgradients: { steps: 8 },
   occlusion: { size: 64, stride: 32 },
