@@ -18,6 +18,7 @@
  */
 import assert from "node:assert/strict";
 import { createRegistry, type ExplainContext } from "../../explainers/mod.ts";
+import { spearman } from "../../explainers/_maths.ts";
 import { gaussianSource } from "../../lib/mod.ts";
 import type { FeatureMap } from "../../models/mod.ts";
 import { fixtureImage, sharedResNet50 } from "../_shared.ts";
@@ -220,41 +221,6 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   assert.ok(scale > 0, "an all-zero reference map");
   return diff / scale;
-}
-
-function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ma = 0, mb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ma += a[i] / a.length;
-    mb += b[i] / b.length;
-  }
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] - ma) * (b[i] - mb);
-    aa += (a[i] - ma) ** 2;
-    bb += (b[i] - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
-
-/** Ranks from 0, ties sharing their mean rank. */
-function ranks(values: ArrayLike<number>): Float64Array {
-  const order = Array.from({ length: values.length }, (_, i) => i)
-    .sort((i, j) => values[i] - values[j]);
-  const out = new Float64Array(values.length);
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j + 1 < order.length && values[order[j + 1]] === values[order[i]]) {
-      j++;
-    }
-    for (let k = i; k <= j; k++) out[order[k]] = (i + j) / 2;
-    i = j + 1;
-  }
-  return out;
-}
-
-function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  return pearson(ranks(a), ranks(b));
 }
 
 /** Runs `method` on a pass as the pipeline does, returning its raw map. */
