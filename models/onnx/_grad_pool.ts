@@ -10,6 +10,7 @@ import {
   only,
   type Rule,
   UnsupportedOpError,
+  windowSteps,
 } from "./_grad_util.ts";
 import {
   getInt,
@@ -166,14 +167,7 @@ export const averagePool: Rule = (node, [dy], _w, ctx) => {
   const sy = ctx.shape(node.outputs[0]);
   const kernel = getInts(node, { name: "kernel_shape", fallback: [] })!;
   const r = kernel.length;
-  const strides = getInts(node, {
-    name: "strides",
-    fallback: new Array(r).fill(1),
-  })!;
-  const dilations = getInts(node, {
-    name: "dilations",
-    fallback: new Array(r).fill(1),
-  })!;
+  const { strides, dilations } = windowSteps(node, r);
   if (dilations.some((d) => d !== 1) || r === 0) {
     throw new UnsupportedOpError("AveragePool", node.name, " with dilations");
   }

@@ -26,6 +26,7 @@ import {
   type Rule,
   unbroadcast,
   UnsupportedOpError,
+  windowSteps,
 } from "./_grad_util.ts";
 
 export {
@@ -58,14 +59,7 @@ const conv: Rule = (node, [dy], wants, ctx) => {
   const sw = ctx.shape(w);
   const kernel = sw.slice(2);
   const r = kernel.length;
-  const strides = getInts(node, {
-    name: "strides",
-    fallback: new Array(r).fill(1),
-  })!;
-  const dilations = getInts(node, {
-    name: "dilations",
-    fallback: new Array(r).fill(1),
-  })!;
+  const { strides, dilations } = windowSteps(node, r);
   const pads = explicitPads(node, { input: sx, kernel, strides, dilations });
   // ConvTranspose gives (out - 1)·s + extent − pads + output_padding rows;
   // the rows the forward's last window never reached come back as padding.

@@ -165,6 +165,32 @@ export function mask(ctx: GradContext, condition: string): string {
 }
 
 /**
+ * A windowed operator's `strides` and `dilations` for `rank` spatial
+ * dimensions (ONNX's default: 1 each).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { intsAttr } from "./tensors.ts";
+ * const node = {
+ *   name: "c", opType: "Conv", domain: "", inputs: [], outputs: [],
+ *   attributes: [intsAttr("strides", [2, 2])],
+ * };
+ * assert.deepEqual(windowSteps(node, 2), { strides: [2, 2], dilations: [1, 1] });
+ * ```
+ */
+export function windowSteps(
+  node: NodeProto,
+  rank: number,
+): { strides: number[]; dilations: number[] } {
+  const ones = new Array(rank).fill(1);
+  return {
+    strides: getInts(node, { name: "strides", fallback: ones })!,
+    dilations: getInts(node, { name: "dilations", fallback: ones })!,
+  };
+}
+
+/**
  * Explicit begin/end pads of a conv or pool, `auto_pad` resolved against
  * the input's static shape (`window.input`).
  *
