@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { nextTurn } from "../lib/mod.ts";
 
 /** Progress, cancellation and pausing hooks, as in `ExplainContext`. */
 export interface BatchHooks {
@@ -40,11 +41,6 @@ export function batchesOf(
   kind: { gradients?: boolean; layer?: string },
 ): () => number {
   return () => Math.max(1, Math.min(hint, runtime.maxBatch(kind)));
-}
-
-/** Resolves after one turn of the event loop (timers and I/O run). */
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /**
@@ -86,7 +82,7 @@ export async function inBatches<R>(
   const size = typeof batchSize === "number" ? () => batchSize : batchSize;
   for (let start = 0, end = 0; start < count; start = end) {
     if (start > 0) {
-      await nextMacrotask();
+      await nextTurn();
       await hooks.pause?.();
     }
     hooks.signal?.throwIfAborted();
