@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { decodeImage, encodeBase64, encodePng } from "../../lib/mod.ts";
 import { jobBenchMarkdown } from "./jobs_report.ts";
 import { freePort, type Proc, spawn } from "./processes.ts";
+import { graphqlAt } from "./server.ts";
 import { DENO, loadAverage, machine } from "./system.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -73,23 +74,8 @@ function lumen(script: string, args: string[]): Proc {
   ]);
 }
 
-async function graphql(
-  base: string,
-  query: string,
-  variables: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
-  const response = await fetch(`${base}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await response.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
-
 /**
- * {@linkcode graphql}, asking again while the job store answers
+ * {@linkcode graphqlAt}, asking again while the job store answers
  * UNAVAILABLE: on a machine whose cores other work keeps busy, a Redis call
  * can miss the API's 1 s limit, and one such miss must not end the run.
  */
@@ -100,7 +86,7 @@ async function graphqlPatiently(
 ): Promise<Record<string, unknown>> {
   for (let attempt = 1;; attempt++) {
     try {
-      return await graphql(base, query, variables);
+      return await graphqlAt(base, query, variables);
     } catch (error) {
       if (attempt >= 20 || !/"UNAVAILABLE"/.test((error as Error).message)) {
         throw error;
@@ -273,7 +259,7 @@ export async function benchJobs(
       }
     }
     const sample = await runJobs(base, 1, jobOptions, seed += 100);
-    const result = await graphql(base, RESULT, { id: sample[0].id });
+    const result = await graphqlAt(base, RESULT, { id: sample[0].id });
     const parsed = JSON.parse(engine || "{}");
     return {
       date: new Date().toISOString().slice(0, 10),

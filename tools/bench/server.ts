@@ -9,6 +9,29 @@
 
 import { DENO } from "./system.ts";
 
+/**
+ * One GraphQL POST to `base`; its data, or an error carrying its errors.
+ *
+ * @example
+ * ```ts ignore
+ * const data = await graphqlAt("http://127.0.0.1:8000", "{ explainers { name } }", {});
+ * ```
+ */
+export async function graphqlAt(
+  base: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const response = await fetch(`${base}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** A running server. */
@@ -130,16 +153,7 @@ export async function startServer(
       base,
       coldStartMs,
       ready,
-      async graphql(query, variables) {
-        const response = await fetch(`${base}/graphql`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ query, variables }),
-        });
-        const body = await response.json();
-        if (body.errors) throw new Error(JSON.stringify(body.errors));
-        return body.data;
-      },
+      graphql: (query, variables) => graphqlAt(base, query, variables),
       stop,
     };
   } catch (error) {
