@@ -24,10 +24,9 @@ import {
 import { type CallDeps, executeCall } from "./calls.ts";
 import { createPriorityGate } from "./priority.ts";
 import { workStatsOf } from "./local.ts";
+import { encodeFrameParts, readFramesFrom } from "./frames.ts";
 import {
-  encodeFrame,
   type FromWorker,
-  readFrames,
   toErrorData,
   type ToWorker,
   type WorkerConfig,
@@ -54,10 +53,11 @@ const log = jsonLogger({ level: "info" });
  * continuously, so a full pipe only waits for it.
  */
 function send(message: FromWorker): void {
-  const frame = encodeFrame(message);
   try {
-    for (let at = 0; at < frame.length;) {
-      at += Deno.stdout.writeSync(frame.subarray(at));
+    for (const part of encodeFrameParts(message)) {
+      for (let at = 0; at < part.length;) {
+        at += Deno.stdout.writeSync(part.subarray(at));
+      }
     }
   } catch {
     // The server is gone: nothing to answer to.
@@ -214,7 +214,7 @@ async function handle(
   }
 }
 
-for await (const message of readFrames(Deno.stdin.readable)) {
+for await (const message of readFramesFrom(Deno.stdin)) {
   const m = message as ToWorker;
   if (m.type === "call") void handle(m.id, m);
   else if (m.type === "cancel") {

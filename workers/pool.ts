@@ -25,11 +25,10 @@ import {
 } from "./dispatch.ts";
 import { relay, type RelayedParts, reviveOutcome } from "./_relay.ts";
 import { absolute, forwardLog, readablePaths, ROOT, SCRIPT } from "./_spawn.ts";
+import { encodeFrameParts, readFrames } from "./frames.ts";
 import {
-  encodeFrame,
   fromErrorData,
   type FromWorker,
-  readFrames,
   type WorkerConfig,
   type WorkerHealth,
 } from "./protocol.ts";
@@ -137,9 +136,11 @@ export function poolExecutor(options: PoolOptions): Executor {
       dead: false,
       baseline: 0,
       send(message) {
-        stdin.write(encodeFrame(message)).catch(() => {
-          // The worker is gone; its exit fails what it held.
-        });
+        for (const part of encodeFrameParts(message)) {
+          stdin.write(part).catch(() => {
+            // The worker is gone; its exit fails what it held.
+          });
+        }
       },
     };
     void forwardLog(child.stderr, { worker: index, log });
