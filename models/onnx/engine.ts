@@ -20,7 +20,7 @@ import {
 } from "./_batch.ts";
 import { UnsupportedOpError } from "./backward.ts";
 import { itemBytes } from "./ir.ts";
-import { encodeModel } from "./proto.ts";
+import { encodeSessionModel, type SessionModel } from "./external_data.ts";
 import type { OnnxSource } from "./source.ts";
 import {
   createSession,
@@ -68,7 +68,7 @@ interface Split {
   users: number;
   /** Out of the cache (or the engine disposed): release when unused. */
   evicted: boolean;
-  make(kind: SessionKind): Uint8Array;
+  make(kind: SessionKind): SessionModel;
 }
 
 /** The state `lower` hands out: plain arrays. */
@@ -155,8 +155,11 @@ export function onnxEngine(
       users: 0,
       evicted: false,
       make(kind) {
-        if (kind === "lower") return encodeModel(lowerModel(graph, plan));
-        return encodeModel(
+        // The weights stay in the source's arrays (external data).
+        if (kind === "lower") {
+          return encodeSessionModel(lowerModel(graph, plan));
+        }
+        return encodeSessionModel(
           upperModel(graph, plan, { gradients: kind === "gradients" }),
         );
       },
@@ -209,13 +212,13 @@ export function onnxEngine(
     let p = s.sessions.get(kind);
     if (!p) {
       const made = (async () => {
-        let bytes: Uint8Array;
+        let model: SessionModel;
         try {
-          bytes = s.make(kind);
+          model = s.make(kind);
         } catch (error) {
           throw gradientError(error);
         }
-        return await createSession(ort, bytes, { threads });
+        return await createSession(ort, model, { threads });
       })();
       made.then((h) => {
         if (s.sessions.get(kind) === made) s.ready.set(kind, h);

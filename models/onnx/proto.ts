@@ -45,6 +45,19 @@ export interface TensorProto {
   int32Data?: number[];
   int64Data?: number[];
   doubleData?: number[];
+  /**
+   * Where the values are kept outside the model bytes (`data_location =
+   * EXTERNAL`): a file name ONNX Runtime resolves, for Lumen an in-memory
+   * file given with the session options. Set instead of `rawData`.
+   */
+  external?: ExternalData;
+}
+
+/** A tensor's values in an external file: `length` bytes at `offset`. */
+export interface ExternalData {
+  location: string;
+  offset: number;
+  length: number;
 }
 
 /** A node attribute; `type` says which field holds the value. */
@@ -124,6 +137,22 @@ function writeTensor(t: TensorProto): Writer {
   if (t.rawData) w.bytes(9, t.rawData);
   if (t.doubleData?.length) {
     w.bytes(10, new Uint8Array(new Float64Array(t.doubleData).buffer));
+  }
+  if (t.external) {
+    const { location, offset, length } = t.external;
+    for (
+      const [key, value] of [
+        ["location", location],
+        ["offset", String(offset)],
+        ["length", String(length)],
+      ]
+    ) {
+      const entry = new Writer();
+      entry.string(1, key);
+      entry.string(2, value);
+      w.message(13, entry);
+    }
+    w.int(14, 1); // DataLocation.EXTERNAL
   }
   return w;
 }

@@ -8,6 +8,7 @@
  */
 import type * as Ort from "onnxruntime-node";
 import { ModelLoadError } from "../tfjs/io.ts";
+import type { ExternalFile, SessionModel } from "./external_data.ts";
 
 /** The `onnxruntime-node` module. */
 export type OrtModule = typeof Ort;
@@ -123,7 +124,9 @@ export interface SessionHandle {
 }
 
 /**
- * Creates a session from model bytes.
+ * Creates a session from model bytes, or from a {@linkcode SessionModel}
+ * (graph bytes and the in-memory files its weights are in: the handle keeps
+ * them alive until the session is freed).
  *
  * @example
  * ```ts
@@ -153,12 +156,16 @@ export interface SessionHandle {
  */
 export async function createSession(
   ort: OrtModule,
-  bytes: Uint8Array,
+  model: Uint8Array | SessionModel,
   settings: SessionSettings,
 ): Promise<SessionHandle> {
+  let files: readonly ExternalFile[] | null = null;
+  let bytes = model as Uint8Array;
+  if (!(model instanceof Uint8Array)) ({ bytes, files } = model);
+  const options = sessionOptions(settings);
   const session = await ort.InferenceSession.create(
     bytes,
-    sessionOptions(settings),
+    files ? { ...options, externalData: files } : options,
   );
   open++;
   let using = 0;
@@ -168,6 +175,7 @@ export async function createSession(
     if (freed) return;
     freed = true;
     open--;
+    files = null;
     session.release().catch(() => {});
   };
   const run: RunFn = async (feeds, fetches) =>
