@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs-core";
 import { convChain, type GraphSource } from "../tfjs/graph.ts";
 
 /** One layer's weights, ready for ONNX. */
@@ -31,9 +30,28 @@ function config(source: GraphSource, name: string): Record<string, any> {
   >;
 }
 
-async function read(t: tf.Tensor): Promise<Float32Array> {
-  // `data()`, never `dataSync()`: the active backend may be WebGPU.
-  return new Float32Array(await t.data());
+/** One Keras weight's values (row-major) and shape, e.g. a kernel in HWIO. */
+export interface KerasWeight {
+  data: Float32Array;
+  shape: number[];
+}
+
+/**
+ * A layer's weights in `layer.getWeights()` order. The arrays may be views
+ * of the caller's buffers: the snapshot copies what it keeps.
+ */
+export type WeightReader = (layer: string) => Promise<KerasWeight[]>;
+
+/** Reads weights from the layers' tensors (a model loaded on a backend). */
+function tensorReader(source: GraphSource): WeightReader {
+  return (name) =>
+    Promise.all(
+      source.records.get(name)!.layer.getWeights().map(async (t) => ({
+        // `data()`, never `dataSync()`: the active backend may be WebGPU.
+        data: await t.data() as Float32Array,
+        shape: t.shape as number[],
+      })),
+    );
 }
 
 /** HWIO (Keras) to OIHW (ONNX). */
@@ -52,17 +70,15 @@ function toOIHW(data: Float32Array, [kh, kw, ci, co]: number[]): Float32Array {
   return out;
 }
 
-async function batchNorm(
-  source: GraphSource,
-  name: string,
-): Promise<LayerWeights> {
-  const c = config(source, name);
-  const weights = source.records.get(name)!.layer.getWeights();
+function batchNorm(
+  c: Record<string, unknown>,
+  weights: KerasWeight[],
+): LayerWeights {
   let i = 0;
-  const gamma = c.scale ? await read(weights[i++]) : null;
-  const beta = c.center ? await read(weights[i++]) : null;
-  const mean = await read(weights[i++]);
-  const variance = await read(weights[i++]);
+  const gamma = c.scale ? weights[i++].data : null;
+  const beta = c.center ? weights[i++].data : null;
+  const mean = weights[i++].data;
+  const variance = weights[i++].data;
   const f = Math.fround;
   const scale = new Float32Array(mean.length);
   const shift = new Float32Array(mean.length);
@@ -76,7 +92,9 @@ async function batchNorm(
 }
 
 /**
- * Reads the weights of every Conv2D, Dense and BatchNormalization layer.
+ * Reads the weights of every Conv2D, Dense and BatchNormalization layer,
+ * from the layers' tensors unless `read` says where else (what it gives is
+ * copied, never kept).
  *
  * @example
  * ```ts
@@ -104,35 +122,39 @@ async function batchNorm(
  */
 export async function snapshotWeights(
   source: GraphSource,
+  read: WeightReader = tensorReader(source),
 ): Promise<Map<string, LayerWeights>> {
   const out = new Map<string, LayerWeights>();
   for (const name of source.order) {
     const r = source.records.get(name)!;
-    const weights = r.layer.getWeights();
+    if (!WEIGHTED.has(r.className)) continue;
+    const weights = await read(name);
     const c = config(source, name);
     if (r.className === "Conv2D") {
       const [kernel, bias] = weights;
-      const shape = kernel.shape as number[];
+      const shape = kernel.shape;
       out.set(name, {
         kernel: {
-          // toOIHW makes the copy: read the backend's values as they are.
-          data: toOIHW(await kernel.data() as Float32Array, shape),
+          // toOIHW makes the copy.
+          data: toOIHW(kernel.data, shape),
           dims: [shape[3], shape[2], shape[0], shape[1]],
         },
-        bias: c.useBias && bias ? await read(bias) : undefined,
+        bias: c.useBias && bias ? bias.data.slice() : undefined,
       });
     } else if (r.className === "Dense") {
       const [kernel, bias] = weights;
       out.set(name, {
-        kernel: { data: await read(kernel), dims: kernel.shape as number[] },
-        bias: c.useBias && bias ? await read(bias) : undefined,
+        kernel: { data: kernel.data.slice(), dims: kernel.shape },
+        bias: c.useBias && bias ? bias.data.slice() : undefined,
       });
-    } else if (r.className === "BatchNormalization") {
-      out.set(name, await batchNorm(source, name));
+    } else {
+      out.set(name, batchNorm(c, weights));
     }
   }
   return out;
 }
+
+const WEIGHTED = new Set(["Conv2D", "Dense", "BatchNormalization"]);
 
 /**
  * Folds each BatchNorm into the Conv2D before it (per output channel, in

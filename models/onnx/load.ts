@@ -10,9 +10,10 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import type { Engine } from "../engine.ts";
 import { fileHandler, ModelLoadError } from "../tfjs/io.ts";
 import { onnxEngine, type OnnxEngineOptions } from "./engine.ts";
-import { exportLayersModel } from "./export_tfjs.ts";
+import { exportKerasArtifacts, exportLayersModel } from "./export_tfjs.ts";
 import { NHWC_INPUT, onnxClassifier, type ShapeProbe } from "./onnx_model.ts";
-import { decodeModel, encodeModel } from "./proto.ts";
+import { encodeSessionModel } from "./external_data.ts";
+import { decodeModel } from "./proto.ts";
 import { createSession, loadOrt, type OrtModule } from "./session.ts";
 import type { OnnxSource } from "./source.ts";
 
@@ -29,7 +30,9 @@ function isOnnxPath(source: OnnxEngineSource): source is string {
 /** A probe that runs a model once in ONNX Runtime and reads the shapes. */
 function ortProbe(ort: OrtModule, threads: number): ShapeProbe {
   return async (model, outputs, batch) => {
-    const handle = await createSession(ort, encodeModel(model), { threads });
+    const handle = await createSession(ort, encodeSessionModel(model), {
+      threads,
+    });
     try {
       const input = model.graph.inputs[0];
       const dims = (input.shape ?? []).map((
@@ -87,10 +90,18 @@ export async function readOnnxClassifier(
   });
 }
 
+function release(data: tf.io.WeightData | undefined): void {
+  for (const buffer of Array.isArray(data) ? data : data ? [data] : []) {
+    buffer.transfer(0);
+  }
+}
+
 /**
- * Exports a TF.js layers model for ONNX Runtime. It loads on the active
- * TF.js backend (the CPU backend when none is active yet) and is released
- * once its weights are copied.
+ * Exports a TF.js layers model for ONNX Runtime, read from its files
+ * without a TF.js backend; a model that needs loading for that (see
+ * {@linkcode exportKerasArtifacts}) loads on the active TF.js backend (the
+ * CPU backend when none is active yet) and is released once its weights
+ * are copied.
  *
  * @example
  * ```ts ignore
@@ -101,10 +112,21 @@ export async function readOnnxClassifier(
 export async function exportTfjsModel(
   model: string | tf.io.IOHandler,
 ): Promise<OnnxSource> {
+  const handler = typeof model === "string" ? fileHandler(model) : model;
+  if (!handler.load) {
+    throw new ModelLoadError("Cannot load model: the IO handler cannot load");
+  }
+  const artifacts = await handler.load();
+  const exported = await exportKerasArtifacts(artifacts);
+  if (exported) {
+    // The export copied the weights. Bytes we read ourselves are freed now
+    // rather than whenever the garbage collector gets to them (100 MB for
+    // ResNet-50, seen still held after the warm-up).
+    if (typeof model === "string") release(artifacts.weightData);
+    return exported;
+  }
   if (!tf.engine().backendName) await tf.setBackend("cpu");
-  const layers = await tfl.loadLayersModel(
-    typeof model === "string" ? fileHandler(model) : model,
-  );
+  const layers = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
   try {
     return await exportLayersModel(layers);
   } finally {
