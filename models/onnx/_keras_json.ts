@@ -16,6 +16,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
+// Registers the layer classes that configs are deserialized with.
+import "@tensorflow/tfjs-layers";
 import type { GraphSource, LayerRecord } from "../tfjs/graph.ts";
 import type { KerasWeight, WeightReader } from "./_keras_weights.ts";
 
