@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { Engine } from "../engine.ts";
-import { fileHandler, ModelLoadError } from "../tfjs/io.ts";
+import { fileHandler, ModelLoadError, releaseWeights } from "../tfjs/io.ts";
 import { onnxEngine, type OnnxEngineOptions } from "./engine.ts";
 import { exportKerasArtifacts, exportLayersModel } from "./export_tfjs.ts";
 import { NHWC_INPUT, onnxClassifier, type ShapeProbe } from "./onnx_model.ts";
@@ -90,12 +90,6 @@ export async function readOnnxClassifier(
   });
 }
 
-function release(data: tf.io.WeightData | undefined): void {
-  for (const buffer of Array.isArray(data) ? data : data ? [data] : []) {
-    buffer.transfer(0);
-  }
-}
-
 /**
  * Exports a TF.js layers model for ONNX Runtime, read from its files
  * without a TF.js backend; a model that needs loading for that (see
@@ -122,7 +116,7 @@ export async function exportTfjsModel(
     // The export copied the weights. Bytes we read ourselves are freed now
     // rather than whenever the garbage collector gets to them (100 MB for
     // ResNet-50, seen still held after the warm-up).
-    if (typeof model === "string") release(artifacts.weightData);
+    if (typeof model === "string") releaseWeights(artifacts.weightData);
     return exported;
   }
   if (!tf.engine().backendName) await tf.setBackend("cpu");

@@ -34,7 +34,7 @@ import {
   describeModel,
   type GraphSource,
 } from "./graph.ts";
-import { fileHandler, ModelLoadError } from "./io.ts";
+import { fileHandler, ModelLoadError, releaseWeights } from "./io.ts";
 
 /** Options of {@linkcode loadTfjsEngine}. */
 export interface TfjsEngineOptions {
@@ -311,7 +311,13 @@ export async function loadTfjsEngine(
   const handler = typeof options.model === "string"
     ? fileHandler(options.model)
     : options.model;
-  const model = await tfl.loadLayersModel(handler);
+  if (!handler.load) {
+    throw new ModelLoadError("Cannot load model: the IO handler cannot load");
+  }
+  const artifacts = await handler.load();
+  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  // Bytes read from our own files: TF.js holds copies now.
+  if (typeof options.model === "string") releaseWeights(artifacts.weightData);
   try {
     return tfjsEngine(model, info);
   } catch (error) {
