@@ -31,7 +31,7 @@ export interface BareSession {
 export interface BareOptions {
   threads: number;
   /**
-   * Lumen's own session options (no spinning, no arena) instead of ONNX
+   * Lumen's own session options (spinning stopped after a run, no arena) instead of ONNX
    * Runtime's defaults with the thread count. @default false
    */
   lumenOptions?: boolean;
