@@ -29,18 +29,21 @@ function tableCrc32(bytes: Uint8Array): number {
   return (crc32(bytes) ^ 0xffffffff) >>> 0;
 }
 
-function chunk(
-  type: string,
-  data: Uint8Array,
+/** Writes a chunk (length, type, data, CRC) into `out` at `at`; returns the end. */
+function writeChunk(
+  out: Uint8Array,
+  at: number,
+  chunk: { type: string; data: Uint8Array },
   crc: (bytes: Uint8Array) => number,
-): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc(out.subarray(4, 8 + data.length)));
-  return out;
+): number {
+  const { type, data } = chunk;
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint32(at, data.length);
+  for (let i = 0; i < 4; i++) out[at + 4 + i] = type.charCodeAt(i);
+  out.set(data, at + 8);
+  const end = at + 8 + data.length;
+  view.setUint32(end, crc(out.subarray(at + 4, end)));
+  return end + 4;
 }
 
 /** Paeth residuals of one RGB row into `out` (`up`: the row above). */
@@ -144,33 +147,56 @@ export async function encodeRgbPng(
   options: PngEncoding = {},
 ): Promise<Uint8Array> {
   const { width, height, data: rgb } = image;
-  const deflate = options.deflate ?? streamDeflate;
-  const crc = options.crc32 ?? tableCrc32;
   if (rgb.length !== width * height * 3) {
     throw new RangeError(
       `RGB data has ${rgb.length} bytes, expected ${width * height * 3}`,
     );
   }
+  const filter = options.filter ?? "paeth";
+  return await encodeFilteredPng(
+    { width, height, rows: filterRows(width, height, rgb, filter) },
+    options,
+  );
+}
+
+/**
+ * Encodes an 8-bit truecolour PNG from rows already filtered (a filter
+ * type byte, then the row's residuals): for renderers that filter as they
+ * make the pixels. The file is written into one buffer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // One red pixel, its row Sub-filtered (type 1: a first pixel is itself).
+ * const rows = new Uint8Array([1, 255, 0, 0]);
+ * const bytes = await encodeFilteredPng({ width: 1, height: 1, rows });
+ * assert.deepEqual(bytes, await encodeRgbPng({ width: 1, height: 1, data: rows.subarray(1) }, { filter: "sub" }));
+ * ```
+ */
+export async function encodeFilteredPng(
+  image: { width: number; height: number; rows: Uint8Array },
+  options: Omit<PngEncoding, "filter"> = {},
+): Promise<Uint8Array> {
+  const { width, height, rows } = image;
+  if (rows.length !== height * (1 + width * 3)) {
+    throw new RangeError(
+      `Filtered rows have ${rows.length} bytes, expected ${
+        height * (1 + width * 3)
+      }`,
+    );
+  }
+  const deflate = options.deflate ?? streamDeflate;
+  const crc = options.crc32 ?? tableCrc32;
   const header = new Uint8Array(13);
   const view = new DataView(header.buffer);
   view.setUint32(0, width);
   view.setUint32(4, height);
   header.set([8, 2, 0, 0, 0], 8); // 8-bit, truecolour, deflate, adaptive, no interlace
-  const parts = [
-    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header, crc),
-    chunk(
-      "IDAT",
-      await deflate(filterRows(width, height, rgb, options.filter ?? "paeth")),
-      crc,
-    ),
-    chunk("IEND", new Uint8Array(), crc),
-  ];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
+  const data = await deflate(rows);
+  const out = new Uint8Array(8 + 25 + 12 + data.length + 12);
+  out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  let at = writeChunk(out, 8, { type: "IHDR", data: header }, crc);
+  at = writeChunk(out, at, { type: "IDAT", data }, crc);
+  writeChunk(out, at, { type: "IEND", data: new Uint8Array() }, crc);
   return out;
 }

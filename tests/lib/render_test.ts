@@ -6,8 +6,10 @@ import {
   encodePng,
   renderExplanation,
   renderExplanationRgb,
+  renderPngs,
   toDataUrl,
 } from "../../lib/render.ts";
+import { FAST_PNG } from "../../lib/zlib.ts";
 import { decodeBase64Image } from "../../lib/base64.ts";
 
 const image = {
@@ -172,4 +174,39 @@ Deno.test("viridis colours 0, ½ and 1 as matplotlib's #440154, #21918c and #fde
   assert.deepEqual([...(await decodeDataUrl(result.heatmap)).data], expected);
   // α = 1: the overlay is the colour alone.
   assert.deepEqual([...(await decodeDataUrl(result.overlay)).data], expected);
+});
+
+Deno.test("renderPngs with Sub rows filters while it blends: the same bytes as blending, then filtering", async () => {
+  const photo = await decodeImage(
+    await Deno.readFile(new URL("../fixtures/chelsea.png", import.meta.url)),
+  );
+  const odd = { width: 7, height: 5, data: photo.data.subarray(0, 7 * 5 * 3) };
+  const map = {
+    values: Float32Array.from({ length: 49 }, (_, i) => Math.cos(i) + 0.5),
+    width: 7,
+    height: 7,
+  };
+  for (const image of [photo, odd]) {
+    for (const colormap of ["jet", "viridis"]) {
+      const options = { colormap, alpha: 0.45 };
+      const fused = await renderPngs(image, map, {
+        ...options,
+        ...FAST_PNG,
+        overlay: true,
+        heatmap: true,
+      });
+      const rgb = renderExplanationRgb(image, map, options);
+      const { width, height } = image;
+      const overlay = await encodePng(
+        { width, height, data: rgb.overlay },
+        FAST_PNG,
+      );
+      const heatmap = await encodePng(
+        { width, height, data: rgb.heatmap },
+        FAST_PNG,
+      );
+      assert.deepEqual(fused.overlay, overlay);
+      assert.deepEqual(fused.heatmap, heatmap);
+    }
+  }
 });
