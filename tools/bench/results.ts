@@ -28,7 +28,8 @@ export const FIGURES: Readonly<Record<string, FigureInfo>> = {
     unit: "ms",
   },
   "forward.bare-ort-lumen": {
-    label: "bare session with Lumen's session options (spinning stopped after a run, no arena)",
+    label:
+      "bare session with Lumen's session options (spinning stopped after a run, no arena)",
     unit: "ms",
   },
   "forward.lumen-wasm": {
