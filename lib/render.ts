@@ -239,55 +239,45 @@ function colourBlendSubRows(
     outWidth: width,
     outHeight: height,
   };
-  let i = 0;
+  // Each pixel's colour, as an offset into the colormap table, per row.
+  const colours = new Uint16Array(width);
   let row = 0;
   for (const line of upsampledRows(map.values, size)) {
-    let o = row * stride;
-    if (overlay) overlay[o] = 1; // Sub
-    if (heatmap) heatmap[o] = 1;
-    o++;
-    // The previous pixel's bytes (0 before the first: Sub's rule).
-    let pr = 0, pg = 0, pb = 0, hr = 0, hg = 0, hb = 0;
-    if (overlay && !heatmap) {
-      // The usual request: the overlay alone, without a branch per pixel.
-      for (let x = 0; x < width; x++, i += 3, o += 3) {
-        const q = Math.round(line[x] * 255);
-        const k = q > 0 ? (q < 255 ? q : 255) * 3 : 0;
-        const br = table[(data[i] << 8) | lut[k]];
-        const bg = table[(data[i + 1] << 8) | lut[k + 1]];
-        const bb = table[(data[i + 2] << 8) | lut[k + 2]];
-        overlay[o] = br - pr;
-        overlay[o + 1] = bg - pg;
-        overlay[o + 2] = bb - pb;
-        pr = br;
-        pg = bg;
-        pb = bb;
-      }
-      row++;
-      continue;
-    }
-    for (let x = 0; x < width; x++, i += 3, o += 3) {
+    for (let x = 0; x < width; x++) {
       const q = Math.round(line[x] * 255);
-      const k = q > 0 ? (q < 255 ? q : 255) * 3 : 0;
-      const r = lut[k], g = lut[k + 1], b = lut[k + 2];
-      if (overlay) {
-        const br = table[(data[i] << 8) | r];
-        const bg = table[(data[i + 1] << 8) | g];
-        const bb = table[(data[i + 2] << 8) | b];
-        overlay[o] = br - pr;
-        overlay[o + 1] = bg - pg;
-        overlay[o + 2] = bb - pb;
-        pr = br;
-        pg = bg;
-        pb = bb;
+      colours[x] = q > 0 ? (q < 255 ? q : 255) * 3 : 0;
+    }
+    const src = row * width * 3;
+    const at = row * stride;
+    // Sub: each byte minus the one a pixel to its left (0 for the first).
+    if (overlay) {
+      overlay[at] = 1;
+      let pr = 0, pg = 0, pb = 0;
+      for (let x = 0, i = src, o = at + 1; x < width; x++, i += 3, o += 3) {
+        const k = colours[x];
+        const r = table[(data[i] << 8) | lut[k]];
+        const g = table[(data[i + 1] << 8) | lut[k + 1]];
+        const b = table[(data[i + 2] << 8) | lut[k + 2]];
+        overlay[o] = r - pr;
+        overlay[o + 1] = g - pg;
+        overlay[o + 2] = b - pb;
+        pr = r;
+        pg = g;
+        pb = b;
       }
-      if (heatmap) {
-        heatmap[o] = r - hr;
-        heatmap[o + 1] = g - hg;
-        heatmap[o + 2] = b - hb;
-        hr = r;
-        hg = g;
-        hb = b;
+    }
+    if (heatmap) {
+      heatmap[at] = 1;
+      let pr = 0, pg = 0, pb = 0;
+      for (let x = 0, o = at + 1; x < width; x++, o += 3) {
+        const k = colours[x];
+        const r = lut[k], g = lut[k + 1], b = lut[k + 2];
+        heatmap[o] = r - pr;
+        heatmap[o + 1] = g - pg;
+        heatmap[o + 2] = b - pb;
+        pr = r;
+        pg = g;
+        pb = b;
       }
     }
     row++;
