@@ -148,55 +148,6 @@ function frameLength(head: Uint8Array): number | null {
   return total;
 }
 
-/** Bytes arriving in chunks, taken from the front without re-copying the rest. */
-class ChunkQueue {
-  #chunks: Uint8Array[] = [];
-  // Index of the first unread chunk: Array#shift is linear, and a pipe may
-  // deliver a large frame in hundreds of thousands of tiny chunks.
-  #head = 0;
-  length = 0;
-
-  push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.length += chunk.length;
-  }
-
-  /** The first `n` bytes (fewer if fewer have come), without removing them. */
-  peek(n: number): Uint8Array {
-    const first = this.#chunks[this.#head];
-    if (first && first.length >= n) return first.subarray(0, n);
-    const out = new Uint8Array(Math.min(n, this.length));
-    let at = 0;
-    for (let i = this.#head; at < out.length; i++) {
-      const part = this.#chunks[i].subarray(0, out.length - at);
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
-  }
-
-  /** Removes the first `n` bytes (`n` ≤ `length`) into a fresh buffer. */
-  take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let at = 0;
-    while (at < n) {
-      const chunk = this.#chunks[this.#head];
-      const part = chunk.subarray(0, n - at);
-      out.set(part, at);
-      at += part.length;
-      if (part.length === chunk.length) this.#head++;
-      else this.#chunks[this.#head] = chunk.subarray(part.length);
-    }
-    this.length -= n;
-    if (this.#head > 1024 && this.#head * 2 > this.#chunks.length) {
-      this.#chunks = this.#chunks.slice(this.#head);
-      this.#head = 0;
-    }
-    return out;
-  }
-}
-
 /**
  * Decodes the frames in a list of chunks that hold whole frames (tests).
  *
@@ -207,50 +158,16 @@ class ChunkQueue {
  * ```
  */
 export function decodeFrames(chunks: readonly Uint8Array[]): unknown[] {
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  chunks.reduce((at, c) => (bytes.set(c, at), at + c.length), 0);
   const out: unknown[] = [];
-  const reader = frameReader();
-  for (const chunk of chunks) out.push(...reader.push(chunk));
+  for (let at = 0; at < bytes.length;) {
+    const total = frameLength(bytes.subarray(at));
+    if (total === null || at + total > bytes.length) break;
+    out.push(decodeFrame(bytes.slice(at, at + total)));
+    at += total;
+  }
   return out;
-}
-
-/**
- * Collects frames from chunks of any size, as they arrive.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const reader = frameReader(); // for a stream: for each chunk, reader.push(chunk)
- * const frame = encodeFrame({ type: "exit" });
- * assert.deepEqual(reader.push(frame.subarray(0, 5)), []); // not whole yet
- * assert.deepEqual(reader.push(frame.subarray(5)), [{ type: "exit" }]);
- * ```
- */
-export function frameReader(): { push(chunk: Uint8Array): unknown[] } {
-  const queue = new ChunkQueue();
-  let expected: number | null = null;
-  return {
-    push(chunk) {
-      queue.push(chunk);
-      const messages: unknown[] = [];
-      for (;;) {
-        if (expected === null) {
-          // The header, then the array sizes: enough to know the length.
-          const head = queue.peek(HEADER);
-          const count = head.length === HEADER
-            ? new DataView(head.buffer, head.byteOffset, HEADER).getUint32(
-              4,
-              true,
-            )
-            : 0;
-          expected = frameLength(queue.peek(HEADER + 4 * count));
-        }
-        if (expected === null || queue.length < expected) break;
-        messages.push(decodeFrame(queue.take(expected)));
-        expected = null;
-      }
-      return messages;
-    },
-  };
 }
 
 /**
@@ -324,8 +241,8 @@ export async function* framesFrom(fill: FillFn): AsyncGenerator<unknown> {
 
 /**
  * Reads framed messages from a stream until it ends: a byte stream (a
- * child process's stdout) is read in place (BYOB), any other chunk by
- * chunk.
+ * child process's stdout) is read in place (BYOB), any other one chunk by
+ * chunk, copied into the frames.
  *
  * @example
  * ```ts
@@ -341,22 +258,48 @@ export async function* framesFrom(fill: FillFn): AsyncGenerator<unknown> {
 export async function* readFrames(
   stream: ReadableStream<Uint8Array>,
 ): AsyncGenerator<unknown> {
-  let byob: ReadableStreamBYOBReader;
+  let byob: ReadableStreamBYOBReader | null = null;
   try {
     byob = stream.getReader({ mode: "byob" });
   } catch {
-    const reader = frameReader();
-    for await (const chunk of stream) yield* reader.push(chunk);
+    // Not a byte stream: its chunks are copied into the buffers asked for.
+  }
+  if (byob) {
+    try {
+      yield* framesFrom(byobFill(byob));
+    } finally {
+      byob.releaseLock();
+    }
     return;
   }
+  const reader = stream.getReader();
   try {
-    yield* framesFrom(async (into) => {
-      const { value, done } = await byob.read(into);
-      return done || !value ? null : value;
-    });
+    yield* framesFrom(chunkFill(reader));
   } finally {
-    byob.releaseLock();
+    reader.releaseLock();
   }
+}
+
+function byobFill(reader: ReadableStreamBYOBReader): FillFn {
+  return async (into) => {
+    const { value, done } = await reader.read(into);
+    return done || !value ? null : value;
+  };
+}
+
+function chunkFill(reader: ReadableStreamDefaultReader<Uint8Array>): FillFn {
+  let rest: Uint8Array = new Uint8Array();
+  return async (into) => {
+    while (rest.length === 0) {
+      const { value, done } = await reader.read();
+      if (done) return null;
+      rest = value;
+    }
+    const n = Math.min(into.length, rest.length);
+    into.set(rest.subarray(0, n));
+    rest = rest.subarray(n);
+    return into.subarray(0, n);
+  };
 }
 
 /**

@@ -3,7 +3,6 @@ import {
   decodeFrames,
   encodeFrame,
   encodeFrameParts,
-  frameReader,
   framesFrom,
   readFrames,
   readFramesFrom,
@@ -31,7 +30,7 @@ Deno.test("frames carry JSON and binary arrays without copying them into numbers
   assert.deepEqual(decoded.data.nested.slice(1), ["text", null]);
 });
 
-Deno.test("frames split anywhere across chunks are put back together", () => {
+Deno.test("frames split anywhere across the chunks of a stream are put back together", async () => {
   const big = new Uint8Array(300_000).map((_, i) => i % 251);
   const frames = [
     encodeFrame({ a: 1 }),
@@ -45,11 +44,12 @@ Deno.test("frames split anywhere across chunks are put back together", () => {
     at += f.length;
   }
   for (const size of [1, 7, 4096, 65536, bytes.length]) {
-    const reader = frameReader();
-    const out: unknown[] = [];
+    const chunks = [];
     for (let i = 0; i < bytes.length; i += size) {
-      out.push(...reader.push(bytes.subarray(i, i + size)));
+      chunks.push(bytes.subarray(i, i + size));
     }
+    const out: unknown[] = [];
+    for await (const m of readFrames(ReadableStream.from(chunks))) out.push(m);
     assert.equal(out.length, 3, `chunks of ${size}`);
     const image = (out[1] as { image: Uint8Array }).image;
     assert.equal(image.length, big.length);
