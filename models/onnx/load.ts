@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { Engine } from "../engine.ts";
-import { fileHandler, ModelLoadError, releaseWeights } from "../tfjs/io.ts";
+import { loadArtifacts, ModelLoadError } from "../tfjs/io.ts";
 import { onnxEngine, type OnnxEngineOptions } from "./engine.ts";
 import { exportKerasArtifacts, exportLayersModel } from "./export_tfjs.ts";
 import { NHWC_INPUT, onnxClassifier, type ShapeProbe } from "./onnx_model.ts";
@@ -106,17 +106,10 @@ export async function readOnnxClassifier(
 export async function exportTfjsModel(
   model: string | tf.io.IOHandler,
 ): Promise<OnnxSource> {
-  const handler = typeof model === "string" ? fileHandler(model) : model;
-  if (!handler.load) {
-    throw new ModelLoadError("Cannot load model: the IO handler cannot load");
-  }
-  const artifacts = await handler.load();
+  const { artifacts, release } = await loadArtifacts(model);
   const exported = await exportKerasArtifacts(artifacts);
   if (exported) {
-    // The export copied the weights. Bytes we read ourselves are freed now
-    // rather than whenever the garbage collector gets to them (100 MB for
-    // ResNet-50, seen still held after the warm-up).
-    if (typeof model === "string") releaseWeights(artifacts.weightData);
+    release(); // the export copied the weights
     return exported;
   }
   if (!tf.engine().backendName) await tf.setBackend("cpu");

@@ -34,7 +34,7 @@ import {
   describeModel,
   type GraphSource,
 } from "./graph.ts";
-import { fileHandler, ModelLoadError, releaseWeights } from "./io.ts";
+import { loadArtifacts, ModelLoadError } from "./io.ts";
 
 /** Options of {@linkcode loadTfjsEngine}. */
 export interface TfjsEngineOptions {
@@ -308,16 +308,9 @@ export async function loadTfjsEngine(
     ...selected,
     skipped: [...(options.skipped ?? []), ...selected.skipped],
   };
-  const handler = typeof options.model === "string"
-    ? fileHandler(options.model)
-    : options.model;
-  if (!handler.load) {
-    throw new ModelLoadError("Cannot load model: the IO handler cannot load");
-  }
-  const artifacts = await handler.load();
+  const { artifacts, release } = await loadArtifacts(options.model);
   const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
-  // Bytes read from our own files: TF.js holds copies now.
-  if (typeof options.model === "string") releaseWeights(artifacts.weightData);
+  release(); // TF.js holds copies now
   try {
     return tfjsEngine(model, info);
   } catch (error) {

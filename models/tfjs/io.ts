@@ -155,22 +155,52 @@ export function fileHandler(modelJsonPath: string): tf.io.IOHandler {
 }
 
 /**
- * Frees weight bytes read from files once a model holds its own copies
- * (TF.js copies each weight out of them when it loads): 100 MB for
- * ResNet-50 that the garbage collector was seen to keep until after the
- * warm-up, raising the process's peak.
+ * A model's artifacts (topology, weight specs and bytes) from a `model.json`
+ * path or an IO handler, and `release()`, which frees the weight bytes once
+ * the caller holds its own copies (TF.js and the ONNX export copy each
+ * weight out of them): 100 MB for ResNet-50, seen kept by the garbage
+ * collector until after the warm-up, raising the process's peak. Bytes
+ * from a caller's handler are the caller's: `release()` leaves them.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * const data = new ArrayBuffer(8);
- * releaseWeights(data);
- * assert.equal(data.byteLength, 0); // detached
- * releaseWeights(undefined); // nothing to do
+ * import * as tf from "@tensorflow/tfjs-core";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify({
+ *   modelTopology: {},
+ *   weightsManifest: [{ paths: ["w.bin"], weights: [{ name: "w", shape: [2], dtype: "float32" }] }],
+ * }));
+ * await Deno.writeFile(`${dir}/w.bin`, new Uint8Array(8));
+ * const { artifacts, release } = await loadArtifacts(`${dir}/model.json`);
+ * const data = artifacts.weightData as ArrayBuffer;
+ * assert.equal(data.byteLength, 8);
+ * release(); // once the model holds its copies
+ * assert.equal(data.byteLength, 0); // freed (detached)
+ * // A caller's handler: its bytes stay the caller's.
+ * const mine = new ArrayBuffer(8);
+ * const handler = tf.io.fromMemory({ modelTopology: {}, weightSpecs: [], weightData: mine });
+ * (await loadArtifacts(handler)).release();
+ * assert.equal(mine.byteLength, 8);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function releaseWeights(data: tf.io.WeightData | undefined): void {
-  for (const buffer of Array.isArray(data) ? data : data ? [data] : []) {
-    buffer.transfer(0);
+export async function loadArtifacts(
+  model: string | tf.io.IOHandler,
+): Promise<{ artifacts: tf.io.ModelArtifacts; release(): void }> {
+  const handler = typeof model === "string" ? fileHandler(model) : model;
+  if (!handler.load) {
+    throw new ModelLoadError("Cannot load model: the IO handler cannot load");
   }
+  const artifacts = await handler.load();
+  return {
+    artifacts,
+    release() {
+      if (typeof model !== "string") return;
+      const data = artifacts.weightData;
+      for (const buffer of Array.isArray(data) ? data : data ? [data] : []) {
+        buffer.transfer(0);
+      }
+    },
+  };
 }
