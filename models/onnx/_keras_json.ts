@@ -18,7 +18,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 // Registers the layer classes that configs are deserialized with.
 import "@tensorflow/tfjs-layers";
-import type { GraphSource, LayerRecord } from "../tfjs/graph.ts";
+import {
+  type GraphSource,
+  graphSource,
+  type LayerRecord,
+} from "../tfjs/graph.ts";
 import type { KerasWeight, WeightReader } from "./_keras_weights.ts";
 
 /** A model's wiring and a reader of its weights, without tensors. */
@@ -241,36 +245,19 @@ export function readKerasArtifacts(
       consumers: [],
     });
   }
-  const layers = new Map(order.map((n) => [n, records.get(n)!]));
-  for (const name of order) {
-    for (const i of layers.get(name)!.inputs) {
-      layers.get(i)!.consumers.push(name);
-    }
-  }
-  const out = layers.get(graph.output)!;
-  const softmax = out.className === "Activation" &&
-    out.layer.getConfig().activation === "softmax";
-  const source: GraphSource = {
-    // Nothing on the export path reads the model itself.
-    model: null as unknown as tfl.LayersModel,
-    records: layers,
-    order,
+  const source = graphSource(records, {
     input: graph.input,
-    logitsLayer: softmax ? out.inputs[0] : graph.output,
-    softmaxLayer: softmax ? graph.output : null,
-    nodeCache: new Map(),
-  };
-  for (const name of order) {
-    const r = layers.get(name)!;
+    output: graph.output,
+  });
+  const byLayer = new Map<string, KerasWeight[]>();
+  for (const [name, r] of records) {
     const names = WEIGHT_NAMES[r.className]?.(r.layer.getConfig()) ?? [];
-    if (names.some((w) => !weights.has(`${name}/${w}`))) return null;
+    const found = names.map((w) => weights.get(`${name}/${w}`));
+    if (found.some((w) => !w)) return null;
+    byLayer.set(name, found as KerasWeight[]);
   }
   return {
     source,
-    read(name) {
-      const r = layers.get(name)!;
-      const names = WEIGHT_NAMES[r.className]?.(r.layer.getConfig()) ?? [];
-      return Promise.resolve(names.map((w) => weights.get(`${name}/${w}`)!));
-    },
+    read: (name) => Promise.resolve(byLayer.get(name) ?? []),
   };
 }

@@ -46,7 +46,6 @@ export interface LayerRecord {
 
 /** The source model's layers, their wiring and the cached nodes built so far. */
 export interface GraphSource {
-  readonly model: tfl.LayersModel;
   readonly records: ReadonlyMap<string, LayerRecord>;
   readonly order: readonly string[];
   readonly input: string;
@@ -92,7 +91,6 @@ export function describeModel(model: tfl.LayersModel): GraphSource {
     );
   }
   const records = new Map<string, LayerRecord>();
-  const order: string[] = [];
   for (const layer of model.layers) {
     if (layer.inboundNodes.length > 1) {
       throw new Error(
@@ -106,20 +104,48 @@ export function describeModel(model: tfl.LayersModel): GraphSource {
       inputs: inbound.map((l) => l.name),
       consumers: [],
     });
-    order.push(layer.name);
   }
+  return graphSource(records, {
+    input: model.inputLayers[0].name,
+    output: model.outputLayers[0].name,
+  });
+}
+
+/**
+ * A model's wiring from its layer records, in the model's layer order:
+ * each layer's consumers filled in, and the logits layer found (the output,
+ * or the layer feeding it when it is a separate softmax).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as tfl from "@tensorflow/tfjs-layers";
+ * const dense = tfl.layers.dense({ units: 2, inputShape: [3], name: "fc" });
+ * const softmax = tfl.layers.activation({ activation: "softmax", name: "prob" });
+ * const records = new Map([
+ *   ["fc", { layer: dense, className: "Dense", inputs: [], consumers: [] }],
+ *   ["prob", { layer: softmax, className: "Activation", inputs: ["fc"], consumers: [] }],
+ * ]);
+ * const source = graphSource(records, { input: "fc", output: "prob" });
+ * assert.equal(source.logitsLayer, "fc");
+ * assert.deepEqual(records.get("fc")?.consumers, ["prob"]);
+ * ```
+ */
+export function graphSource(
+  records: Map<string, LayerRecord>,
+  ends: { input: string; output: string },
+): GraphSource {
+  const order = [...records.keys()];
   for (const name of order) {
     for (const input of records.get(name)!.inputs) {
       records.get(input)?.consumers.push(name);
     }
   }
-  const input = model.inputLayers[0].name;
-  const output = model.outputLayers[0].name;
+  const { input, output } = ends;
   const out = records.get(output)!;
   const isSoftmaxActivation = out.className === "Activation" &&
     activationName(out.layer) === "softmax";
   return {
-    model,
     records,
     order,
     input,
