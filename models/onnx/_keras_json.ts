@@ -160,9 +160,12 @@ function weightViews(
   const specs = artifacts.weightSpecs ?? [];
   const data = artifacts.weightData;
   if (data === undefined) return specs.length === 0 ? new Map() : null;
-  const buffer = Array.isArray(data)
-    ? (data.length === 1 ? data[0] : concat(data))
-    : data;
+  // One buffer (what fileHandler gives) is viewed, never copied.
+  const buffer = !Array.isArray(data)
+    ? data
+    : data.length === 1
+    ? data[0]
+    : tf.io.concatenateArrayBuffers(data);
   const out = new Map<string, KerasWeight>();
   let offset = 0;
   for (const spec of specs) {
@@ -176,16 +179,6 @@ function weightViews(
     offset += size * 4;
   }
   return out;
-}
-
-function concat(parts: ArrayBuffer[]): ArrayBuffer {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(new Uint8Array(p), at);
-    at += p.byteLength;
-  }
-  return out.buffer;
 }
 
 /**
