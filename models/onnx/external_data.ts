@@ -4,7 +4,8 @@
  * "file" (the `ArrayBuffer` its values already live in), given to the
  * session with `sessionOptions.externalData`. The model bytes shrink to the
  * graph (kilobytes), so no 100 MB copy of ResNet-50's weights is encoded,
- * held while the session is made and parsed again by ONNX Runtime.
+ * held while the session is made and parsed again by ONNX Runtime (which
+ * still copies the weights into its own memory).
  *
  * @module
  */
@@ -20,7 +21,11 @@ export interface ExternalFile {
 /** A model as ONNX Runtime takes it: graph bytes and the weights' files. */
 export interface SessionModel {
   readonly bytes: Uint8Array;
-  /** The buffers the bytes refer to: they must live as long as the session. */
+  /**
+   * The buffers the bytes refer to. ONNX Runtime 1.30 copies them when the
+   * session is made; `createSession` still holds them until it is freed,
+   * in case a later version reads them in place.
+   */
   readonly files: readonly ExternalFile[];
 }
 
