@@ -1,13 +1,11 @@
 /**
  * The body of a render thread (see `render_pool.ts`): renders the PNGs of
- * one map per message with the server's fast PNG settings and sends the
- * bytes back without copying them.
+ * one map per message as `renderHere` does and sends the bytes back
+ * without copying them.
  *
  * @module
  */
-import { renderPngs } from "./render.ts";
-import type { RenderJob } from "./render_pool.ts";
-import { FAST_PNG } from "./zlib.ts";
+import { renderHere, type RenderJob } from "./render_pool.ts";
 
 interface Request {
   id: number;
@@ -15,14 +13,12 @@ interface Request {
 }
 
 const port = self as unknown as Worker;
+const renderer = renderHere();
 
 port.onmessage = async (event: MessageEvent<Request>) => {
   const { id, job } = event.data;
   try {
-    const pngs = await renderPngs(job.image, job.map, {
-      ...job.options,
-      ...FAST_PNG,
-    });
+    const pngs = await renderer.render(job);
     const buffers = [pngs.overlay, pngs.heatmap].flatMap((p) =>
       p ? [p.buffer as ArrayBuffer] : []
     );
