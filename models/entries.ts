@@ -24,7 +24,13 @@ import { fileHandler } from "./tfjs/io.ts";
 /** Options of {@linkcode modelEntries}: how every model loads. */
 export type EntryOptions = Pick<
   LoadOptions,
-  "backend" | "threads" | "batchSize" | "batchBytes" | "log" | "warmUp"
+  | "backend"
+  | "threads"
+  | "batchSize"
+  | "batchBytes"
+  | "log"
+  | "warmUp"
+  | "weightsFolder"
 >;
 
 /**
@@ -58,7 +64,8 @@ export function modelEntries(
         preprocessing: spec.preprocess ?? undefined,
         defaultLayer: spec.layer,
         name: spec.name,
-        ...(handler ? { warmUp: false } : {}),
+        // A randomized copy is made once and thrown away: no file for it.
+        ...(handler ? { warmUp: false, weightsFolder: null } : {}),
       });
     };
     const artifacts: ArtifactsLoader = spec.path === null

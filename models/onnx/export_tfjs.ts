@@ -25,14 +25,32 @@ import {
   convWeights,
   foldChains,
   type LayerWeights,
+  moveKernelsToFile,
   snapshotWeights,
   type WeightReader,
 } from "./_keras_weights.ts";
 import { emitKerasLayer, type Emitter } from "./_keras_layers.ts";
 import { floatValue, type Graph, modelOf } from "./ir.ts";
-import { encodeModel, type NodeProto, type TensorProto } from "./proto.ts";
+import {
+  DataType,
+  encodeModel,
+  type NodeProto,
+  type TensorProto,
+} from "./proto.ts";
 import type { OnnxSource } from "./source.ts";
-import { floatTensor, int64Tensor, intsAttr } from "./tensors.ts";
+import { elementCount, floatTensor, int64Tensor, intsAttr } from "./tensors.ts";
+import { inWeightsFolder, type WeightsFile } from "./weights_file.ts";
+
+/** Options of the exports. */
+export interface ExportOptions {
+  /**
+   * A folder to keep the kernels in, as a weights file, instead of in
+   * memory (see `weights_file.ts`); null: in memory. @default null
+   */
+  weightsFolder?: string | null | undefined;
+  /** Says why the weights stayed in memory; @default no logging */
+  log?: ((message: string) => void) | undefined;
+}
 
 /** The operator set exported graphs use. */
 export const EXPORT_OPSET = 17;
@@ -68,8 +86,9 @@ function kerasLayers(source: GraphSource): GraphLayer[] {
 function buildGraph(
   source: GraphSource,
   weights: ReadonlyMap<string, LayerWeights>,
-  boundary: string | null,
+  split: { boundary: string | null; file: WeightsFile | null },
 ): Graph {
+  const { boundary, file } = split;
   const nodes: NodeProto[] = [];
   const initializers = new Map<string, TensorProto>();
   const shapes = new Map<string, number[]>();
@@ -101,7 +120,12 @@ function buildGraph(
       return output;
     },
     weight(name, dims, data) {
-      initializers.set(name, floatTensor(name, { dims, data }));
+      initializers.set(
+        name,
+        data instanceof Float32Array
+          ? floatTensor(name, { dims, data })
+          : { name, dims, dataType: DataType.FLOAT, external: data.external },
+      );
       return name;
     },
     ints(name, values) {
@@ -130,7 +154,7 @@ function buildGraph(
         layers.includes(conv.foldedWith);
       layerWeights.set(
         name,
-        convWeights(weights, { name, withBatchNorm: folded }),
+        convWeights(weights, { name, withBatchNorm: folded, file }),
       );
     } else if (weights.has(name)) {
       layerWeights.set(name, weights.get(name)!);
@@ -191,6 +215,7 @@ function buildGraph(
  */
 export async function exportLayersModel(
   model: tfl.LayersModel,
+  options: ExportOptions = {},
 ): Promise<OnnxSource> {
   let source: GraphSource;
   try {
@@ -198,7 +223,7 @@ export async function exportLayersModel(
   } catch (error) {
     throw new ModelLoadError((error as Error).message);
   }
-  return await exportSource(source);
+  return await exportSource(source, { options });
 }
 
 /**
@@ -220,14 +245,15 @@ export async function exportLayersModel(
  */
 export async function exportKerasArtifacts(
   artifacts: tf.io.ModelArtifacts,
+  options: ExportOptions = {},
 ): Promise<OnnxSource | null> {
   const data = readKerasArtifacts(artifacts);
-  return data && await exportSource(data.source, data.read);
+  return data && await exportSource(data.source, { read: data.read, options });
 }
 
 async function exportSource(
   source: GraphSource,
-  read?: WeightReader,
+  how: { read?: WeightReader; options: ExportOptions },
 ): Promise<OnnxSource> {
   const inputShape = outputShape(source, source.input);
   const [, height, width, depth] = inputShape;
@@ -236,8 +262,14 @@ async function exportSource(
       `Unsupported model: input shape [${inputShape}] is not [batch, height, width, 3]`,
     );
   }
-  const weights = await snapshotWeights(source, read);
+  const weights = await snapshotWeights(source, how.read);
   foldChains(source, weights);
+  const { weightsFolder = null, log } = how.options;
+  const file = inWeightsFolder(
+    weightsFolder,
+    (folder) => moveKernelsToFile(weights, folder),
+    log,
+  );
   const layers = kerasLayers(source);
   const spatial = layers.filter((l) => l.spatial);
   if (spatial.length === 0) {
@@ -246,11 +278,17 @@ async function exportSource(
     );
   }
   // Fails early (at load) on a layer the export does not know.
-  const full = buildGraph(source, weights, null);
+  let full: Graph;
+  try {
+    full = buildGraph(source, weights, { boundary: null, file });
+  } catch (error) {
+    file?.close();
+    throw error;
+  }
   const graphs = new Map<string, Graph>([["", full]]);
   const weightBytes = [...weights.values()].reduce(
     (sum, w) =>
-      sum + ((w.kernel?.data.length ?? 0) + (w.bias?.length ?? 0) +
+      sum + (elementCount(w.kernel?.dims ?? [0]) + (w.bias?.length ?? 0) +
           (w.scale?.length ?? 0) * 2) * 4,
     0,
   );
@@ -260,6 +298,7 @@ async function exportSource(
     layers,
     defaultLayer: spatial[spatial.length - 1].name,
     weightBytes,
+    weightsFile: file,
     graphFor(layer) {
       if (layer === null) return { graph: full, tensor: full.logits };
       if (!source.records.has(layer) || layer === source.softmaxLayer) {
@@ -273,7 +312,7 @@ async function exportSource(
       const key = chainStart ? layer : "";
       let graph = graphs.get(key);
       if (!graph) {
-        graph = buildGraph(source, weights, layer);
+        graph = buildGraph(source, weights, { boundary: layer, file });
         graphs.set(key, graph);
       }
       return { graph, tensor: layer === source.input ? source.input : layer };
@@ -313,7 +352,15 @@ async function exportSource(
  */
 export function exportedModelBytes(source: OnnxSource): Uint8Array {
   const { graph } = source.graphFor(null);
-  return encodeModel(modelOf(graph, graph.nodes, {
+  const file = source.weightsFile;
+  const initializers = new Map(
+    [...graph.initializers].map(([name, t]) => {
+      if (!t.external || !file) return [name, t];
+      const { external, ...rest } = t;
+      return [name, { ...rest, rawData: file.read(external) }];
+    }),
+  );
+  return encodeModel(modelOf({ ...graph, initializers }, graph.nodes, {
     inputs: [floatValue(graph.input, graph.shapes.get(graph.input))],
     outputs: [floatValue(graph.logits, graph.shapes.get(graph.logits))],
   }));

@@ -12,7 +12,8 @@ import { loadArtifacts, ModelLoadError } from "../tfjs/io.ts";
 import { onnxEngine, type OnnxEngineOptions } from "./engine.ts";
 import { exportKerasArtifacts, exportLayersModel } from "./export_tfjs.ts";
 import { NHWC_INPUT, onnxClassifier, type ShapeProbe } from "./onnx_model.ts";
-import { encodeSessionModel } from "./external_data.ts";
+import { encodeSessionModel, moveWeightsToFile } from "./external_data.ts";
+import { inWeightsFolder, type WeightsFile } from "./weights_file.ts";
 import { decodeModel } from "./proto.ts";
 import { createSession, loadOrt, type OrtModule } from "./session.ts";
 import type { OnnxSource } from "./source.ts";
@@ -27,12 +28,31 @@ function isOnnxPath(source: OnnxEngineSource): source is string {
   return typeof source === "string" && /\.onnx$/i.test(source);
 }
 
+/** Options of the loaders. */
+export interface LoadOnnxOptions extends OnnxEngineOptions {
+  /**
+   * A folder to keep the weights in, as a file ONNX Runtime reads (see
+   * `weights_file.ts`), instead of in this process's memory; null: in
+   * memory. When it cannot be written, the weights stay in memory and `log`
+   * says why. @default null
+   */
+  weightsFolder?: string | null | undefined;
+  /** @default no logging */
+  log?: ((message: string) => void) | undefined;
+}
+
 /** A probe that runs a model once in ONNX Runtime and reads the shapes. */
-function ortProbe(ort: OrtModule, threads: number): ShapeProbe {
+function ortProbe(
+  ort: OrtModule,
+  settings: { threads: number; file: WeightsFile | null },
+): ShapeProbe {
+  const { threads, file } = settings;
   return async (model, outputs, batch) => {
-    const handle = await createSession(ort, encodeSessionModel(model), {
-      threads,
-    });
+    const handle = await createSession(
+      ort,
+      encodeSessionModel(model, { file }),
+      { threads },
+    );
     try {
       const input = model.graph.inputs[0];
       const dims = (input.shape ?? []).map((
@@ -72,7 +92,7 @@ function ortProbe(ort: OrtModule, threads: number): ShapeProbe {
 export async function readOnnxClassifier(
   ort: OrtModule,
   file: string | Uint8Array,
-  options: { threads?: number | undefined } = {},
+  options: LoadOnnxOptions = {},
 ): Promise<OnnxSource> {
   let bytes: Uint8Array;
   if (typeof file === "string") {
@@ -85,9 +105,27 @@ export async function readOnnxClassifier(
     }
   } else bytes = file;
   const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
-  return await onnxClassifier(decodeModel(bytes), {
-    probe: ortProbe(ort, threads),
-  });
+  let model = decodeModel(bytes);
+  let weights: WeightsFile | null = null;
+  const moved = inWeightsFolder(
+    options.weightsFolder ?? null,
+    (folder) => moveWeightsToFile(model, folder),
+    options.log,
+  );
+  if (moved) {
+    ({ model, file: weights } = moved);
+    // Bytes this function read are its own to free at once (see moveKernelsToFile).
+    if (typeof file === "string") (bytes.buffer as ArrayBuffer).transfer(0);
+  }
+  try {
+    return await onnxClassifier(model, {
+      probe: ortProbe(ort, { threads, file: weights }),
+      file: weights,
+    });
+  } catch (error) {
+    weights?.close();
+    throw error;
+  }
 }
 
 /**
@@ -105,9 +143,14 @@ export async function readOnnxClassifier(
  */
 export async function exportTfjsModel(
   model: string | tf.io.IOHandler,
+  options: LoadOnnxOptions = {},
 ): Promise<OnnxSource> {
   const { artifacts, release } = await loadArtifacts(model);
-  const exported = await exportKerasArtifacts(artifacts);
+  const exportOptions = {
+    weightsFolder: options.weightsFolder,
+    log: options.log,
+  };
+  const exported = await exportKerasArtifacts(artifacts, exportOptions);
   if (exported) {
     release(); // the export copied the weights
     return exported;
@@ -115,7 +158,7 @@ export async function exportTfjsModel(
   if (!tf.engine().backendName) await tf.setBackend("cpu");
   const layers = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
   try {
-    return await exportLayersModel(layers);
+    return await exportLayersModel(layers, exportOptions);
   } finally {
     layers.dispose();
   }
@@ -143,12 +186,12 @@ export async function exportTfjsModel(
  */
 export async function loadOnnxEngine(
   source: OnnxEngineSource,
-  options: OnnxEngineOptions = {},
+  options: LoadOnnxOptions = {},
 ): Promise<Engine> {
   const ort = await loadOrt();
   const onnx = source instanceof Uint8Array || isOnnxPath(source)
     ? await readOnnxClassifier(ort, source as string | Uint8Array, options)
-    : await exportTfjsModel(source as string | tf.io.IOHandler);
+    : await exportTfjsModel(source as string | tf.io.IOHandler, options);
   return onnxEngine(ort, onnx, options);
 }
 

@@ -19,6 +19,7 @@ import type {
   ValueInfoProto,
 } from "./proto.ts";
 import { layerShape, type OnnxSource } from "./source.ts";
+import type { WeightsFile } from "./weights_file.ts";
 import { getInt, intsAttr, tensorBytes } from "./tensors.ts";
 
 /** The channels-last input Lumen feeds (the model's own input follows it). */
@@ -103,7 +104,11 @@ function declaredShapes(model: ModelProto): Map<string, number[]> {
  */
 export async function onnxClassifier(
   model: ModelProto,
-  options: { probe: ShapeProbe },
+  options: {
+    probe: ShapeProbe;
+    /** The file `model`'s external initializers are in; @default null */
+    file?: WeightsFile | null | undefined;
+  },
 ): Promise<OnnxSource> {
   const g = model.graph;
   const initializers = new Map<string, TensorProto>(
@@ -219,14 +224,18 @@ export async function onnxClassifier(
     );
   }
   const graph: Graph = base;
-  return classifierSource(graph, input.name, { width, height });
+  return classifierSource(graph, input.name, {
+    size: { width, height },
+    file: options.file ?? null,
+  });
 }
 
 function classifierSource(
   graph: Graph,
   inputLayer: string,
-  size: { width: number; height: number },
+  how: { size: { width: number; height: number }; file: WeightsFile | null },
 ): OnnxSource {
+  const { size } = how;
   const statics = staticTensors(graph);
   // Layers: nodes that compute from the input and feed the logits.
   const needed = new Set([graph.logits]);
@@ -289,6 +298,7 @@ function classifierSource(
     layers,
     defaultLayer,
     weightBytes,
+    weightsFile: how.file,
     graphFor(layer) {
       if (layer === null) return { graph, tensor: graph.logits };
       if (!names.has(layer)) {

@@ -165,11 +165,20 @@ export async function createSession(
 ): Promise<SessionHandle> {
   let files: readonly ExternalFile[] | null = null;
   let bytes = model as Uint8Array;
-  if (!(model instanceof Uint8Array)) ({ bytes, files } = model);
+  let folder: string | null = null;
+  if (!(model instanceof Uint8Array)) ({ bytes, files, folder } = model);
   const options = sessionOptions(settings);
+  if (folder !== null) {
+    options.extra = {
+      session: {
+        ...(options.extra as { session: object }).session,
+        model_external_initializers_file_folder_path: folder,
+      },
+    };
+  }
   const session = await ort.InferenceSession.create(
     bytes,
-    files ? { ...options, externalData: files } : options,
+    files?.length ? { ...options, externalData: [...files] } : options,
   );
   open++;
   let using = 0;

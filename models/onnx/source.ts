@@ -7,6 +7,7 @@
  */
 import type { GraphLayer } from "../engine.ts";
 import type { Graph } from "./ir.ts";
+import type { WeightsFile } from "./weights_file.ts";
 
 /** A classifier the ONNX engine can run, split at any of its layers. */
 export interface OnnxSource {
@@ -17,6 +18,11 @@ export interface OnnxSource {
   readonly defaultLayer: string;
   /** Bytes of the weights. */
   readonly weightBytes: number;
+  /**
+   * The file the graphs' external initializers are in (the engine closes
+   * it when disposed); null: every initializer's values are in memory.
+   */
+  readonly weightsFile: WeightsFile | null;
   /**
    * The graph in which `layer` (a name from `layers`) is the tensor `tensor`
    * (for the input layer: the channels-last graph input); null: the graph

@@ -101,6 +101,7 @@ function rawView(raw: Uint8Array, bytes: number): DataView {
  * ```
  */
 export function readFloats(t: TensorProto): Float32Array {
+  inMemory(t);
   const n = elementCount(t.dims);
   const raw = t.rawData;
   if (t.dataType === DataType.FLOAT) {
@@ -130,6 +131,13 @@ export function readFloats(t: TensorProto): Float32Array {
   return Float32Array.from(readInts(t));
 }
 
+/** Values in a weights file are ONNX Runtime's to read, not the graph code's. */
+function inMemory(t: TensorProto): void {
+  if (t.external) {
+    throw new Error(`Graph error: the values of ${t.name} are in a file`);
+  }
+}
+
 function half(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exp = (bits >> 10) & 0x1f;
@@ -150,6 +158,7 @@ function half(bits: number): number {
  * ```
  */
 export function readInts(t: TensorProto): number[] {
+  inMemory(t);
   const n = elementCount(t.dims);
   const raw = t.rawData;
   if (!raw) {
@@ -190,6 +199,7 @@ export function readInts(t: TensorProto): number[] {
  */
 export function tensorBytes(t: TensorProto): number {
   if (t.rawData) return t.rawData.length;
+  if (t.external) return t.external.length;
   const n = elementCount(t.dims);
   return n *
     (t.dataType === DataType.INT64 || t.dataType === DataType.DOUBLE ? 8 : 4);

@@ -55,14 +55,36 @@ async function compare(
   };
 }
 
-test("the tiny ResNet: every layer's activations and gradients equal TF.js'", async () => {
+for (const where of ["in memory", "on a weights file"]) {
+  test(`the tiny ResNet, weights ${where}: every layer's activations and gradients equal TF.js'`, async () => {
+    const folder = where === "in memory" ? null : await Deno.makeTempDir();
+    try {
+      await compareTinyResNet(folder);
+    } finally {
+      if (folder) await Deno.remove(folder, { recursive: true });
+    }
+  });
+}
+
+async function compareTinyResNet(weightsFolder: string | null) {
   await selectBackend("cpu");
   const model = tinyResNet({ size: 24 });
   const handler = await inMemoryHandler(model);
   model.dispose();
   const tfjs = await loadTfjsEngine({ model: handler, backend: "cpu" });
-  const onnx = await loadOnnxEngine(handler, { threads: 1 });
+  const onnx = await loadOnnxEngine(handler, { threads: 1, weightsFolder });
   try {
+    if (weightsFolder) {
+      // Every kernel is in the file: the graphs hold only small values.
+      const source = await exportTfjsModel(handler, { weightsFolder });
+      const { graph } = source.graphFor(null);
+      const large = [...graph.initializers.values()].filter((t) =>
+        (t.rawData?.byteLength ?? 0) >= 1024
+      );
+      assert.deepEqual(large.map((t) => t.name), []);
+      assert.ok([...graph.initializers.values()].some((t) => t.external));
+      source.weightsFile?.close();
+    }
     assert.deepEqual(
       onnx.layers.map((l) => [l.name, l.kind, l.shape, l.spatial, l.aliases]),
       tfjs.layers.map((l) => [l.name, l.kind, l.shape, l.spatial, l.aliases]),
@@ -86,7 +108,7 @@ test("the tiny ResNet: every layer's activations and gradients equal TF.js'", as
     tfjs.dispose();
     onnx.dispose();
   }
-});
+}
 
 test("a layer the export does not know is named in the error", async () => {
   await selectBackend("cpu");
