@@ -44,6 +44,10 @@ Flags:
   --max-model-bytes N      Weights the loaded models of a worker may hold
                            together; the least recently used idle one is
                            released past it (default: no limit)
+  --weights-cache DIR      Where ONNX Runtime workers keep each model's
+                           weights, as a file they read instead of holding
+                           (env LUMEN_WEIGHTS_CACHE; default
+                           node_modules/.cache/lumen; none: in memory)
   --allow-url-host HOST    Accept ImageInput.url for HOST (repeatable;
                            URL inputs are off without it)
   --allow-private-urls     Let URL inputs reach loopback, private and

@@ -14,6 +14,7 @@ import {
   PREPROCESS_MODES,
 } from "../lib/mod.ts";
 import {
+  DEFAULT_WEIGHTS_CACHE,
   ENGINE_PREFERENCES,
   type EnginePreference,
   type ModelSpec,
@@ -43,6 +44,7 @@ export const MODEL_OPTIONS = {
   "max-model-bytes": { type: "string" },
   "max-model-memory": { type: "string" },
   plugin: { type: "string", multiple: true },
+  "weights-cache": { type: "string" },
 } as const;
 
 /** The model runtime: which models, on which engine, within what memory. */
@@ -59,6 +61,11 @@ export interface ModelSettings {
   /** Resident memory budget of a model worker, bytes. */
   maxModelMemory: number;
   plugins: string[];
+  /**
+   * The folder ONNX Runtime workers keep weights files in (`--weights-cache`);
+   * null: in memory.
+   */
+  weightsCache: string | null;
 }
 
 /** The default of `--max-model-memory`: a worker stays near 1.25 GiB. */
@@ -71,8 +78,8 @@ export const DEFAULT_MAX_MODEL_MEMORY = 1280 * 1024 * 1024;
 const BATCH_SHARE = 0.35;
 
 /**
- * The model settings from parsed flags, with `LUMEN_BACKEND` and
- * `LUMEN_THREADS` from `env` as fallbacks.
+ * The model settings from parsed flags, with `LUMEN_BACKEND`,
+ * `LUMEN_THREADS` and `LUMEN_WEIGHTS_CACHE` from `env` as fallbacks.
  *
  * @example
  * ```ts
@@ -110,6 +117,10 @@ export function parseModelSettings(
       });
     }
   }
+  const cache = fromFlagOrEnv(
+    { flag: "--weights-cache", value: text(values, "weights-cache") },
+    { variable: "LUMEN_WEIGHTS_CACHE", env },
+  );
   const modelBytes = text(values, "max-model-bytes");
   const modelMemory = text(values, "max-model-memory");
   return {
@@ -126,6 +137,11 @@ export function parseModelSettings(
       ? DEFAULT_MAX_MODEL_MEMORY
       : bytes("--max-model-memory", modelMemory),
     plugins: (values.plugin ?? []) as string[],
+    weightsCache: cache === null
+      ? DEFAULT_WEIGHTS_CACHE
+      : cache.text === "none"
+      ? null
+      : cache.text,
   };
 }
 
@@ -181,6 +197,7 @@ export function modelPoolOptions(
         backend: settings.backend,
         ...(settings.threads === null ? {} : { threads: settings.threads }),
         batchSize: settings.batch,
+        weightsFolder: settings.weightsCache,
         batchBytes: Math.max(
           64 * 1024 * 1024,
           Math.floor(BATCH_SHARE * settings.maxModelMemory),
@@ -223,6 +240,8 @@ Flags:
   --max-model-bytes N      Weights a model worker may hold (default: no limit)
   --max-model-memory N     Resident memory of a model worker (default 1280M)
   --plugin PATH            Import an explainer module (repeatable)
+  --weights-cache DIR      As the server's (env LUMEN_WEIGHTS_CACHE; default
+                           node_modules/.cache/lumen; none: in memory)
   --concurrency N          Model worker processes, and jobs run at once
                            (default 1)
   --max-pixels N           Largest decoded image (default ${DEFAULT_MAX_PIXELS})

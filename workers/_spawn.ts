@@ -49,7 +49,32 @@ export function readablePaths(config: Omit<WorkerConfig, "index">): string[] {
         return false;
       }
     });
-  return [ROOT, ...new Set([...models, ...plugins])];
+  const cache = config.engine.weightsFolder;
+  return [
+    ROOT,
+    ...new Set([...models, ...plugins, ...(cache ? [resolve(cache)] : [])]),
+  ];
+}
+
+/**
+ * Paths a worker may write: the weights cache folder, if any (nothing
+ * else).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SHIPPED_MODEL } from "../models/mod.ts";
+ * const config = {
+ *   models: [SHIPPED_MODEL], engine: { weightsFolder: "/var/cache/lumen" },
+ *   maxModelBytes: null, maxPixels: 40_000_000, plugins: [],
+ * };
+ * assert.deepEqual(writablePaths(config), ["/var/cache/lumen"]);
+ * assert.deepEqual(writablePaths({ ...config, engine: {} }), []);
+ * ```
+ */
+export function writablePaths(config: Omit<WorkerConfig, "index">): string[] {
+  const cache = config.engine.weightsFolder;
+  return cache ? [resolve(cache)] : [];
 }
 
 /** The config with every path absolute (workers start in the project root). */
@@ -62,6 +87,12 @@ export function absolute(config: Omit<WorkerConfig, "index">) {
       labels: m.labels === null ? null : resolve(m.labels),
     })),
     plugins: config.plugins.map((p) => resolve(p)),
+    engine: {
+      ...config.engine,
+      ...(config.engine.weightsFolder
+        ? { weightsFolder: resolve(config.engine.weightsFolder) }
+        : {}),
+    },
   };
 }
 

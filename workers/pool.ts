@@ -24,7 +24,14 @@ import {
   type ServiceOptions,
 } from "./dispatch.ts";
 import { relay, type RelayedParts, reviveOutcome } from "./_relay.ts";
-import { absolute, forwardLog, readablePaths, ROOT, SCRIPT } from "./_spawn.ts";
+import {
+  absolute,
+  forwardLog,
+  readablePaths,
+  ROOT,
+  SCRIPT,
+  writablePaths,
+} from "./_spawn.ts";
 import { encodeFrameParts, readFrames } from "./frames.ts";
 import {
   fromErrorData,
@@ -107,6 +114,7 @@ export function poolExecutor(options: PoolOptions): Executor {
   const { log } = options;
   const config = absolute(options.config);
   const read = readablePaths(options.config).join(",");
+  const write = writablePaths(options.config).join(",");
   const restarts: Record<string, number> = {};
   let closing = false;
   let nextId = 0;
@@ -116,7 +124,11 @@ export function poolExecutor(options: PoolOptions): Executor {
     const command = new Deno.Command(SCRIPT, {
       args: [JSON.stringify({ ...config, index })],
       cwd: ROOT,
-      env: { LUMEN_DENO: Deno.execPath(), LUMEN_WORKER_READ: read },
+      env: {
+        LUMEN_DENO: Deno.execPath(),
+        LUMEN_WORKER_READ: read,
+        LUMEN_WORKER_WRITE: write,
+      },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

@@ -8,6 +8,7 @@ import {
 } from "../../config/mod.ts";
 import { createRegistry } from "../../explainers/registry.ts";
 import { DEFAULT_JOB_SETTINGS } from "../../jobs/explanation/mod.ts";
+import { DEFAULT_WEIGHTS_CACHE } from "../../models/mod.ts";
 
 Deno.test("duration: units and bare milliseconds", () => {
   assert.equal(duration("--job-ttl", "1h"), 3_600_000);
@@ -151,4 +152,31 @@ Deno.test("modelPoolOptions: one worker pool shape for the server and the job wo
   assert.deepEqual(service.modelNames, ["resnet50"]);
   assert.equal(service.maxPasses, 10);
   assert.equal(service.maxQueued, 3);
+});
+
+Deno.test("--weights-cache: the project's cache by default, a folder, LUMEN_WEIGHTS_CACHE, none; the pool's workers get it", () => {
+  const settings = (args: string[], env: Record<string, string> = {}) =>
+    parseServerConfig(args, env).weightsCache;
+  assert.equal(settings([]), DEFAULT_WEIGHTS_CACHE);
+  assert.match(DEFAULT_WEIGHTS_CACHE, /\/node_modules\/\.cache\/lumen\/$/);
+  assert.equal(
+    settings(["--weights-cache", "/var/cache/lumen"]),
+    "/var/cache/lumen",
+  );
+  assert.equal(settings([], { LUMEN_WEIGHTS_CACHE: "/srv/w" }), "/srv/w");
+  assert.equal(
+    settings(["--weights-cache", "/a"], { LUMEN_WEIGHTS_CACHE: "/b" }),
+    "/a",
+  );
+  assert.equal(settings(["--weights-cache", "none"]), null);
+  const config = parseServerConfig(["--weights-cache", "/var/cache/lumen"], {});
+  const [pool] = modelPoolOptions(config, {
+    concurrency: 1,
+    maxPixels: 1000,
+    maxPasses: 10,
+    maxQueued: 1,
+    registry: createRegistry(),
+    log: () => {},
+  });
+  assert.equal(pool.config.engine.weightsFolder, "/var/cache/lumen");
 });

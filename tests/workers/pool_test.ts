@@ -19,6 +19,7 @@ import {
   type ExplainService,
   modelView,
 } from "../../workers/mod.ts";
+import type { WorkerConfig } from "../../workers/protocol.ts";
 import { writeTinyModel } from "../_shared.ts";
 
 /** Plugins that misbehave, as one module. */
@@ -31,11 +32,13 @@ export default [
     explain: () => { throw new WebAssembly.RuntimeError("memory access out of bounds"); } },
   { ...base, name: "stubborn", description: "Never checks its signal",
     explain: () => { const end = Date.now() + 60_000; while (Date.now() < end) {} } },
+  { ...base, name: "scribble", description: "Writes beside its module",
+    explain: () => { Deno.writeTextFileSync(new URL("./escaped.txt", import.meta.url), "x"); } },
 ];`;
 
 /** The same plugins' names and shapes for the server side's registry. */
 function pluginStubs(): Explainer[] {
-  return ["crash", "trap", "stubborn"].map((name) => ({
+  return ["crash", "trap", "stubborn", "scribble"].map((name) => ({
     name,
     description: name,
     needsGradients: false,
@@ -53,7 +56,11 @@ interface Setup {
 }
 
 async function withPool(
-  options: { maxWorkerMemory?: number; cancelGraceMs?: number },
+  options: {
+    maxWorkerMemory?: number;
+    cancelGraceMs?: number;
+    engine?: WorkerConfig["engine"];
+  },
   test: (setup: Setup) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "lumen-pool-" });
@@ -69,7 +76,7 @@ async function withPool(
         preprocess: "tf",
         layer: null,
       }],
-      engine: { backend: "wasm", threads: 1 },
+      engine: options.engine ?? { backend: "wasm", threads: 1 },
       maxModelBytes: null,
       maxPixels: 1_000_000,
       plugins: [`${dir}/plugins.js`],
@@ -157,6 +164,42 @@ Deno.test("a call runs in a worker process; its parts arrive as they are made, e
     assert.ok(stats.workers.residentBytes > 0);
     assert.ok(stats.work.forward >= 1);
   });
+});
+
+Deno.test("ONNX Runtime workers keep the weights in the cache folder, one file a restart reuses, and write nowhere else", async () => {
+  const cache = await Deno.makeTempDir({ dir: "/tmp", prefix: "lumen-cache-" });
+  const engine = {
+    backend: "onnxruntime",
+    threads: 1,
+    weightsFolder: cache,
+  } as const;
+  try {
+    const files = () => [...Deno.readDirSync(cache)].map((e) => e.name);
+    let first: string[] = [];
+    await withPool({ engine }, async ({ service, png, dir }) => {
+      assert.equal((await service.describe()).backend.name, "onnxruntime");
+      await explain(service, png, "gradcam");
+      first = files();
+      assert.equal(first.length, 1);
+      assert.match(first[0]!, /^[0-9a-f]{32}\.weights$/);
+      // Least privilege: the worker may write its cache folder, nothing else.
+      const scribbled = await explain(service, png, "scribble");
+      assert.match(
+        String(scribbled.methods[0]?.error),
+        /NotCapable: Requires write access to ".*escaped\.txt"/,
+      );
+      await assert.rejects(
+        () => Deno.stat(`${dir}/escaped.txt`),
+        Deno.errors.NotFound,
+      );
+    });
+    await withPool({ engine }, async ({ service, png }) => {
+      await explain(service, png, "gradcam");
+      assert.deepEqual(files(), first); // the same weights: the same file
+    });
+  } finally {
+    await Deno.remove(cache, { recursive: true });
+  }
 });
 
 Deno.test("a worker that dies fails only its calls (MODEL_CRASHED, retryable); a fresh one takes over", async () => {

@@ -8,6 +8,7 @@
  */
 import type * as Ort from "onnxruntime-node";
 import {
+  DEFAULT_WEIGHTS_CACHE,
   loadModel,
   type ModelRuntime,
   RESNET50_MODEL,
@@ -102,7 +103,13 @@ export async function lumenRuntime(
   backend: "onnxruntime" | "wasm",
   options: { threads: number },
 ): Promise<ModelRuntime> {
-  const runtime = await loadModel({ backend, threads: options.threads });
+  // As a server's workers load it: ONNX Runtime's weights in the cache.
+  const runtime = await loadModel({
+    backend,
+    threads: options.threads,
+    weightsFolder: DEFAULT_WEIGHTS_CACHE,
+    log: (message) => console.error(`[bench] ${message}`),
+  });
   if (runtime.backend.name !== backend) {
     runtime.dispose();
     throw new Error(

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { DEFAULT_WEIGHTS_CACHE } from "../../models/mod.ts";
 import { DENO, processMemory } from "./system.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -38,6 +39,7 @@ export async function childPeakRss(
       "run",
       "--quiet",
       "--allow-read",
+      `--allow-write=${DEFAULT_WEIGHTS_CACHE}`,
       "--allow-env",
       `--allow-ffi=${FFI}`,
       "tools/bench/memory_child.ts",

@@ -6,12 +6,13 @@
  * read its peak resident memory from /proc.
  *
  * ```sh
- * deno run --allow-read --allow-env --allow-ffi=… tools/bench/memory_child.ts wasm,onnxruntime 2
+ * deno run --allow-read --allow-write=node_modules/.cache/lumen --allow-env --allow-ffi=… tools/bench/memory_child.ts wasm,onnxruntime 2
  * ```
  *
  * @module
  */
 import {
+  DEFAULT_WEIGHTS_CACHE,
   loadModel,
   type ModelRuntime,
   shutdownBackend,
@@ -25,7 +26,13 @@ for (const backend of engines.split(",")) {
       `Unknown engine "${backend}": valid are "wasm", "onnxruntime"`,
     );
   }
-  const runtime = await loadModel({ backend, threads: Number(threads) });
+  // As a server's workers load it: ONNX Runtime's weights in the cache.
+  const runtime = await loadModel({
+    backend,
+    threads: Number(threads),
+    weightsFolder: DEFAULT_WEIGHTS_CACHE,
+    log: (message) => console.error(message),
+  });
   if (runtime.backend.name !== backend) {
     throw new Error(`Asked for ${backend}, got ${runtime.backend.name}`);
   }
