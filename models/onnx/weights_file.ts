@@ -23,7 +23,8 @@ import type { ExternalData } from "./proto.ts";
  * Tensors start at multiples of this: a cache line. Not a page: ONNX
  * Runtime maps page-aligned tensors instead of reading them, and in 2 of 8
  * processes measured that way the ResNet-50 conv pass then ran at 38 ms
- * instead of 23 (read: 0 of 14).
+ * instead of 23 for the process's life; read at 64 bytes, 1 of 18 did
+ * (from memory: 0 of 34). Not explained yet: see RELIABILITY.md.
  */
 const ALIGN = 64;
 
