@@ -19,13 +19,7 @@
 import { createHash } from "node:crypto";
 import type { ExternalData } from "./proto.ts";
 
-/**
- * Tensors start at multiples of this: a cache line. Not a page: ONNX
- * Runtime maps page-aligned tensors instead of reading them, and in 2 of 8
- * processes measured that way the ResNet-50 conv pass then ran at 38 ms
- * instead of 23 for the process's life; read at 64 bytes, 1 of 18 did
- * (from memory: 0 of 34). Not explained yet: see RELIABILITY.md.
- */
+/** Tensors start at multiples of this: a cache line. */
 const ALIGN = 64;
 
 /** A temporary file older than this was left by a killed writer. */

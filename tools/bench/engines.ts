@@ -32,7 +32,7 @@ export interface BareSession {
 export interface BareOptions {
   threads: number;
   /**
-   * Lumen's own session options (spinning stopped after a run, no arena) instead of ONNX
+   * Lumen's own session options (spinning stopped after a run, memory arena) instead of ONNX
    * Runtime's defaults with the thread count. @default false
    */
   lumenOptions?: boolean;

@@ -29,7 +29,7 @@ export const FIGURES: Readonly<Record<string, FigureInfo>> = {
   },
   "forward.bare-ort-lumen": {
     label:
-      "bare session with Lumen's session options (spinning stopped after a run, no arena)",
+      "bare session with Lumen's session options (spinning stopped after a run, memory arena)",
     unit: "ms",
   },
   "forward.lumen-wasm": {
