@@ -302,7 +302,12 @@ Deno.test({
       const script = shell.code
         .replaceAll("resnet18.onnx", `${dir}/resnet18.onnx`)
         .replaceAll("labels.txt", `${dir}/labels.txt`)
-        .replace(/(deno task serve [^\n]*)/, `$1 --port ${port}`);
+        // A port, and a weights cache that goes with the test's folder (the
+        // exported ResNet-18 has new random weights, so a new file, each run).
+        .replace(
+          /(deno task serve [^\n]*)/,
+          `$1 --port ${port} --weights-cache ${dir}/cache`,
+        );
       await using server = startScript(script, withDeno);
       const base = `http://127.0.0.1:${port}`;
       await waitReady(base, server.output);

@@ -9,7 +9,9 @@
  * The file is named by the SHA-256 of its bytes, so that the worker
  * processes of one server, and the next process after a restart or a kill,
  * share one file per model instead of leaving one each; it is written
- * under a temporary name and renamed, so a reader never sees half of it.
+ * under a temporary name and renamed, so a reader never sees half of it,
+ * and every load writes it again, so that files unused for a month (old
+ * versions of models) can be swept.
  * The process keeps it open: a file deleted while in use (a temp cleaner,
  * a user clearing the folder) is put back from that handle before the next
  * session reads it.
@@ -24,6 +26,13 @@ const ALIGN = 64;
 
 /** A temporary file older than this was left by a killed writer. */
 const STALE_MS = 60 * 60 * 1000;
+
+/**
+ * A weights file no process has written for this long belongs to a model
+ * no longer served (every load rewrites its file, which renews it); one a
+ * long-running process still uses is put back by its `ensure()`.
+ */
+const UNUSED_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** An open weights file (see the module doc). */
 export interface WeightsFile {
@@ -146,15 +155,23 @@ function readAll(file: Deno.FsFile, into: Uint8Array): void {
   }
 }
 
-/** Removes temporary files that writers killed mid-write left behind. */
+/**
+ * Removes temporary files that writers killed mid-write left behind, and
+ * weights files unused for a month (old versions of models).
+ */
 function sweepStale(folder: string): void {
   const now = Date.now();
   for (const entry of Deno.readDirSync(folder)) {
-    if (!entry.isFile || !entry.name.endsWith(".tmp")) continue;
+    const age = entry.name.endsWith(".tmp")
+      ? STALE_MS
+      : /^[0-9a-f]{32}\.weights$/.test(entry.name)
+      ? UNUSED_MS
+      : null;
+    if (!entry.isFile || age === null) continue;
     const path = `${folder}/${entry.name}`;
     try {
       const mtime = Deno.statSync(path).mtime?.getTime() ?? now;
-      if (now - mtime > STALE_MS) Deno.removeSync(path);
+      if (now - mtime > age) Deno.removeSync(path);
     } catch {
       // Another process swept it first.
     }

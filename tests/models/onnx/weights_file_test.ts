@@ -77,20 +77,26 @@ test("a weights file deleted while in use is put back from the open handle", () 
     file.close();
   }));
 
-test("temporaries of killed writers are swept after an hour, fresh ones are left", () =>
+test("temporaries of killed writers go after an hour, weights files unused for a month after it; the rest stays", () =>
   withFolder(async (folder) => {
-    await Deno.writeFile(`${folder}/old.tmp`, new Uint8Array(8));
-    await Deno.writeFile(`${folder}/fresh.tmp`, new Uint8Array(8));
-    await Deno.writeFile(`${folder}/old.weights`, new Uint8Array(8));
-    const hoursAgo = new Date(Date.now() - 2 * 3600_000);
-    await Deno.utime(`${folder}/old.tmp`, hoursAgo, hoursAgo);
-    await Deno.utime(`${folder}/old.weights`, hoursAgo, hoursAgo);
-    writeWeightsFile(folder, [new Uint8Array(4)]).file.close();
-    const names = [...Deno.readDirSync(folder)].map((e) => e.name);
-    assert.ok(!names.includes("old.tmp"));
-    assert.ok(names.includes("fresh.tmp"));
-    assert.ok(names.includes("old.weights")); // only temporaries go
-    assert.equal(names.length, 3); // and the file just written
+    const old = "0123456789abcdef0123456789abcdef.weights";
+    const recent = "fedcba9876543210fedcba9876543210.weights";
+    for (const name of ["old.tmp", "fresh.tmp", old, recent, "notes.txt"]) {
+      await Deno.writeFile(`${folder}/${name}`, new Uint8Array(8));
+    }
+    const ago = (ms: number) => new Date(Date.now() - ms);
+    const day = 24 * 3600_000;
+    await Deno.utime(`${folder}/old.tmp`, ago(2 * 3600_000), ago(2 * 3600_000));
+    await Deno.utime(`${folder}/${old}`, ago(31 * day), ago(31 * day));
+    await Deno.utime(`${folder}/${recent}`, ago(29 * day), ago(29 * day));
+    await Deno.utime(`${folder}/notes.txt`, ago(400 * day), ago(400 * day));
+    const { file } = writeWeightsFile(folder, [new Uint8Array(4)]);
+    file.close();
+    const names = [...Deno.readDirSync(folder)].map((e) => e.name).sort();
+    assert.deepEqual(
+      names,
+      [file.name, "fresh.tmp", recent, "notes.txt"].sort(),
+    );
   }));
 
 test("a folder that cannot be written keeps the weights in memory and says why", async () => {
