@@ -313,10 +313,12 @@ function inMemory(data: Float32Array | StoredFloats): Float32Array {
  * ```ts
  * import assert from "node:assert/strict";
  * const folder = await Deno.makeTempDir();
+ * const data = new Float32Array(300).fill(0.5);
  * const weights = new Map<string, LayerWeights>([
- *   ["conv1", { kernel: { data: new Float32Array(300).fill(0.5), dims: [4, 3, 5, 5] } }],
+ *   ["conv1", { kernel: { data, dims: [4, 3, 5, 5] } }],
  * ]);
  * const file = moveKernelsToFile(weights, folder);
+ * assert.equal(data.length, 0); // freed at once (detached), not at the next GC
  * const kernel = weights.get("conv1")!.kernel!;
  * assert.ok(!(kernel.data instanceof Float32Array));
  * assert.deepEqual(new Float32Array(file.read(kernel.data.external).buffer), new Float32Array(300).fill(0.5));

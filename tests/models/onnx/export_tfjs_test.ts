@@ -83,6 +83,11 @@ async function compareTinyResNet(weightsFolder: string | null) {
       );
       assert.deepEqual(large.map((t) => t.name), []);
       assert.ok([...graph.initializers.values()].some((t) => t.external));
+      // A bare session still gets one self-contained file: the same bytes.
+      assert.deepEqual(
+        exportedModelBytes(source),
+        exportedModelBytes(await exportTfjsModel(handler)),
+      );
       source.weightsFile?.close();
     }
     assert.deepEqual(
