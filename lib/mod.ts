@@ -15,6 +15,7 @@
  */
 export * from "./address.ts";
 export * from "./base64.ts";
+export * from "./json.ts";
 export * from "./colormap.ts";
 export * from "./errors.ts";
 export * from "./heatmap.ts";

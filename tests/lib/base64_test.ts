@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { ClientError } from "../../lib/errors.ts";
-import { decodeBase64Image, encodeBase64 } from "../../lib/base64.ts";
+import {
+  base64DataUrl,
+  decodeBase64Image,
+  encodeBase64,
+} from "../../lib/base64.ts";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const PNG_MAGIC_BYTES = new Uint8Array(PNG_MAGIC);
 
 function isClientError(code: string, pattern: RegExp) {
   return (error: unknown) => {
@@ -119,4 +124,42 @@ Deno.test("decodeBase64Image: a fault deep in a long payload is named with its p
     (e: Error & { code?: string }) => e.code === "IMAGE_TOO_LARGE",
   );
   assert.equal(decodeBase64Image(over, 3000).length, 3000);
+});
+
+Deno.test("base64DataUrl: the prefix and the engine's base64, for every length and any bytes", () => {
+  const expected = (bytes: Uint8Array) =>
+    `data:image/png;base64,${bytes.toBase64()}`;
+  for (let n = 0; n < 200; n++) {
+    const bytes = crypto.getRandomValues(new Uint8Array(n));
+    assert.equal(base64DataUrl(bytes, "image/png"), expected(bytes));
+  }
+  // Every 12-bit digit pair, then a large one, then a small one again
+  // (the buffer it reuses is longer than the text: only its start counts).
+  const all = new Uint8Array(4096 * 3);
+  for (let v = 0; v < 4096; v++) {
+    const group = (v << 12) | (4095 - v); // v in the high digits, 4095 - v in the low
+    all.set([group >> 16, (group >> 8) & 0xff, group & 0xff], v * 3);
+  }
+  assert.equal(base64DataUrl(all, "image/png"), expected(all));
+  const large = crypto.getRandomValues(new Uint8Array(60_000));
+  assert.equal(base64DataUrl(large, "image/png"), expected(large));
+  assert.equal(
+    base64DataUrl(PNG_MAGIC_BYTES, "image/png"),
+    "data:image/png;base64,iVBORw0KGgo=",
+  );
+  assert.equal(
+    base64DataUrl(new Uint8Array(0), "text/plain"),
+    "data:text/plain;base64,",
+  );
+});
+
+Deno.test("base64DataUrl: past the reused buffer's limit (8 MiB of text) the URL is still whole", () => {
+  const bytes = new Uint8Array(7 * 1024 * 1024).fill(0xab);
+  bytes[bytes.length - 1] = 1;
+  const url = base64DataUrl(bytes, "image/png");
+  assert.equal(url, `data:image/png;base64,${bytes.toBase64()}`);
+  assert.equal(
+    base64DataUrl(new Uint8Array([1, 2]), "image/png"),
+    "data:image/png;base64,AQI=",
+  );
 });

@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
+import { createSchema, createYoga, type Plugin } from "graphql-yoga";
+import {
+  jsonMediaType,
+  useFastJsonResults,
+} from "../../server/json_results.ts";
+
+const PNG = "data:image/png;base64," + "iVBORw0KGgo+/".repeat(25_000);
+
+/** Kinds of body the answers were made with (yoga's own processor gives a string). */
+const bodies: string[] = [];
+
+class RecordingResponse extends Response {
+  constructor(body?: BodyInit | null, init?: ResponseInit) {
+    bodies.push(body instanceof Uint8Array ? "bytes" : typeof body);
+    super(body, init);
+  }
+}
+
+function yoga(plugins: Plugin[], onStop?: () => void) {
+  return createYoga({
+    fetchAPI: { Response: RecordingResponse },
+    schema: createSchema({
+      typeDefs: `
+        type Query { png: String, label: String, fail: String, list: [String] }
+        type Subscription { pngs: String }
+      `,
+      resolvers: {
+        Query: {
+          png: () => PNG,
+          label: () => 'a "tabby" cat',
+          fail: () => {
+            throw new Error("this field fails");
+          },
+          list: () => [PNG, "é"],
+        },
+        Subscription: {
+          pngs: {
+            async *subscribe() {
+              try {
+                for (let i = 0;; i++) {
+                  yield { pngs: `${PNG}${i}` };
+                  await new Promise((r) => setTimeout(r, 5));
+                }
+              } finally {
+                onStop?.();
+              }
+            },
+          },
+        },
+      },
+    }),
+    plugins: [useDeferStream(), ...plugins],
+    logging: false,
+    maskedErrors: false,
+  });
+}
+
+const ACCEPTS = [
+  null,
+  "*/*",
+  "application/json",
+  "application/graphql-response+json",
+  "application/graphql-response+json, application/json;q=0.9",
+  "application/graphql-response+json;charset=utf-8",
+  "application/json; charset=latin1, application/graphql-response+json",
+  "application/*",
+  "*/json",
+  "multipart/mixed",
+  "text/event-stream",
+  "multipart/mixed, application/json",
+  "application/json, text/event-stream",
+  "text/html",
+];
+
+const QUERIES = [
+  "{ png label list }",
+  "{ png fail }", // data and an error: yoga's own processor answers
+  "{ nope }", // a validation error
+  "{ label ... @defer { png } }", // parts, where the Accept allows them
+];
+
+async function answer(
+  app: ReturnType<typeof yoga>,
+  query: string,
+  accept: string | null,
+) {
+  const response = await app.fetch("http://lumen.test/graphql", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(accept ? { accept } : {}),
+    },
+    body: JSON.stringify({ query }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    type: response.headers.get("content-type"),
+    // Multipart boundaries are fixed ("-"); nothing else varies per run.
+    text,
+  };
+}
+
+Deno.test("answers are the bytes yoga itself gives, for every Accept and kind of result", async () => {
+  const plain = yoga([]);
+  const fast = yoga([useFastJsonResults()]);
+  for (const query of QUERIES) {
+    for (const accept of ACCEPTS) {
+      const expected = await answer(plain, query, accept);
+      const actual = await answer(fast, query, accept);
+      assert.deepEqual(
+        { ...actual, text: actual.text.length },
+        { ...expected, text: expected.text.length },
+        `${query} with Accept ${accept}`,
+      );
+      assert.ok(
+        actual.text === expected.text,
+        `${query} with Accept ${accept}: bodies differ`,
+      );
+    }
+  }
+});
+
+Deno.test("jsonMediaType picks the type yoga answers JSON with", async () => {
+  const plain = yoga([]);
+  for (const accept of ACCEPTS) {
+    const { type } = await answer(plain, "{ label }", accept);
+    const json = type?.startsWith("application/") ? type.split(";")[0] : null;
+    assert.equal(jsonMediaType(accept), json, `Accept ${accept}`);
+  }
+});
+
+Deno.test("the long strings of an answer never go through JSON.stringify", async () => {
+  const fast = yoga([useFastJsonResults()]);
+  const stringify = JSON.stringify;
+  let longest = 0;
+  JSON.stringify = ((...args: Parameters<typeof stringify>) => {
+    const text = stringify(...args);
+    longest = Math.max(longest, text?.length ?? 0);
+    return text;
+  }) as typeof JSON.stringify;
+  let answered;
+  try {
+    bodies.length = 0;
+    answered = await answer(fast, "{ png label list }", null);
+    // A plain JSON answer is written as bytes, not stringified by yoga.
+    assert.deepEqual(bodies, ["bytes"]);
+    await answer(fast, "{ label ... @defer { png } }", "multipart/mixed");
+    await answer(fast, "{ png fail }", "application/json");
+  } finally {
+    JSON.stringify = stringify;
+  }
+  assert.equal(JSON.parse(answered.text).data.png, PNG);
+  assert.ok(longest < 1000, `JSON.stringify wrote ${longest} characters`);
+});
+
+Deno.test("a subscription's events are yoga's, and a client that leaves stops it", async () => {
+  const read = async (app: ReturnType<typeof yoga>, events: number) => {
+    const controller = new AbortController();
+    const response = await app.fetch("http://lumen.test/graphql", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+      },
+      body: JSON.stringify({ query: "subscription { pngs }" }),
+      signal: controller.signal,
+    });
+    const reader = response.body!.pipeThrough(new TextDecoderStream())
+      .getReader();
+    let text = "";
+    while ((text.match(/event: next/g) ?? []).length < events) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    return text.split("\n\n").filter((e) => e.startsWith("event: next")).slice(
+      0,
+      events,
+    );
+  };
+  let stopped = 0;
+  const plain = yoga([]);
+  const fast = yoga([useFastJsonResults()], () => stopped++);
+  assert.deepEqual(await read(fast, 3), await read(plain, 3));
+  const deadline = Date.now() + 2000;
+  while (stopped === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(stopped, 1, "the subscription went on after its client left");
+});
