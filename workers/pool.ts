@@ -30,6 +30,7 @@ import {
   readablePaths,
   ROOT,
   SCRIPT,
+  workerTunables,
   writablePaths,
 } from "./_spawn.ts";
 import { encodeFrameParts, readFrames } from "./frames.ts";
@@ -125,6 +126,7 @@ export function poolExecutor(options: PoolOptions): Executor {
       args: [JSON.stringify({ ...config, index })],
       cwd: ROOT,
       env: {
+        GLIBC_TUNABLES: workerTunables(Deno.env.get("GLIBC_TUNABLES")),
         LUMEN_DENO: Deno.execPath(),
         LUMEN_WORKER_READ: read,
         LUMEN_WORKER_WRITE: write,

@@ -163,8 +163,31 @@ Deno.test("a call runs in a worker process; its parts arrive as they are made, e
     assert.equal(stats.workers.alive, 1);
     assert.ok(stats.workers.residentBytes > 0);
     assert.ok(stats.work.forward >= 1);
+    // Its malloc asks for huge pages (workerTunables); the rest of its
+    // environment is the server's.
+    const environments = workerEnvironments();
+    assert.equal(environments.length, 1);
+    assert.ok(
+      environments[0].includes("GLIBC_TUNABLES=glibc.malloc.hugetlb=1"),
+      environments[0].filter((v) => v.startsWith("GLIBC")).join(" "),
+    );
   });
 });
+
+/** The environments of this process's model workers, from /proc. */
+function workerEnvironments(): string[][] {
+  // Deno reads no process's cmdline or environ without --allow-all; these
+  // tools may.
+  const run = (command: string, ...args: string[]) =>
+    new TextDecoder().decode(
+      new Deno.Command(command, { args }).outputSync().stdout,
+    );
+  return run("pgrep", "-a", "-P", String(Deno.pid)).split("\n")
+    .filter((line) => line.includes("model_worker.ts"))
+    .map((line) =>
+      run("cat", `/proc/${line.split(" ")[0]}/environ`).split("\0")
+    );
+}
 
 Deno.test("ONNX Runtime workers keep the weights in the cache folder, one file a restart reuses, and write nowhere else", async () => {
   const cache = await Deno.makeTempDir({ dir: "/tmp", prefix: "lumen-cache-" });

@@ -9,6 +9,7 @@
  */
 import { DEFAULT_WEIGHTS_CACHE } from "../../models/mod.ts";
 import { DENO, processMemory } from "./system.ts";
+import { workerTunables } from "../../workers/_spawn.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const FFI =
@@ -47,6 +48,8 @@ export async function childPeakRss(
       String(options.threads),
     ],
     cwd: ROOT,
+    // As the pool starts its model workers.
+    env: { GLIBC_TUNABLES: workerTunables(Deno.env.get("GLIBC_TUNABLES")) },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
