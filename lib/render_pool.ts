@@ -78,11 +78,21 @@ interface Reply {
  * renderer.close();
  * ```
  */
-export function createRenderPool(): Renderer {
+export function createRenderPool(): Renderer & {
+  /** Maps rendered so far by the render thread and by this thread. */
+  readonly rendered: { thread: number; here: number };
+} {
   const here = renderHere();
   let thread: Worker | null = null;
-  let busy = false;
+  // Jobs posted to the thread, and (in shared memory, counted by the
+  // thread) jobs it has finished. Its replies are messages, which this
+  // thread reads only when its event loop turns: between two maps of a
+  // request that can be long after the render thread went idle, and a busy
+  // flag cleared by the reply kept every other map rendering here.
+  let posted = 0;
+  const finished = new Int32Array(new SharedArrayBuffer(4));
   let nextId = 0;
+  const rendered = { thread: 0, here: 0 };
   const waiting = new Map<
     number,
     {
@@ -97,7 +107,6 @@ export function createRenderPool(): Renderer {
       { type: "module" },
     );
     worker.onmessage = (event: MessageEvent<Reply>) => {
-      busy = false;
       const { id, pngs, error } = event.data;
       const call = waiting.get(id);
       waiting.delete(id);
@@ -114,8 +123,9 @@ export function createRenderPool(): Renderer {
       waiting.clear();
       worker.terminate();
       thread = null;
-      busy = false;
+      posted = Atomics.load(finished, 0);
     };
+    worker.postMessage({ finished });
     return worker;
   };
   // Posting a 451×300 image copies it twice (3 ms, most of what rendering
@@ -132,10 +142,16 @@ export function createRenderPool(): Renderer {
     return { ...image, data };
   };
   return {
+    rendered,
     render(job, options = {}) {
-      if (busy || options.here) return here.render(job);
+      const busy = posted > Atomics.load(finished, 0);
+      if (busy || options.here) {
+        rendered.here++;
+        return here.render(job);
+      }
       thread ??= start();
-      busy = true;
+      posted++;
+      rendered.thread++;
       const id = ++nextId;
       return new Promise((resolve, reject) => {
         waiting.set(id, { job, resolve, reject });
@@ -148,6 +164,7 @@ export function createRenderPool(): Renderer {
     close() {
       thread?.terminate();
       thread = null;
+      posted = Atomics.load(finished, 0);
       for (const call of waiting.values()) {
         call.reject(new Error("The renderer was closed"));
       }

@@ -80,3 +80,25 @@ Deno.test("createRenderPool: calls waiting on a closed pool fail; a later call s
     pool.close();
   }
 });
+
+Deno.test("createRenderPool: a map goes to the render thread as soon as it is idle, even if this thread's event loop has not turned since", async () => {
+  const image = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3) };
+  const job = {
+    image,
+    map: maps(1)[0],
+    options: { overlay: true, heatmap: false },
+  };
+  const pool = createRenderPool();
+  try {
+    await pool.render(job); // the thread starts
+    const first = pool.render(job);
+    // Model work between two maps: no macrotask, so no reply is read.
+    const end = performance.now() + 1000;
+    while (performance.now() < end) { /* the thread finishes meanwhile */ }
+    const second = pool.render(job);
+    await Promise.all([first, second]);
+    assert.deepEqual(pool.rendered, { thread: 3, here: 0 });
+  } finally {
+    pool.close();
+  }
+});
