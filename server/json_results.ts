@@ -33,15 +33,16 @@ function covers(accepted: string, type: string): boolean {
  * The JSON media type yoga answers a request with `accept` in, or null
  * when it would not answer JSON (only event streams or multipart asked
  * for). Yoga tries the accepted types last to first and keeps its last
- * match, `application/json` over `application/graphql-response+json`;
- * types with a charset other than UTF-8 are skipped.
+ * match: the first JSON type listed wins, and a wildcard is
+ * `application/json`; types with a charset other than UTF-8 are skipped.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * assert.equal(jsonMediaType(null), "application/json");
- * assert.equal(jsonMediaType("application/graphql-response+json, application/json;q=0.9"), "application/json");
- * assert.equal(jsonMediaType("application/graphql-response+json"), "application/graphql-response+json");
+ * assert.equal(jsonMediaType("*" + "/*"), "application/json");
+ * // Apollo Client's:
+ * assert.equal(jsonMediaType("application/graphql-response+json,application/json;q=0.9"), "application/graphql-response+json");
  * assert.equal(jsonMediaType("text/event-stream"), null);
  * ```
  */

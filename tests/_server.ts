@@ -5,6 +5,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { denoTask } from "../tools/bench/server.ts";
 import { writeTinyModel } from "./_shared.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -44,10 +45,8 @@ export async function startServer(
     : [];
   // The serve task's own permissions; a tiny model in a temp folder is
   // readable too.
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  const [deno, ...task] = config.tasks.serve.command.split(/\s+/);
-  if (deno !== "deno") throw new Error("Unexpected serve task");
-  const args = task.map((a: string) =>
+  const serve = await denoTask("serve");
+  const args = serve.args.map((a: string) =>
     a === "--allow-read=." && options.dir ? `--allow-read=.,${options.dir}` : a
   );
   const child = new Deno.Command(Deno.execPath(), {
@@ -62,7 +61,7 @@ export async function startServer(
       ...flags,
     ],
     cwd: ROOT,
-    ...(options.env ? { env: options.env } : {}),
+    env: { ...serve.env, ...options.env },
     stdout: "null",
     stderr: "piped",
   }).spawn();

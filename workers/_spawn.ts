@@ -85,8 +85,9 @@ export function writablePaths(config: Omit<WorkerConfig, "index">): string[] {
  * buffer touched for the first time faults once per 2 MiB instead of once
  * per 4 KiB page. On the virtual machines we measured a fault costs about
  * 13 µs, and a worker's buffers (the image, rows, PNGs, frames of a few
- * hundred kilobytes each) are mostly fresh: Grad-CAM over HTTP took ~4 ms
- * less, six CAMs ~6 ms less; peak memory barely moves (see RELIABILITY.md).
+ * hundred kilobytes each) are mostly fresh: in alternating server runs,
+ * Grad-CAM over HTTP was faster in 5 of 6 (median 5 ms), six CAMs in 5 of
+ * 6 (median 7 ms). Peak memory with both engines moved by 0 to +40 MB.
  * Other C libraries ignore the variable.
  *
  * @example

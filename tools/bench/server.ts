@@ -34,6 +34,36 @@ export async function graphqlAt(
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
+/**
+ * What `deno task <name>` runs, from deno.json: the environment it sets
+ * (`NAME=value` words before the command) and Deno's arguments.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const { env, args } = await denoTask("serve");
+ * assert.equal(env.GLIBC_TUNABLES, "glibc.malloc.hugetlb=1");
+ * assert.deepEqual(args.slice(0, 2), ["run", "--allow-read=."]);
+ * ```
+ */
+export async function denoTask(
+  name: string,
+): Promise<{ env: Record<string, string>; args: string[] }> {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  const task = config.tasks[name];
+  const words: string[] = (typeof task === "string" ? task : task.command)
+    .split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0])) {
+    const [key, ...value] = words.shift()!.split("=");
+    env[key] = value.join("=");
+  }
+  if (words.shift() !== "deno") {
+    throw new Error(`The ${name} task does not start with deno`);
+  }
+  return { env, args: words };
+}
+
 /** A running server. */
 export interface LumenServer {
   /** `http://127.0.0.1:PORT` */
@@ -75,16 +105,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startServer(
   options: ServerOptions,
 ): Promise<LumenServer> {
+  const serve = await denoTask("serve");
   const start = performance.now();
   const child = new Deno.Command(DENO, {
     args: [
-      "run",
-      "--quiet",
-      "--allow-read=.",
-      "--allow-env",
-      "--allow-net=127.0.0.1",
-      "--allow-run=workers/model_worker.sh",
-      "main.ts",
+      ...serve.args,
       "--hostname",
       "127.0.0.1",
       "--port",
@@ -98,6 +123,7 @@ export async function startServer(
       "info",
     ],
     cwd: ROOT,
+    env: serve.env,
     stdin: "null",
     stdout: "null",
     stderr: "piped",
