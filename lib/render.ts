@@ -62,6 +62,7 @@ function checkAlpha(alpha: number): void {
  * same bytes, without per-byte arithmetic.
  */
 function blendTable(alpha: number): Uint8Array {
+  if (lastBlend?.alpha === alpha) return lastBlend.table;
   const table = new Uint8Array(256 * 256);
   for (let v = 0; v < 256; v++) {
     const kept = (1 - alpha) * v;
@@ -69,8 +70,12 @@ function blendTable(alpha: number): Uint8Array {
       table[(v << 8) | c] = Math.round(kept + alpha * c);
     }
   }
+  lastBlend = { alpha, table };
   return table;
 }
+
+/** The last table made: a request renders all its maps with one alpha. */
+let lastBlend: { alpha: number; table: Uint8Array } | null = null;
 
 /**
  * Blends RGB colours over an image, per byte
