@@ -87,8 +87,9 @@ export function writablePaths(config: Omit<WorkerConfig, "index">): string[] {
  * 13 µs, and a worker's buffers (the image, rows, PNGs, frames of a few
  * hundred kilobytes each) are mostly fresh: in alternating server runs,
  * Grad-CAM over HTTP was faster in 5 of 6 (median 5 ms), six CAMs in 5 of
- * 6 (median 7 ms). Peak memory with both engines moved by 0 to +40 MB.
- * Other C libraries ignore the variable.
+ * 6 (median 7 ms). The price is memory in 2 MiB steps: the bench's peak
+ * with both engines rose by 5 and 42 MB in two runs, a WASM worker's idle
+ * size by 100 MiB (RELIABILITY.md). Other C libraries ignore the variable.
  *
  * @example
  * ```ts
