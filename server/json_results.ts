@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { Plugin } from "graphql-yoga";
+import { isAsyncIterable, mapAsyncIterator, type Plugin } from "graphql-yoga";
 import { jsonBytes, stringifyJson } from "../lib/mod.ts";
 
 const JSON_TYPES = ["application/graphql-response+json", "application/json"];
@@ -60,18 +60,16 @@ export function jsonMediaType(accept: string | null): string | null {
 }
 
 function withStringify(result: unknown): void {
-  if (result !== null && typeof result === "object") {
+  // A result another plugin froze keeps JSON.stringify.
+  if (
+    result !== null && typeof result === "object" && Object.isExtensible(result)
+  ) {
     Object.defineProperty(result, "stringify", {
       value: stringifyJson,
       configurable: true,
       enumerable: false,
     });
   }
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return value !== null && typeof value === "object" &&
-    Symbol.asyncIterator in value;
 }
 
 /** A result with data and no errors, nothing for yoga to strip or to set the status by. */
@@ -84,30 +82,6 @@ function isPlainSuccess(result: unknown): boolean {
     extensions?: { http?: unknown };
   };
   return !errors?.length && !extensions?.http;
-}
-
-/**
- * Passes `source` through, giving each value a `stringify`; `return` and
- * `throw` go straight to `source` (a client that leaves stops it at once,
- * even while it waits for its next value).
- */
-function stringifyEach(
-  source: AsyncIterable<unknown>,
-): AsyncIterableIterator<unknown> {
-  const inner = source[Symbol.asyncIterator]();
-  const iterator: AsyncIterableIterator<unknown> = {
-    next: () =>
-      inner.next().then((step) => {
-        if (!step.done) withStringify(step.value);
-        return step;
-      }),
-    return: (value?: unknown) =>
-      inner.return?.(value) ??
-        Promise.resolve({ done: true as const, value }),
-    throw: (error?: unknown) => inner.throw?.(error) ?? Promise.reject(error),
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
 }
 
 /**
@@ -136,7 +110,12 @@ export function useFastJsonResults(): Plugin {
       { request, result, resultProcessor, setResult, setResultProcessor },
     ) {
       if (isAsyncIterable(result)) {
-        setResult(stringifyEach(result) as typeof result);
+        // Its return() goes straight to the source: a client that leaves
+        // stops it even while it waits for its next value.
+        setResult(mapAsyncIterator(result, (part) => {
+          withStringify(part);
+          return part;
+        }));
         return;
       }
       if (Array.isArray(result)) {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { jsonBytes, stringifyJson } from "../../lib/json.ts";
+import { longestStringified } from "../_json_spy.ts";
 
 const LONG_SAFE = "data:image/png;base64," + "iVBORw0KGgo+/=".repeat(30_000);
 
@@ -84,24 +85,13 @@ Deno.test("stringifyJson and jsonBytes refuse cycles and BigInts as JSON.stringi
   );
 });
 
-Deno.test("a long string with nothing to escape is joined in, not stringified", () => {
+Deno.test("a long string with nothing to escape is joined in, not stringified", async () => {
   // Not one JSON.stringify call sees the long string: that copy is what this saves.
-  const stringify = JSON.stringify;
-  let longest = 0;
-  JSON.stringify = ((...args: Parameters<typeof stringify>) => {
-    const text = stringify(...args);
-    longest = Math.max(longest, text?.length ?? 0);
-    return text;
-  }) as typeof JSON.stringify;
-  try {
-    const value = { data: { overlay: LONG_SAFE, label: "tabby" } };
-    assert.equal(stringifyJson(value), stringify(value));
-    assert.deepEqual(
-      jsonBytes(value),
-      new TextEncoder().encode(stringify(value)),
-    );
-  } finally {
-    JSON.stringify = stringify;
-  }
+  const value = { data: { overlay: LONG_SAFE, label: "tabby" } };
+  const expected = JSON.stringify(value);
+  const { longest } = await longestStringified(() => {
+    assert.equal(stringifyJson(value), expected);
+    assert.deepEqual(jsonBytes(value), new TextEncoder().encode(expected));
+  });
   assert.ok(longest < 100, `JSON.stringify wrote ${longest} characters`);
 });

@@ -5,6 +5,7 @@ import {
   jsonMediaType,
   useFastJsonResults,
 } from "../../server/json_results.ts";
+import { longestStringified } from "../_json_spy.ts";
 
 const PNG = "data:image/png;base64," + "iVBORw0KGgo+/".repeat(25_000);
 
@@ -123,6 +124,22 @@ Deno.test("answers are the bytes yoga itself gives, for every Accept and kind of
   }
 });
 
+Deno.test("a result another plugin froze is answered as yoga answers it", async () => {
+  const freeze: Plugin = {
+    onExecutionResult({ result, setResult }) {
+      if (!Array.isArray(result)) setResult(Object.freeze({ ...result }));
+    },
+  };
+  const plain = yoga([freeze]);
+  const fast = yoga([freeze, useFastJsonResults()]);
+  for (const query of QUERIES.slice(0, 2)) {
+    const expected = await answer(plain, query, null);
+    const actual = await answer(fast, query, null);
+    assert.equal(actual.status, expected.status, query);
+    assert.ok(actual.text === expected.text, `${query}: bodies differ`);
+  }
+});
+
 Deno.test("jsonMediaType picks the type yoga answers JSON with", async () => {
   const plain = yoga([]);
   for (const accept of ACCEPTS) {
@@ -134,24 +151,15 @@ Deno.test("jsonMediaType picks the type yoga answers JSON with", async () => {
 
 Deno.test("the long strings of an answer never go through JSON.stringify", async () => {
   const fast = yoga([useFastJsonResults()]);
-  const stringify = JSON.stringify;
-  let longest = 0;
-  JSON.stringify = ((...args: Parameters<typeof stringify>) => {
-    const text = stringify(...args);
-    longest = Math.max(longest, text?.length ?? 0);
-    return text;
-  }) as typeof JSON.stringify;
-  let answered;
-  try {
+  const { value: answered, longest } = await longestStringified(async () => {
     bodies.length = 0;
-    answered = await answer(fast, "{ png label list }", null);
+    const answered = await answer(fast, "{ png label list }", null);
     // A plain JSON answer is written as bytes, not stringified by yoga.
     assert.deepEqual(bodies, ["bytes"]);
     await answer(fast, "{ label ... @defer { png } }", "multipart/mixed");
     await answer(fast, "{ png fail }", "application/json");
-  } finally {
-    JSON.stringify = stringify;
-  }
+    return answered;
+  });
   assert.equal(JSON.parse(answered.text).data.png, PNG);
   assert.ok(longest < 1000, `JSON.stringify wrote ${longest} characters`);
 });
