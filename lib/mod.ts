@@ -17,6 +17,7 @@ export * from "./address.ts";
 export * from "./base64.ts";
 export * from "./json.ts";
 export * from "./colormap.ts";
+export * from "./deflate.ts";
 export * from "./errors.ts";
 export * from "./heatmap.ts";
 export * from "./image.ts";

@@ -38,7 +38,7 @@ Deno.test("encodeRgbPng checks the data size", async () => {
   );
 });
 
-Deno.test("the server's encoding (native zlib and CRC, Sub filter) round-trips chelsea.png exactly, with Sub rows, at most 15 % larger than Paeth", async () => {
+Deno.test("the server's encoding (Huffman-only deflate, native CRC, Sub filter) round-trips chelsea.png exactly, with Sub rows, at most 15 % larger than Paeth", async () => {
   const image = await decodeImage(
     await Deno.readFile(new URL("../fixtures/chelsea.png", import.meta.url)),
   );

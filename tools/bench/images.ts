@@ -9,7 +9,7 @@ import {
   decodeImage,
   encodeBase64,
   encodePng,
-  fastDeflate,
+  huffmanDeflate,
   type RgbImage,
 } from "../../lib/mod.ts";
 
@@ -72,7 +72,7 @@ export async function pngVariants(
   const png: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const v = variant(image, (options.first ?? 0) + i);
-    png.push(await encodePng(v, { deflate: fastDeflate }));
+    png.push(await encodePng(v, { deflate: huffmanDeflate }));
   }
   return { png, base64: png.map(encodeBase64) };
 }
