@@ -2,7 +2,8 @@
  * The HTTP figures on a real server: one Grad-CAM with its overlay and
  * explainMany of the six gradient CAMs with theirs, in turns, each request
  * on an image the server has not seen (base64 PNG in, overlay PNG out);
- * then requests per second with 1, 2 and 4 clients.
+ * then requests per second with 1, 2 and 4 clients. A new server's first
+ * requests are timed apart from these.
  *
  * @module
  */
@@ -54,6 +55,64 @@ export async function gradcamRequest(
   return { timings: explanation.timings };
 }
 
+/** Grad-CAM, predict and explainMany, each on a new image. */
+function contenders(
+  server: LumenServer,
+  images: ImageSupply,
+  onTimings: (timings: Record<string, number>) => void,
+) {
+  return {
+    "http.gradcam": async (i: number) => {
+      const { timings } = await gradcamRequest(server, images());
+      if (i >= 0) onTimings(timings);
+    },
+    "http.predict": async () => {
+      const data = await server.graphql(PREDICT, { b: images() });
+      if ((data.predict as unknown[]).length !== 5) {
+        throw new Error("predict did not answer 5 classes");
+      }
+    },
+    "http.many": async () => {
+      const data = await server.graphql(MANY, {
+        b: images(),
+        methods: GRADIENT_CAMS,
+      });
+      const list = data.explainMany as { overlay: string }[];
+      if (list.length !== GRADIENT_CAMS.length) {
+        throw new Error(`explainMany answered ${list.length} explanations`);
+      }
+      for (const e of list) checkOverlay(e.overlay);
+    },
+  };
+}
+
+/**
+ * A new server's first requests: Grad-CAM, predict and explainMany in
+ * turns with no warm-up, as the first users of a fresh process meet them
+ * (V8 still compiling the hot paths, the heaps still growing); samples
+ * under `http.first.*`.
+ *
+ * @example
+ * ```ts
+ * const samples = await firstRequests(server, images, { runs: 10 });
+ * samples["http.first.gradcam"].length; // 10
+ * ```
+ */
+export async function firstRequests(
+  server: LumenServer,
+  images: ImageSupply,
+  options: { runs: number },
+): Promise<Record<string, number[]>> {
+  const samples = await alternate(contenders(server, images, () => {}), {
+    runs: options.runs,
+    warmUp: 0,
+  });
+  return {
+    "http.first.gradcam": samples["http.gradcam"],
+    "http.first.many": samples["http.many"],
+  };
+}
+
 /**
  * One round of Grad-CAM, predict (the HTTP path with no map and no PNG
  * out) and explainMany in turns; samples by figure id, with Grad-CAM's
@@ -76,31 +135,13 @@ export async function httpRound(
     render: [],
   };
   const serverMs: number[] = [];
-  const samples = await alternate({
-    "http.gradcam": async (i) => {
-      const { timings } = await gradcamRequest(server, images());
-      if (i < 0) return;
+  const samples = await alternate(
+    contenders(server, images, (timings) => {
       for (const k of Object.keys(parts)) parts[k].push(timings[k]);
       serverMs.push(Object.keys(parts).reduce((s, k) => s + timings[k], 0));
-    },
-    "http.predict": async () => {
-      const data = await server.graphql(PREDICT, { b: images() });
-      if ((data.predict as unknown[]).length !== 5) {
-        throw new Error("predict did not answer 5 classes");
-      }
-    },
-    "http.many": async () => {
-      const data = await server.graphql(MANY, {
-        b: images(),
-        methods: GRADIENT_CAMS,
-      });
-      const list = data.explainMany as { overlay: string }[];
-      if (list.length !== GRADIENT_CAMS.length) {
-        throw new Error(`explainMany answered ${list.length} explanations`);
-      }
-      for (const e of list) checkOverlay(e.overlay);
-    },
-  }, { runs: options.runs, warmUp: 2 });
+    }),
+    { runs: options.runs, warmUp: 2 },
+  );
   const out: Record<string, number[]> = { ...samples };
   for (const [k, v] of Object.entries(parts)) out[`http.gradcam.${k}`] = v;
   out["http.gradcam.rest"] = samples["http.gradcam"].map((t, i) =>

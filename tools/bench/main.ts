@@ -15,7 +15,7 @@ import { loadOrt } from "../../models/onnx/mod.ts";
 import { cacheRound } from "./cache.ts";
 import { closeEngines, type Engines, openEngines } from "./engines.ts";
 import { forwardAgreement, forwardRound } from "./forward.ts";
-import { httpRound, throughputRound } from "./http.ts";
+import { firstRequests, httpRound, throughputRound } from "./http.ts";
 import { chelsea, pngVariants } from "./images.ts";
 import { jobBenchSection } from "./jobs.ts";
 import { childPeakRss, MEMORY_CASES } from "./memory.ts";
@@ -47,6 +47,11 @@ const log = (line: string) => console.error(`[bench] ${line}`);
  * spins after a run and would take the cores from the next contender.
  */
 const FORWARD_GAP_MS = 50;
+/**
+ * A new server's first requests of each kind, timed apart from the rounds
+ * (which then find it warm).
+ */
+const FIRST_REQUESTS = 10;
 
 /** The figure ids of each section (to say why they are missing). */
 const SECTION_FIGURES: Record<Section, string[]> = {
@@ -195,12 +200,6 @@ async function main(): Promise<number> {
       ? null
       : await torchUnavailable();
     if (torchWhy) options.skip.set("torch", torchWhy);
-    await section(options, "http", async () => {
-      log("starting main.ts --backend onnxruntime");
-      server = await startServer({ threads: options.threads });
-      addSamples(results, "http.cold-start", [server.coldStartMs]);
-      notes.push(`\`/ready\` said: ${JSON.stringify(server.ready)}.`);
-    });
     let seed = 1;
     const images = async (count: number) => {
       const { base64 } = await pngVariants(image, count, { first: seed });
@@ -211,6 +210,17 @@ async function main(): Promise<number> {
         return base64[next++];
       };
     };
+    await section(options, "http", async () => {
+      log("starting main.ts --backend onnxruntime");
+      server = await startServer({ threads: options.threads });
+      addSamples(results, "http.cold-start", [server.coldStartMs]);
+      notes.push(`\`/ready\` said: ${JSON.stringify(server.ready)}.`);
+      const fresh = await images(3 * FIRST_REQUESTS);
+      addAll(
+        results,
+        await firstRequests(server, fresh, { runs: FIRST_REQUESTS }),
+      );
+    });
     for (let r = 1; r <= options.rounds; r++) {
       log(`round ${r}/${options.rounds}`);
       await round(options, results, {

@@ -70,6 +70,15 @@ export const FIGURES: Readonly<Record<string, FigureInfo>> = {
     label: "explainMany of the 6 gradient CAMs over HTTP, with overlays",
     unit: "ms",
   },
+  "http.first.gradcam": {
+    label:
+      "Grad-CAM over HTTP, a new server's first 10 (in turns with predict and explainMany)",
+    unit: "ms",
+  },
+  "http.first.many": {
+    label: "explainMany over HTTP, a new server's first 10",
+    unit: "ms",
+  },
   "http.throughput.1": {
     label: "Grad-CAM requests/s, 1 client",
     unit: "req/s",
