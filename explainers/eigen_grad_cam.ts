@@ -25,10 +25,12 @@ export function eigenGradCamExplainer(): Explainer<Record<never, never>> {
     description:
       "EigenGradCAM: the gradient-times-activation products projected on their first principal component",
     needsGradients: true,
-    map: (a, g) =>
-      firstComponentProjection({
-        ...a,
-        data: a.data.map((v, i) => v * g!.data[i]),
-      }),
+    map: (a, g) => {
+      const products = new Float32Array(a.data.length);
+      for (let i = 0; i < products.length; i++) {
+        products[i] = a.data[i] * g!.data[i];
+      }
+      return firstComponentProjection({ ...a, data: products });
+    },
   });
 }

@@ -66,7 +66,11 @@ export function integratedGradientsExplainer(): Explainer<
       return {
         point: (i) => {
           const alpha = (i + 0.5) / steps;
-          return input.map((v, j) => baseline[j] + alpha * (v - baseline[j]));
+          const point = new Float32Array(input.length);
+          for (let j = 0; j < point.length; j++) {
+            point[j] = baseline[j] + alpha * (input[j] - baseline[j]);
+          }
+          return point;
         },
         add: (gradient) => {
           for (let j = 0; j < gradient.length; j++) {

@@ -23,6 +23,12 @@ export function layerCamExplainer(): Explainer<Record<never, never>> {
     description:
       "LayerCAM: the channel sum of activations times their positive gradients, location by location",
     needsGradients: true,
-    elementWeights: (_a, g) => g!.data.map((v) => v > 0 ? v : 0),
+    elementWeights: (_a, g) => {
+      const positive = new Float32Array(g!.data.length);
+      for (let i = 0; i < positive.length; i++) {
+        positive[i] = g!.data[i] > 0 ? g!.data[i] : 0;
+      }
+      return positive;
+    },
   });
 }

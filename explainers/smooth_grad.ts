@@ -72,14 +72,24 @@ export function smoothGradExplainer(): Explainer<SmoothGradParams> {
       const next = gaussianSource(params.seed);
       const sum = new Float64Array(input.length / 3);
       return {
-        point: () => input.map((v) => v + sigma * next()),
+        point: () => {
+          const noisy = new Float32Array(input.length);
+          for (let j = 0; j < noisy.length; j++) {
+            noisy[j] = input[j] + sigma * next();
+          }
+          return noisy;
+        },
         add: (gradient) => {
           const map = maxAbsOverColours(gradient);
           for (let p = 0; p < map.length; p++) sum[p] += map[p];
         },
-        finish: () => ({
-          values: Float32Array.from(sum, (v) => v / params.samples),
-        }),
+        finish: () => {
+          const values = new Float32Array(sum.length);
+          for (let p = 0; p < values.length; p++) {
+            values[p] = sum[p] / params.samples;
+          }
+          return { values };
+        },
       };
     },
   });
