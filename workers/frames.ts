@@ -4,9 +4,11 @@
  * with its binary arrays taken out (images, maps, PNGs: no base64, no
  * copies into numbers), then those arrays' bytes:
  *
- *   u32 JSON length | u32 array count | u32 byte length × count | JSON | bytes…
+ *   "LUMF" | u32 JSON length | u32 array count | u32 byte length × count | JSON | bytes…
  *
- * (little-endian). In the JSON an array is `{"$bin": index, "t": "u8"|"f32"}`.
+ * (little-endian). The mark and bounds on the head make anything else on
+ * the stream (a library printing to stdout, say) a {@linkcode FrameError} at
+ * once, not a frame of whatever length its bytes spell. In the JSON an array is `{"$bin": index, "t": "u8"|"f32"}`.
  * The JSON is padded with spaces, and each array with zeros, to a multiple
  * of four bytes, so that a frame read into one buffer hands out its arrays
  * as views, `Float32Array`s included.
@@ -19,8 +21,19 @@
  * @module
  */
 
-const HEADER = 8;
+/** "LUMF", read as a little-endian u32. */
+const MARK = 0x464d554c;
+const HEADER = 12;
 const STAGE_BYTES = 64 * 1024;
+/** The most arrays a frame may carry (a call's or a result's are a few). */
+const MAX_ARRAYS = 65_536;
+/** The longest JSON part (arrays travel outside it). */
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
+/** Bytes on a frame stream that are not a frame. */
+export class FrameError extends Error {
+  override name = "FrameError";
+}
 const ZEROS = new Uint8Array(3);
 
 type Binary = Uint8Array | Float32Array;
@@ -62,8 +75,9 @@ export function encodeFrameParts(message: unknown): Uint8Array[] {
   }
   const head = new Uint8Array(headBytes + text.length);
   const view = new DataView(head.buffer);
-  view.setUint32(0, text.length, true);
-  view.setUint32(4, arrays.length, true);
+  view.setUint32(0, MARK, true);
+  view.setUint32(4, text.length, true);
+  view.setUint32(8, arrays.length, true);
   arrays.forEach((a, i) => view.setUint32(HEADER + 4 * i, a.byteLength, true));
   head.set(text, headBytes);
   const parts: Uint8Array[] = [head];
@@ -105,8 +119,8 @@ export function encodeFrame(message: unknown): Uint8Array {
  */
 function decodeFrame(frame: Uint8Array): unknown {
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const textLength = view.getUint32(0, true);
-  const count = view.getUint32(4, true);
+  const textLength = view.getUint32(4, true);
+  const count = view.getUint32(8, true);
   let at = HEADER + 4 * count;
   const text = new TextDecoder().decode(frame.subarray(at, at + textLength));
   at += textLength;
@@ -136,16 +150,34 @@ function decodeFrame(frame: Uint8Array): unknown {
 
 /** Total length of the frame whose first bytes are `head`, or null if unknown yet. */
 function frameLength(head: Uint8Array): number | null {
-  if (head.length < HEADER) return null;
+  if (head.length < HEADER) {
+    // Even a partial mark that is wrong is known to be wrong.
+    for (let i = 0; i < Math.min(head.length, 4); i++) {
+      if (head[i] !== ((MARK >>> (8 * i)) & 0xff)) notAFrame(head);
+    }
+    return null;
+  }
   const view = new DataView(head.buffer, head.byteOffset, head.length);
-  const count = view.getUint32(4, true);
+  if (view.getUint32(0, true) !== MARK) notAFrame(head);
+  const textLength = view.getUint32(4, true);
+  const count = view.getUint32(8, true);
+  if (textLength > MAX_JSON_BYTES || count > MAX_ARRAYS) {
+    throw new FrameError(
+      `frame head out of bounds: ${textLength} bytes of JSON, ${count} arrays`,
+    );
+  }
   if (head.length < HEADER + 4 * count) return null;
-  let total = HEADER + 4 * count + view.getUint32(0, true);
+  let total = HEADER + 4 * count + textLength;
   for (let i = 0; i < count; i++) {
     const n = view.getUint32(HEADER + 4 * i, true);
     total += n + padding(n);
   }
   return total;
+}
+
+function notAFrame(bytes: Uint8Array): never {
+  const start = new TextDecoder().decode(bytes.subarray(0, 24));
+  throw new FrameError(`not a frame: ${JSON.stringify(start)}…`);
 }
 
 /**
@@ -206,7 +238,7 @@ export async function* framesFrom(fill: FillFn): AsyncGenerator<unknown> {
     let total = frameLength(stage.subarray(0, have));
     while (total === null) {
       if (have === stage.length) {
-        // A head larger than the stage (thousands of arrays): grow it.
+        // A head larger than the stage (over 16,000 arrays): grow it.
         const bigger: Uint8Array = new Uint8Array(stage.length * 2);
         bigger.set(stage);
         stage = bigger;

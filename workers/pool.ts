@@ -221,7 +221,18 @@ export function poolExecutor(options: PoolOptions): Executor {
           checkMemory(worker);
         }
       }
-    })().catch(() => {});
+    })().catch((error) => {
+      // Its output can no longer be read (something beside the protocol
+      // wrote to its stdout), so nothing it sends would arrive: its calls
+      // fail now, as in a crash, and a fresh worker takes over.
+      log("error", "model worker: unreadable output, replacing it", {
+        worker: index,
+        error: (error as Error).message,
+      });
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    });
     child.status.then(({ code, signal }) => {
       worker.dead = true;
       ready.reject(new Error(`the model worker exited (${signal ?? code})`));

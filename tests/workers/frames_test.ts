@@ -3,6 +3,7 @@ import {
   decodeFrames,
   encodeFrame,
   encodeFrameParts,
+  FrameError,
   framesFrom,
   readFrames,
   readFramesFrom,
@@ -162,6 +163,59 @@ Deno.test("framesFrom drops an unfinished last frame and ends", async () => {
     })
   ) out.push(m);
   assert.deepEqual(out, [{ a: 1 }]);
+});
+
+/** Frames read from `bytes`, given `step` bytes at a time; reads counted. */
+async function readAll(bytes: Uint8Array, step: number) {
+  let at = 0;
+  const out: unknown[] = [];
+  const sizes: number[] = [];
+  const read = (async () => {
+    for await (
+      const m of framesFrom((into) => {
+        sizes.push(into.length);
+        const n = Math.min(into.length, step, bytes.length - at);
+        into.set(bytes.subarray(at, at + n));
+        at += n;
+        return Promise.resolve(n === 0 ? null : into.subarray(0, n));
+      })
+    ) out.push(m);
+  })();
+  return { read, out, sizes };
+}
+
+Deno.test("bytes that are not a frame (a library printing to stdout) fail at once, before any frame-sized buffer", async () => {
+  const good = encodeFrame({ a: 1 });
+  const printed = new TextEncoder().encode(
+    "[6642:0x56019e987000]       99 ms: Scavenge 4.3 (5.2) -> 3.9 (6.0) MB\n",
+  );
+  for (const step of [1, 3, 4096]) {
+    const { read, out, sizes } = await readAll(
+      new Uint8Array([...good, ...printed, ...good]),
+      step,
+    );
+    await assert.rejects(read, (error: unknown) => {
+      assert.ok(error instanceof FrameError, String(error));
+      assert.match(error.message, /^not a frame: "\[/); // as far as was read
+      return true;
+    });
+    // The frame before the text was read; no buffer beyond the staging one.
+    assert.deepEqual(out, [{ a: 1 }]);
+    assert.ok(Math.max(...sizes) <= 64 * 1024, `${Math.max(...sizes)} bytes`);
+  }
+});
+
+Deno.test("a frame head with the mark but absurd sizes fails before its buffer is made", async () => {
+  for (const [json, arrays] of [[2 ** 31, 0], [10, 2 ** 20]]) {
+    const head = new Uint8Array(12);
+    const view = new DataView(head.buffer);
+    head.set(new TextEncoder().encode("LUMF"));
+    view.setUint32(4, json, true);
+    view.setUint32(8, arrays, true);
+    const { read, sizes } = await readAll(head, 4096);
+    await assert.rejects(read, /frame head out of bounds/);
+    assert.ok(Math.max(...sizes) <= 64 * 1024);
+  }
 });
 
 Deno.test("readFrames reads a byte stream in place (BYOB), as a child's stdout is", async () => {

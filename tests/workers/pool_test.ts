@@ -34,11 +34,16 @@ export default [
     explain: () => { const end = Date.now() + 60_000; while (Date.now() < end) {} } },
   { ...base, name: "scribble", description: "Writes beside its module",
     explain: () => { Deno.writeTextFileSync(new URL("./escaped.txt", import.meta.url), "x"); } },
+  { ...base, name: "print", description: "Prints to stdout, the frame pipe, and waits",
+    explain: () => {
+      Deno.stdout.writeSync(new TextEncoder().encode("[6642:0x56019e987000] 99 ms: Scavenge\\n"));
+      return new Promise(() => {});
+    } },
 ];`;
 
 /** The same plugins' names and shapes for the server side's registry. */
 function pluginStubs(): Explainer[] {
-  return ["crash", "trap", "stubborn", "scribble"].map((name) => ({
+  return ["crash", "trap", "stubborn", "scribble", "print"].map((name) => ({
     name,
     description: name,
     needsGradients: false,
@@ -237,6 +242,26 @@ Deno.test("a worker that dies fails only its calls (MODEL_CRASHED, retryable); a
       assert.equal(next.methods[0].method, "gradcam");
     }
     assert.equal(service.stats().workers.restarts.crash, 2);
+  });
+});
+
+Deno.test("a worker whose stdout carries something else than frames is replaced at once: its call fails MODEL_CRASHED, the next works", async () => {
+  await withPool({}, async ({ service, png }) => {
+    const start = performance.now();
+    await assert.rejects(
+      explain(service, png, "print", AbortSignal.timeout(20_000)),
+      (error: unknown) => {
+        assert.ok(error instanceof ClientError, String(error));
+        assert.equal(error.code, "MODEL_CRASHED");
+        return true;
+      },
+    );
+    // Not after the request's time limit and the cancel's grace period.
+    const ms = performance.now() - start;
+    assert.ok(ms < 5000, `${ms.toFixed(0)} ms`);
+    assert.equal(service.stats().workers.restarts.crash, 1);
+    const next = await explain(service, png, "gradcam");
+    assert.equal(next.methods[0].method, "gradcam");
   });
 });
 
