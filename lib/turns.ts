@@ -1,16 +1,11 @@
 /**
  * Giving the event loop a turn during long work made of microtasks (model
  * passes and their reads), so that a client's disconnect, a time limit or
- * an event to stream is seen. Only an operation that completes outside
- * JavaScript lets pending I/O be polled: `setImmediate` and `MessageChannel`
- * run before it (measured: a local fetch never completed across 150 ms of
- * such yields). Two such operations:
- * - a zero-delay timer ({@linkcode nextTurn}): due timers run before it, but
- *   a turn costs ~2.1 ms (Deno's timers have 1 ms granularity, and the loop
- *   sleeps until then);
- * - digesting one byte ({@linkcode quickTurn}): ~13 µs, pending I/O is
- *   polled, but a timer that is due may run only a turn or two later
- *   (measured: 1 to 3 turns).
+ * an event to stream is seen. Only a timer gives a full turn in Deno:
+ * `setImmediate` and `MessageChannel` run before pending I/O is polled
+ * (measured: a local fetch never completed across 150 ms of such yields).
+ * A timer turn costs 1 to 3 ms, so work that yields often takes a turn
+ * only once a time slice has passed.
  *
  * @module
  */
@@ -31,43 +26,17 @@ export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** What {@linkcode quickTurn} digests. */
-const ONE_BYTE = new Uint8Array(1);
-
-/**
- * Resolves after a turn of the event loop that polls pending I/O (a
- * cancel, a disconnect, another thread's message) at a hundredth of
- * {@linkcode nextTurn}'s cost; timers that are due run within a few such
- * turns.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * let fired = false;
- * setTimeout(() => fired = true, 1);
- * for (let i = 0; i < 1000 && !fired; i++) {
- *   const until = performance.now() + 1;
- *   while (performance.now() < until) {} // a step of work
- *   await quickTurn();
- * }
- * assert.equal(fired, true);
- * ```
- */
-export function quickTurn(): Promise<void> {
-  return crypto.subtle.digest("SHA-1", ONE_BYTE).then(() => {});
-}
-
 /** Options of {@linkcode turnTaker}. */
 export interface TurnOptions {
-  /** Work time between two turns, in milliseconds. @default 2 */
+  /** Work time between two turns, in milliseconds. @default 8 */
   sliceMs?: number | undefined;
   /** The clock (tests). @default performance.now */
   now?: (() => number) | undefined;
 }
 
 /**
- * A yield for a loop of steps: each call takes a turn
- * ({@linkcode quickTurn}) when `sliceMs` have passed since the last turn
+ * A yield for a loop of steps: each call takes a full turn
+ * ({@linkcode nextTurn}) when `sliceMs` have passed since the last turn
  * (or since the taker was made), else resolves at once.
  *
  * @example
@@ -84,12 +53,12 @@ export interface TurnOptions {
 export function turnTaker(
   options: TurnOptions = {},
 ): () => Promise<boolean> {
-  const sliceMs = options.sliceMs ?? 2;
+  const sliceMs = options.sliceMs ?? 8;
   const now = options.now ?? (() => performance.now());
   let last = now();
   return async () => {
     if (now() - last < sliceMs) return false;
-    await quickTurn();
+    await nextTurn();
     last = now();
     return true;
   };
