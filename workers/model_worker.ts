@@ -25,7 +25,6 @@ import { type CallDeps, executeCall } from "./calls.ts";
 import { createPriorityGate } from "./priority.ts";
 import { workStatsOf } from "./local.ts";
 import { encodeFrameParts, readFramesFrom } from "./frames.ts";
-import { createFrameWriter } from "./frame_writer.ts";
 import {
   type FromWorker,
   toErrorData,
@@ -46,26 +45,24 @@ console.warn = console.error;
 
 const config = JSON.parse(Deno.args[0]) as WorkerConfig;
 const log = jsonLogger({ level: "info" });
-const writer = createFrameWriter();
-/** How long a worker that exits waits for its last frames to leave. */
-const FLUSH_MS = 1000;
-
 /**
- * Hands a frame to the writer thread, which writes it at once. Not an
- * asynchronous write: that leaves only when the event loop next turns,
- * which model work (microtasks only) may not give it for a whole method, so
- * streamed events would arrive late and together. Nor a synchronous one:
- * the main thread would wait on the pipe for the server's reads.
+ * Writes a frame to the server at once. Synchronous on purpose: an
+ * asynchronous write leaves only when the event loop next turns, which
+ * model work (microtasks only) may not give it for a whole method, so
+ * streamed events would arrive late and together. The server reads
+ * continuously, so a full pipe only waits for it.
  */
 function send(message: FromWorker): void {
-  // The server is gone: nothing to answer to.
-  if (!writer.write(encodeFrameParts(message))) Deno.exit(0);
-}
-
-/** Exits once the frames sent so far have left. */
-function exit(code: number): never {
-  writer.flush(FLUSH_MS);
-  Deno.exit(code);
+  try {
+    for (const part of encodeFrameParts(message)) {
+      for (let at = 0; at < part.length;) {
+        at += Deno.stdout.writeSync(part.subarray(at));
+      }
+    }
+  } catch {
+    // The server is gone: nothing to answer to.
+    Deno.exit(0);
+  }
 }
 
 function fatal(error: unknown): never {
@@ -74,7 +71,8 @@ function fatal(error: unknown): never {
     error,
   });
   send({ type: "fatal", error: toErrorData(error) });
-  setTimeout(() => exit(FATAL_EXIT), 0);
+  // Let the last frame out, then go.
+  setTimeout(() => Deno.exit(FATAL_EXIT), 50);
   throw error;
 }
 
@@ -109,7 +107,7 @@ try {
   };
 } catch (error) {
   send({ type: "failed", error: toErrorData(error) });
-  exit(1);
+  Deno.exit(1);
 }
 
 const health = (): WorkerHealth => ({
@@ -126,7 +124,7 @@ try {
   });
 } catch (error) {
   send({ type: "failed", error: toErrorData(error) });
-  exit(1);
+  Deno.exit(1);
 }
 
 const running = new Map<number, AbortController>();
@@ -228,4 +226,4 @@ for (const controller of running.values()) controller.abort();
 deps.models.dispose();
 deps.renderer?.close();
 shutdownBackend();
-exit(0);
+Deno.exit(0);
