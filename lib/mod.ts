@@ -2,8 +2,8 @@
  * Pure helpers every folder may use: images (decode, resize, colour maps,
  * render, PNG), client errors and their codes, base64, NumPy files,
  * Prometheus text, JSON logs, network addresses, seeded noise. No tensors,
- * no model. (The browser bundle imports single files instead: `zlib.ts`
- * and the decoders are server-only.)
+ * no model. (The browser bundle imports single files instead: `zlib.ts`,
+ * `cpu.ts` and the decoders are server-only.)
  *
  * @example
  * ```ts
@@ -17,6 +17,7 @@ export * from "./address.ts";
 export * from "./base64.ts";
 export * from "./json.ts";
 export * from "./colormap.ts";
+export * from "./cpu.ts";
 export * from "./deflate.ts";
 export * from "./errors.ts";
 export * from "./heatmap.ts";

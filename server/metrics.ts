@@ -10,6 +10,7 @@ import {
   Histograms,
   LATENCY_BOUNDS,
   type MetricFamily,
+  processCpuSeconds,
   renderPrometheus,
 } from "../lib/mod.ts";
 import type { ResolverMetrics } from "../schema/mod.ts";
@@ -175,6 +176,11 @@ function serviceFamilies(
       "Resident set size of the model worker processes together.",
       workers.residentBytes,
     ),
+    counter(
+      "lumen_worker_cpu_seconds_total",
+      "CPU time of the model worker processes together, as of their last answers (replaced ones included).",
+      workers.cpuSeconds,
+    ),
   ];
 }
 
@@ -273,6 +279,11 @@ export function createMetrics(): Metrics {
           "process_resident_memory_bytes",
           "Resident set size of the process.",
           Deno.memoryUsage().rss,
+        ),
+        counter(
+          "process_cpu_seconds_total",
+          "CPU time of the process, user and system.",
+          processCpuSeconds(),
         ),
       ];
       return renderPrometheus(families);

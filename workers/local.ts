@@ -97,7 +97,12 @@ export function localExecutor(deps: CallDeps): Executor {
         (pause) => executeCall(deps, call, pause ? { ...hooks, pause } : hooks),
       ),
     workStats: () => workStatsOf(deps.models),
-    workerStats: () => ({ alive: 0, restarts: {}, residentBytes: 0 }),
+    workerStats: () => ({
+      alive: 0,
+      restarts: {},
+      residentBytes: 0,
+      cpuSeconds: 0,
+    }),
     close() {
       deps.models.dispose();
       return Promise.resolve();

@@ -15,7 +15,7 @@ import {
   loadPlugins,
 } from "../explainers/mod.ts";
 import type { ExplainHooks } from "../explain/mod.ts";
-import { createRenderPool, jsonLogger } from "../lib/mod.ts";
+import { createRenderPool, jsonLogger, processCpuSeconds } from "../lib/mod.ts";
 import {
   createModelSet,
   modelEntries,
@@ -112,6 +112,7 @@ try {
 
 const health = (): WorkerHealth => ({
   rss: Deno.memoryUsage().rss,
+  cpuSeconds: processCpuSeconds(),
   work: workStatsOf(deps.models),
 });
 

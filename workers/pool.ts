@@ -235,6 +235,7 @@ export function poolExecutor(options: PoolOptions): Executor {
     });
     child.status.then(({ code, signal }) => {
       worker.dead = true;
+      retiredCpuSeconds += worker.health?.cpuSeconds ?? 0;
       ready.reject(new Error(`the model worker exited (${signal ?? code})`));
       const reason = worker.retire ??
         (killedForTimeout.has(worker) ? "timeout" : "crash");
@@ -271,6 +272,8 @@ export function poolExecutor(options: PoolOptions): Executor {
 
   const killedForTimeout = new Set<Worker>();
   let recentCrashes = 0;
+  /** CPU time of the workers that were replaced, as of their last answers. */
+  let retiredCpuSeconds = 0;
   let lastCrash = -Infinity;
   let warned = false;
   const workers: Worker[] = [];
@@ -371,6 +374,10 @@ export function poolExecutor(options: PoolOptions): Executor {
       alive: workers.filter((w) => w.health !== null).length,
       restarts: { ...restarts },
       residentBytes: workers.reduce((s, w) => s + (w.health?.rss ?? 0), 0),
+      cpuSeconds: workers.reduce(
+        (s, w) => s + (w.dead ? 0 : w.health?.cpuSeconds ?? 0),
+        retiredCpuSeconds,
+      ),
     }),
     async close() {
       closing = true;

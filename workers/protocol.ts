@@ -48,6 +48,8 @@ export interface ErrorData {
 export interface WorkerHealth {
   /** Resident set size of the worker process, bytes. */
   rss: number;
+  /** CPU time the worker process has used, user and system, seconds. */
+  cpuSeconds: number;
   work: WorkStats;
 }
 

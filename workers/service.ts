@@ -90,6 +90,11 @@ export interface ServiceStats {
     restarts: Record<string, number>;
     /** Resident memory of the worker processes, bytes. */
     residentBytes: number;
+    /**
+     * CPU time of the worker processes, seconds: each one's as of its last
+     * answer, and all of what replaced ones used (so it only grows).
+     */
+    cpuSeconds: number;
   };
 }
 

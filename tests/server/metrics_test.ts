@@ -137,6 +137,15 @@ Deno.test("/metrics: requests, errors by code, latency per method, queue, tensor
     runtime.counters.batches,
   );
   assert.ok(sample(text, "process_resident_memory_bytes") > 1e6);
+  // This process's CPU time, read when scraped: it grows with work.
+  const cpu = sample(text, "process_cpu_seconds_total");
+  assert.ok(cpu > 0);
+  const busyUntil = performance.now() + 30;
+  while (performance.now() < busyUntil) { /* work */ }
+  const later = await scrape(app.fetch);
+  assert.ok(sample(later, "process_cpu_seconds_total") >= cpu + 0.02);
+  // In-process model work has no worker processes.
+  assert.equal(sample(text, "lumen_worker_cpu_seconds_total"), 0);
 });
 
 Deno.test("request ids: echoed or generated, in every log line of the request", async () => {

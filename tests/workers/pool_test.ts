@@ -168,6 +168,10 @@ Deno.test("a call runs in a worker process; its parts arrive as they are made, e
     assert.equal(stats.workers.alive, 1);
     assert.ok(stats.workers.residentBytes > 0);
     assert.ok(stats.work.forward >= 1);
+    // Its CPU time as of its last answer, which a further call adds to.
+    assert.ok(stats.workers.cpuSeconds > 0);
+    await service.explain({ ...request, image: png });
+    assert.ok(service.stats().workers.cpuSeconds > stats.workers.cpuSeconds);
     // Its malloc asks for huge pages (workerTunables); the rest of its
     // environment is the server's.
     const environments = workerEnvironments();
@@ -233,6 +237,7 @@ Deno.test("ONNX Runtime workers keep the weights in the cache folder, one file a
 Deno.test("a worker that dies fails only its calls (MODEL_CRASHED, retryable); a fresh one takes over", async () => {
   await withPool({}, async ({ service, png }) => {
     for (const method of ["crash", "trap"]) {
+      const cpu = service.stats().workers.cpuSeconds;
       await assert.rejects(explain(service, png, method), (error: unknown) => {
         assert.ok(error instanceof ClientError, String(error));
         assert.equal(error.code, "MODEL_CRASHED");
@@ -240,6 +245,8 @@ Deno.test("a worker that dies fails only its calls (MODEL_CRASHED, retryable); a
       });
       const next = await explain(service, png, "gradcam");
       assert.equal(next.methods[0].method, "gradcam");
+      // The dead worker's CPU time stays counted: a counter never drops.
+      assert.ok(service.stats().workers.cpuSeconds > cpu);
     }
     assert.equal(service.stats().workers.restarts.crash, 2);
   });
