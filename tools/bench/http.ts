@@ -8,6 +8,7 @@
  * @module
  */
 import { GRADIENT_CAMS } from "../../explainers/mod.ts";
+import { cpuNow } from "./cpu.ts";
 import type { LumenServer } from "./server.ts";
 import { alternate } from "./stats.ts";
 
@@ -147,6 +148,45 @@ export async function httpRound(
   out["http.gradcam.rest"] = samples["http.gradcam"].map((t, i) =>
     t - serverMs[i]
   );
+  return out;
+}
+
+/**
+ * CPU time of Grad-CAM and explainMany requests in turns, over every
+ * process they touch (`cpu.ts`), less what reading it costs (a window with
+ * no request in it); untimed requests of their own, since reading the
+ * counts takes time.
+ *
+ * @example
+ * ```ts
+ * const samples = await cpuRound(server, images, { runs: 10 });
+ * samples["http.cpu.many"].length; // 10
+ * ```
+ */
+export async function cpuRound(
+  server: LumenServer,
+  images: ImageSupply,
+  options: { runs: number },
+): Promise<Record<string, number[]>> {
+  const empty: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const before = await cpuNow(server.base);
+    empty.push(await cpuNow(server.base) - before);
+  }
+  const reading = empty.sort((a, b) => a - b)[2];
+  const run = contenders(server, images, () => {});
+  const out: Record<string, number[]> = {
+    "http.cpu.gradcam": [],
+    "http.cpu.many": [],
+  };
+  for (let i = 0; i < options.runs; i++) {
+    for (const kind of ["gradcam", "many"] as const) {
+      const before = await cpuNow(server.base);
+      await run[`http.${kind}`](i);
+      const after = await cpuNow(server.base);
+      out[`http.cpu.${kind}`].push(after - before - reading);
+    }
+  }
   return out;
 }
 

@@ -70,6 +70,15 @@ export const FIGURES: Readonly<Record<string, FigureInfo>> = {
     label: "explainMany of the 6 gradient CAMs over HTTP, with overlays",
     unit: "ms",
   },
+  "http.cpu.gradcam": {
+    label:
+      "… CPU per Grad-CAM request, every process (server, model worker, this client)",
+    unit: "ms",
+  },
+  "http.cpu.many": {
+    label: "… CPU per explainMany request, every process",
+    unit: "ms",
+  },
   "http.first.gradcam": {
     label:
       "Grad-CAM over HTTP, a new server's first 10 (in turns with predict and explainMany)",
