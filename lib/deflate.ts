@@ -167,11 +167,14 @@ function countBytes(data: Uint8Array, counts: Uint32Array): number {
   return ((b << 16) | a) >>> 0;
 }
 
-/** A little bit writer for the block header. */
-class HeaderBits {
+/**
+ * A small bit writer (a code's first bit lowest), for the block's header
+ * and its end; the data between is written in `huffmanDeflate`'s loop.
+ */
+class BitWriter {
   readonly bytes: number[] = [];
-  pending = 0;
-  count = 0;
+  /** Starts with fewer than 8 bits pending (`count`), lowest first. */
+  constructor(public pending = 0, public count = 0) {}
   put(value: number, bits: number): void {
     this.pending |= value << this.count;
     this.count += bits;
@@ -184,7 +187,7 @@ class HeaderBits {
 }
 
 /** The dynamic block's header for these literal/length code lengths. */
-function blockHeader(lengths: Uint8Array): HeaderBits {
+function blockHeader(lengths: Uint8Array): BitWriter {
   // 257 literal/length lengths and one distance length of 0 (no distance
   // codes: all literals), sent with a code over the lengths 0–15 (no runs).
   const sequence = [...lengths, 0];
@@ -194,7 +197,7 @@ function blockHeader(lengths: Uint8Array): HeaderBits {
   const codes = canonicalCodes(codeLengths);
   let sent = CODE_LENGTH_ORDER.length;
   while (sent > 4 && codeLengths[CODE_LENGTH_ORDER[sent - 1]] === 0) sent--;
-  const header = new HeaderBits();
+  const header = new BitWriter();
   header.put(1, 1); // the final block
   header.put(2, 2); // dynamic Huffman codes
   header.put(lengths.length - 257, 5);
@@ -271,23 +274,17 @@ export function huffmanDeflate(data: Uint8Array): Uint8Array {
       pending = code >>> (length - count);
     }
   }
-  const tail = even < data.length ? [data[even], END_OF_BLOCK] : [END_OF_BLOCK];
-  for (const symbol of tail) {
-    const code = codes[symbol];
-    const length = lengths[symbol];
-    pending |= code << count;
-    count += length;
-    if (count >= 32) {
-      view.setUint32(at, pending, true);
-      at += 4;
-      count -= 32;
-      pending = code >>> (length - count);
-    }
-  }
-  for (; count > 0; count -= 8) {
+  for (; count >= 8; count -= 8) {
     out[at++] = pending & 0xff;
     pending >>>= 8;
   }
+  // An odd last byte, the end of the block, and the last bits.
+  const end = new BitWriter(pending, count);
+  if (even < data.length) end.put(codes[data[even]], lengths[data[even]]);
+  end.put(codes[END_OF_BLOCK], lengths[END_OF_BLOCK]);
+  if (end.count > 0) end.bytes.push(end.pending & 0xff);
+  out.set(end.bytes, at);
+  at += end.bytes.length;
   view.setUint32(at, adler);
   return out.subarray(0, at + 4);
 }
