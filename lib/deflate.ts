@@ -3,8 +3,9 @@
  * TypeScript: one dynamic block in which every byte is a literal, its codes
  * fitted to the data's histogram. For PNG rows after the Sub filter, where
  * small differences seldom repeat and string matching buys about 1 %: on a
- * 451×300 overlay's rows (406 KB) it takes 1.4 ms where native zlib's
- * Huffman-only mode takes 2.3 ms, for a stream 0.6 % larger. Browser-safe.
+ * 451×300 overlay's rows (406 KB) it took 20 to 37 % less time than native
+ * zlib's Huffman-only mode in runs on one machine (1.67 against 2.10 ms,
+ * 2.10 against 3.16), for a stream 0.6 % larger. Browser-safe.
  *
  * @module
  */
