@@ -165,8 +165,11 @@ Deno.test("framesFrom drops an unfinished last frame and ends", async () => {
   assert.deepEqual(out, [{ a: 1 }]);
 });
 
-/** Frames read from `bytes`, given `step` bytes at a time; reads counted. */
-async function readAll(bytes: Uint8Array, step: number) {
+/**
+ * Frames read from `bytes`, given `step` bytes at a time: `read` settles
+ * when the reading ends; `sizes` are the buffers it was offered.
+ */
+function readAll(bytes: Uint8Array, step: number) {
   let at = 0;
   const out: unknown[] = [];
   const sizes: number[] = [];
@@ -190,7 +193,7 @@ Deno.test("bytes that are not a frame (a library printing to stdout) fail at onc
     "[6642:0x56019e987000]       99 ms: Scavenge 4.3 (5.2) -> 3.9 (6.0) MB\n",
   );
   for (const step of [1, 3, 4096]) {
-    const { read, out, sizes } = await readAll(
+    const { read, out, sizes } = readAll(
       new Uint8Array([...good, ...printed, ...good]),
       step,
     );
@@ -212,7 +215,7 @@ Deno.test("a frame head with the mark but absurd sizes fails before its buffer i
     head.set(new TextEncoder().encode("LUMF"));
     view.setUint32(4, json, true);
     view.setUint32(8, arrays, true);
-    const { read, sizes } = await readAll(head, 4096);
+    const { read, sizes } = readAll(head, 4096);
     await assert.rejects(read, /frame head out of bounds/);
     assert.ok(Math.max(...sizes) <= 64 * 1024);
   }
