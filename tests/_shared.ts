@@ -25,6 +25,14 @@ export function sharedResNet50(): Promise<ModelRuntime> {
   return resnet;
 }
 
+let resnetOnnx: Promise<ModelRuntime> | null = null;
+
+/** The shipped ResNet-50 on ONNX Runtime, loaded once per process. */
+export function sharedResNet50Onnx(): Promise<ModelRuntime> {
+  resnetOnnx ??= loadModel({ backend: "onnxruntime" });
+  return resnetOnnx;
+}
+
 /** Reads a file from tests/fixtures/. */
 export function fixtureBytes(name: string): Promise<Uint8Array> {
   return Deno.readFile(new URL(`./fixtures/${name}`, import.meta.url));

@@ -14,7 +14,7 @@ import {
   createApp,
   serveHttp,
 } from "../../server/mod.ts";
-import { fixtureBytes, fixtureImage, sharedResNet50 } from "../_shared.ts";
+import { fixtureBytes, fixtureImage, sharedResNet50Onnx } from "../_shared.ts";
 import { serviceOver } from "../_service.ts";
 
 /** The app's options, the service built from them by the helpers. */
@@ -37,7 +37,9 @@ let app: Promise<App> | null = null;
 
 /**
  * The app on the shared ResNet-50 (with its artifacts, for `sanityCheck`),
- * built once per process.
+ * built once per process, on ONNX Runtime: the engine `auto` picks on a CPU
+ * server, and six times faster than TF.js WASM, whose own tests are in
+ * tests/models/ and tests/explainers/.
  */
 export function sharedApp(): Promise<App> {
   app ??= appWith({});
@@ -49,7 +51,7 @@ export async function appWith(
   options: TestAppOptions & { registry?: Registry },
 ): Promise<App> {
   const { registry = createRegistry(), ...rest } = options;
-  const runtime = await sharedResNet50();
+  const runtime = await sharedResNet50Onnx();
   const service = await serviceOver(runtime, registry, {
     randomized: () =>
       randomizedRuntime(resnet50Artifacts, {

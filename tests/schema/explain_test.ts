@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sharedResNet50 } from "../_shared.ts";
+import { sharedResNet50Onnx } from "../_shared.ts";
 import {
   chelseaBase64,
   fixtureFile,
@@ -52,7 +52,7 @@ Deno.test("explain gradcam by base64: overlay, heatmap, 7×7 map in [0, 1]", asy
   assert.equal(body.errors, undefined);
   const e = body.data!.explain as Explanation;
   assert.equal(e.method, "gradcam");
-  assert.equal(e.layer, (await sharedResNet50()).catalog.defaultLayer);
+  assert.equal(e.layer, (await sharedResNet50Onnx()).catalog.defaultLayer);
   assert.equal(e.label, "Egyptian_cat");
   assert.equal(e.classIndex, 285);
   assert.equal(e.predictions.length, 5);
@@ -95,7 +95,7 @@ Deno.test("explain renders nothing when overlay and heatmap are not selected", a
   assert.equal(e.label, "tabby");
   assert.equal(e.classIndex, 281);
   assert.equal(e.method, "activation");
-  const layer3 = (await sharedResNet50()).catalog.resolve("layer3");
+  const layer3 = (await sharedResNet50Onnx()).catalog.resolve("layer3");
   assert.equal(e.layer, layer3.name);
 });
 
@@ -127,7 +127,7 @@ Deno.test("explain by multipart upload over HTTP, with render options", async ()
 
 Deno.test("explainMany without @stream keeps the order of methods", async () => {
   const app = await sharedApp();
-  const runtime = await sharedResNet50();
+  const runtime = await sharedResNet50Onnx();
   const before = runtime.counters.forward;
   const body = await send(
     app.fetch,
@@ -164,7 +164,7 @@ Deno.test("model and explainers describe the server", async () => {
   );
   assert.equal(body.errors, undefined);
   const model = body.data!.model as Record<string, unknown>;
-  assert.equal(model.backend, "wasm");
+  assert.equal(model.backend, "onnxruntime");
   assert.equal(model.inputSize, 224);
   assert.equal(model.classes, 1000);
   assert.equal((model.labels as string[])[285], "Egyptian_cat");

@@ -3,7 +3,7 @@ import { createRegistry } from "../../explainers/registry.ts";
 import { createApp } from "../../server/mod.ts";
 import { DEFAULT_QUERY } from "../../schema/default_query.ts";
 import { encodeBase64 } from "../../lib/base64.ts";
-import { fixtureBytes, sharedResNet50 } from "../_shared.ts";
+import { fixtureBytes, sharedResNet50Onnx } from "../_shared.ts";
 import { loadingApp, pendingService, serviceOver } from "../_service.ts";
 import {
   graphqlRequest,
@@ -25,14 +25,14 @@ Deno.test("/health answers at once; /ready waits for the model", async () => {
   assert.equal(loading.status, 503);
   assert.deepEqual(await loading.json(), { status: "loading" });
 
-  resolve(await sharedResNet50());
+  resolve(await sharedResNet50Onnx());
   await service.ready();
   const ready = await app.fetch(new Request("http://localhost/ready"));
   assert.equal(ready.status, 200);
   const body = await ready.json();
   assert.equal(body.status, "ready");
   assert.equal(body.model, "resnet50");
-  assert.equal(body.backend, "wasm");
+  assert.equal(body.backend, "onnxruntime");
 });
 
 Deno.test("/ready reports a failed load", async () => {
@@ -71,7 +71,7 @@ Deno.test("GraphiQL's default query runs as is and explains a cat", async () => 
     explainers: { name: string }[];
     explain: { label: string; map: { width: number }; overlay: string };
   };
-  assert.equal(data.model.backend, "wasm");
+  assert.equal(data.model.backend, "onnxruntime");
   assert.ok(data.explainers.length >= 2);
   assert.equal(data.explain.label, "Egyptian_cat");
   assert.equal(data.explain.map.width, 7);
