@@ -5,7 +5,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { denoTask } from "../tools/bench/server.ts";
+import { denoTask, metricsAt } from "../tools/bench/server.ts";
 import { writeTinyModel } from "./_shared.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -106,11 +106,9 @@ export async function startServer(
   }
 }
 
-/** A metric's value (the first sample with that exact name). */
+/** A metric's value (the first sample with that exact name; NaN if none). */
 export async function metric(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(" ")[1]);
+  return (await metricsAt(base, [name]))[0];
 }
 
 /** Polls `condition` every 20 ms for at most 10 s. */

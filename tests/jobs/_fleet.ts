@@ -12,6 +12,8 @@ import { fileURLToPath } from "node:url";
 import { selectBackend } from "../../models/tfjs/backend.ts";
 import { tinyResNet } from "../_shared.ts";
 
+export { metric } from "../_server.ts";
+
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /**
@@ -287,13 +289,6 @@ export async function sse(
   }
   if (!completed) throw new Error(`SSE stream did not complete: ${results}`);
   return results;
-}
-
-/** A metric's value from `/metrics` (the first sample named exactly so). */
-export async function metric(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  return line === undefined ? NaN : Number(line.split(" ")[1]);
 }
 
 /** Polls `condition` every 50 ms until it holds; throws after `timeoutMs`. */

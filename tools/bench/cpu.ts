@@ -7,12 +7,12 @@
  * @module
  */
 import { processCpuSeconds } from "../../lib/mod.ts";
+import { metricsAt } from "./server.ts";
 
-function sample(text: string, name: string): number {
-  const value = text.match(new RegExp(`^${name} (\\S+)$`, "m"))?.[1];
-  if (value === undefined) throw new Error(`/metrics has no ${name}`);
-  return Number(value);
-}
+const SERVER_CPU = [
+  "process_cpu_seconds_total",
+  "lumen_worker_cpu_seconds_total",
+];
 
 /**
  * CPU time so far of the server at `base`, its model workers (as of their
@@ -26,8 +26,9 @@ function sample(text: string, name: string): number {
  * ```
  */
 export async function cpuNow(base: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const server = sample(text, "process_cpu_seconds_total") +
-    sample(text, "lumen_worker_cpu_seconds_total");
-  return (server + processCpuSeconds()) * 1e3;
+  const seconds = await metricsAt(base, SERVER_CPU);
+  seconds.forEach((s, i) => {
+    if (Number.isNaN(s)) throw new Error(`/metrics has no ${SERVER_CPU[i]}`);
+  });
+  return (seconds[0] + seconds[1] + processCpuSeconds()) * 1e3;
 }

@@ -32,6 +32,29 @@ export async function graphqlAt(
   return body.data;
 }
 
+/**
+ * Values from the Prometheus text at `${base}/metrics`, one scrape: for each
+ * name, its first sample named exactly so (NaN when there is none).
+ *
+ * @example
+ * ```ts ignore
+ * const [rss, cpu] = await metricsAt("http://127.0.0.1:8000", [
+ *   "process_resident_memory_bytes",
+ *   "process_cpu_seconds_total",
+ * ]);
+ * ```
+ */
+export async function metricsAt(
+  base: string,
+  names: readonly string[],
+): Promise<number[]> {
+  const lines = (await (await fetch(`${base}/metrics`)).text()).split("\n");
+  return names.map((name) => {
+    const line = lines.find((l) => l.startsWith(`${name} `));
+    return line === undefined ? NaN : Number(line.slice(name.length + 1));
+  });
+}
+
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /**
