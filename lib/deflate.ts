@@ -154,7 +154,8 @@ function countBytes(data: Uint8Array, counts: Uint32Array): number {
   let a = 1;
   let b = 0;
   for (let i = 0; i < data.length;) {
-    // 5552 bytes is the most before `b` could pass 2^53 (zlib's NMAX).
+    // zlib's NMAX: the most bytes before `b` could pass 2^32. Numbers here
+    // are exact far beyond, but small sums stay small integers for V8.
     const end = Math.min(i + 5552, data.length);
     for (; i < end; i++) {
       const v = data[i];

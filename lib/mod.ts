@@ -15,13 +15,13 @@
  */
 export * from "./address.ts";
 export * from "./base64.ts";
-export * from "./json.ts";
 export * from "./colormap.ts";
 export * from "./cpu.ts";
 export * from "./deflate.ts";
 export * from "./errors.ts";
 export * from "./heatmap.ts";
 export * from "./image.ts";
+export * from "./json.ts";
 export * from "./log.ts";
 export * from "./npy.ts";
 export * from "./png.ts";

@@ -7,11 +7,12 @@
  *   "LUMF" | u32 JSON length | u32 array count | u32 byte length × count | JSON | bytes…
  *
  * (little-endian). The mark and bounds on the head make anything else on
- * the stream (a library printing to stdout, say) a {@linkcode FrameError} at
- * once, not a frame of whatever length its bytes spell. In the JSON an array is `{"$bin": index, "t": "u8"|"f32"}`.
- * The JSON is padded with spaces, and each array with zeros, to a multiple
- * of four bytes, so that a frame read into one buffer hands out its arrays
- * as views, `Float32Array`s included.
+ * the stream (a library printing to stdout, say) a {@linkcode FrameError}
+ * at once, not a frame of whatever length its bytes spell. In the JSON an
+ * array is `{"$bin": index, "t": "u8"|"f32"}`. The JSON is padded with
+ * spaces, and each array with zeros, to a multiple of four bytes, so that a
+ * frame read into one buffer hands out its arrays as views, `Float32Array`s
+ * included.
  *
  * Large frames are where the time goes (a 240 KB image or PNG per
  * request), and on a virtual machine every fresh page costs a fault: a
