@@ -42,6 +42,9 @@ const CASES: Record<string, Uint8Array> = {
   "three equal bytes (odd length)": new Uint8Array([7, 7, 7]),
   "every byte value once": Uint8Array.from({ length: 256 }, (_, i) => i),
   "1 MiB of zeros": new Uint8Array(1 << 20),
+  // The largest Adler-32 sums, over many steps of 4 with 2 and 3 left over.
+  "200,002 bytes of 255": new Uint8Array(200_002).fill(255),
+  "200,003 bytes of 255": new Uint8Array(200_003).fill(255),
   "100,001 uniform random bytes": Uint8Array.from(
     { length: 100_001 },
     () => next(256),
