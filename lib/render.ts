@@ -220,6 +220,45 @@ function colourAndBlend(
 }
 
 /**
+ * The blend table composed with a colormap, one table per channel: entry
+ * `(image << 8) | level` is the blend of that image byte with the colour of
+ * map level `level` in that channel. The same bytes as looking the colour
+ * up and then the blend, with two lookups fewer per byte.
+ */
+function channelTables(
+  alpha: number,
+  colormap: string,
+): [Uint8Array, Uint8Array, Uint8Array] {
+  if (lastChannels?.alpha === alpha && lastChannels.colormap === colormap) {
+    return lastChannels.tables;
+  }
+  const lut = colormapLut(colormap);
+  const table = blendTable(alpha);
+  const tables: [Uint8Array, Uint8Array, Uint8Array] = [
+    new Uint8Array(256 * 256),
+    new Uint8Array(256 * 256),
+    new Uint8Array(256 * 256),
+  ];
+  for (let channel = 0; channel < 3; channel++) {
+    const out = tables[channel];
+    for (let v = 0; v < 256; v++) {
+      for (let level = 0; level < 256; level++) {
+        out[(v << 8) | level] = table[(v << 8) | lut[level * 3 + channel]];
+      }
+    }
+  }
+  lastChannels = { alpha, colormap, tables };
+  return tables;
+}
+
+/** The last channel tables made: a request renders all its maps alike. */
+let lastChannels: {
+  alpha: number;
+  colormap: string;
+  tables: [Uint8Array, Uint8Array, Uint8Array];
+} | null = null;
+
+/**
  * {@linkcode colourAndBlend} writing PNG rows Sub-filtered as it goes (a
  * filter type byte, then each byte minus the one a pixel to its left): no
  * full-size RGB image in between and no second pass over it. The same
@@ -232,26 +271,25 @@ function colourBlendSubRows(
 ): { overlay: Uint8Array | null; heatmap: Uint8Array | null } {
   const alpha = options.alpha ?? 0.3;
   checkAlpha(alpha);
-  const lut = colormapLut(options.colormap ?? "jet");
-  const table = blendTable(alpha);
+  const colormap = options.colormap ?? "jet";
+  const lut = colormapLut(colormap);
   const { width, height, data } = image;
   const stride = 1 + width * 3;
   const overlay = options.overlay ? new Uint8Array(height * stride) : null;
   const heatmap = options.heatmap ? new Uint8Array(height * stride) : null;
+  const [red, green, blue] = overlay
+    ? channelTables(alpha, colormap)
+    : [lut, lut, lut];
   const size = {
     width: map.width,
     height: map.height,
     outWidth: width,
     outHeight: height,
   };
-  // Each pixel's colour, as an offset into the colormap table, per row.
-  const colours = new Uint16Array(width);
+  // Each pixel's map level (0–255), per row.
+  const levels = new Uint8Array(width);
   let row = 0;
   for (const line of upsampledRows(map.values, size)) {
-    for (let x = 0; x < width; x++) {
-      const q = Math.round(line[x] * 255);
-      colours[x] = q > 0 ? (q < 255 ? q : 255) * 3 : 0;
-    }
     const src = row * width * 3;
     const at = row * stride;
     // Sub: each byte minus the one a pixel to its left (0 for the first).
@@ -259,10 +297,12 @@ function colourBlendSubRows(
       overlay[at] = 1;
       let pr = 0, pg = 0, pb = 0;
       for (let x = 0, i = src, o = at + 1; x < width; x++, i += 3, o += 3) {
-        const k = colours[x];
-        const r = table[(data[i] << 8) | lut[k]];
-        const g = table[(data[i + 1] << 8) | lut[k + 1]];
-        const b = table[(data[i + 2] << 8) | lut[k + 2]];
+        const q = Math.round(line[x] * 255);
+        const level = q > 0 ? (q < 255 ? q : 255) : 0;
+        if (heatmap) levels[x] = level;
+        const r = red[(data[i] << 8) | level];
+        const g = green[(data[i + 1] << 8) | level];
+        const b = blue[(data[i + 2] << 8) | level];
         overlay[o] = r - pr;
         overlay[o + 1] = g - pg;
         overlay[o + 2] = b - pb;
@@ -270,12 +310,17 @@ function colourBlendSubRows(
         pg = g;
         pb = b;
       }
+    } else {
+      for (let x = 0; x < width; x++) {
+        const q = Math.round(line[x] * 255);
+        levels[x] = q > 0 ? (q < 255 ? q : 255) : 0;
+      }
     }
     if (heatmap) {
       heatmap[at] = 1;
       let pr = 0, pg = 0, pb = 0;
       for (let x = 0, o = at + 1; x < width; x++, o += 3) {
-        const k = colours[x];
+        const k = levels[x] * 3;
         const r = lut[k], g = lut[k + 1], b = lut[k + 2];
         heatmap[o] = r - pr;
         heatmap[o + 1] = g - pg;

@@ -176,37 +176,78 @@ Deno.test("viridis colours 0, ½ and 1 as matplotlib's #440154, #21918c and #fde
   assert.deepEqual([...(await decodeDataUrl(result.overlay)).data], expected);
 });
 
+/** Equal bytes (or both absent), without a diff of whole PNGs on failure. */
+function assertSameBytes(
+  actual: Uint8Array | undefined,
+  expected: Uint8Array | undefined,
+  label: string,
+): void {
+  if (!actual || !expected) {
+    assert.equal(actual, expected, label);
+    return;
+  }
+  const at = actual.findIndex((v, i) => v !== expected[i]);
+  assert.ok(
+    actual.length === expected.length && at < 0,
+    `${label}: ${actual.length} bytes against ${expected.length}, first difference at ${at}`,
+  );
+}
+
 Deno.test("renderPngs with Sub rows filters while it blends: the same bytes as blending, then filtering", async () => {
   const photo = await decodeImage(
     await Deno.readFile(new URL("../fixtures/chelsea.png", import.meta.url)),
   );
   const odd = { width: 7, height: 5, data: photo.data.subarray(0, 7 * 5 * 3) };
-  const map = {
-    values: Float32Array.from({ length: 49 }, (_, i) => Math.cos(i) + 0.5),
-    width: 7,
-    height: 7,
-  };
+  // Values below 0, above 1 and NaN (coloured as 0) too.
+  const values = Float32Array.from({ length: 49 }, (_, i) => Math.cos(i) + 0.5);
+  values[3] = NaN;
+  const map = { values, width: 7, height: 7 };
+  const outputs = [
+    { overlay: true, heatmap: true },
+    { overlay: true, heatmap: false },
+    { overlay: false, heatmap: true },
+  ];
+  // One setting changes at a time: no table is kept from the last call.
+  const settings = [
+    { colormap: "jet", alpha: 0.45 },
+    { colormap: "viridis", alpha: 0.45 },
+    { colormap: "viridis", alpha: 0.3 },
+    { colormap: "jet", alpha: 0.3 },
+  ];
   for (const image of [photo, odd]) {
-    for (const colormap of ["jet", "viridis"]) {
-      const options = { colormap, alpha: 0.45 };
-      const fused = await renderPngs(image, map, {
-        ...options,
-        ...FAST_PNG,
-        overlay: true,
-        heatmap: true,
-      });
-      const rgb = renderExplanationRgb(image, map, options);
-      const { width, height } = image;
-      const overlay = await encodePng(
-        { width, height, data: rgb.overlay },
-        FAST_PNG,
-      );
-      const heatmap = await encodePng(
-        { width, height, data: rgb.heatmap },
-        FAST_PNG,
-      );
-      assert.deepEqual(fused.overlay, overlay);
-      assert.deepEqual(fused.heatmap, heatmap);
+    for (const options of settings) {
+      {
+        const rgb = renderExplanationRgb(image, map, options);
+        const { width, height } = image;
+        const overlay = await encodePng(
+          { width, height, data: rgb.overlay },
+          FAST_PNG,
+        );
+        const heatmap = await encodePng(
+          { width, height, data: rgb.heatmap },
+          FAST_PNG,
+        );
+        for (const output of outputs) {
+          const fused = await renderPngs(image, map, {
+            ...options,
+            ...FAST_PNG,
+            ...output,
+          });
+          const label = `${image.width}×${image.height} ${
+            JSON.stringify({ ...options, ...output })
+          }`;
+          assertSameBytes(
+            fused.overlay,
+            output.overlay ? overlay : undefined,
+            label,
+          );
+          assertSameBytes(
+            fused.heatmap,
+            output.heatmap ? heatmap : undefined,
+            label,
+          );
+        }
+      }
     }
   }
 });
