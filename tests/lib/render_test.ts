@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ClientError } from "../../lib/errors.ts";
-import { decodeImage } from "../../lib/image.ts";
+import { decodeImage, DEFAULT_MAX_PIXELS } from "../../lib/image.ts";
+import { decodePng } from "../../lib/png_decode.ts";
 import {
   blend,
   encodePng,
@@ -250,4 +251,23 @@ Deno.test("renderPngs with Sub rows filters while it blends: the same bytes as b
       }
     }
   }
+});
+
+Deno.test("renderPngs encodes an overlay at the largest image the server takes (DEFAULT_MAX_PIXELS): it decodes to the blended pixels", async () => {
+  const width = 8000, height = DEFAULT_MAX_PIXELS / width;
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 27;
+  const image = { width, height, data };
+  const values = Float32Array.from({ length: 49 }, (_, i) => Math.sin(i) + 0.5);
+  const map = { values, width: 7, height: 7 };
+  const { overlay } = await renderPngs(image, map, {
+    ...FAST_PNG,
+    overlay: true,
+    heatmap: false,
+  });
+  const decoded = decodePng(overlay!);
+  assert.deepEqual([decoded.width, decoded.height], [width, height]);
+  const expected = renderExplanationRgb(image, map).overlay;
+  const at = decoded.data.findIndex((v, i) => v !== expected[i]);
+  assert.equal(at, -1, `first difference at byte ${at}`);
 });
