@@ -102,3 +102,39 @@ Deno.test("createRenderPool: a map goes to the render thread as soon as it is id
     pool.close();
   }
 });
+
+Deno.test("createRenderPool: jobs on different images in turn, smaller after larger and one too large to keep a copy of, render each its own pixels", async () => {
+  const photo = await decodeImage(await Deno.readFile(CHELSEA));
+  const crop = { width: 200, height: 100, data: new Uint8Array(200 * 100 * 3) };
+  for (let y = 0; y < 100; y++) {
+    const from = (y + 50) * photo.width * 3 + 100 * 3;
+    crop.data.set(photo.data.subarray(from, from + 200 * 3), y * 200 * 3);
+  }
+  // 17 MB of pixels: over the 16 MiB the pool keeps a shared copy for.
+  const large = {
+    width: 2400,
+    height: 2400,
+    data: new Uint8Array(2400 * 2400 * 3),
+  };
+  for (let i = 0; i < large.data.length; i++) large.data[i] = (i * 7919) >>> 5;
+  const [map] = maps(1);
+  const images = [photo, crop, photo, large, crop, photo];
+  const jobs = images.map((image) => ({
+    image,
+    map,
+    options: { overlay: true, heatmap: false },
+  }));
+  const here = renderHere();
+  const expected = [];
+  for (const job of jobs) expected.push(await here.render(job));
+  const pool = createRenderPool();
+  try {
+    // One at a time: each finds the thread idle and goes to it.
+    const actual = [];
+    for (const job of jobs) actual.push(await pool.render(job));
+    assert.equal(pool.rendered.thread, jobs.length);
+    assertSamePngs(actual, expected);
+  } finally {
+    pool.close();
+  }
+});
