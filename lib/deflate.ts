@@ -239,6 +239,17 @@ function blockHeader(lengths: Uint8Array): BitWriter {
   return header;
 }
 
+/**
+ * Bytes to leave free around the stream in its buffer, for a container
+ * (a PNG's chunks) to be written around it without copying it.
+ */
+export interface DeflateRoom {
+  before: number;
+  after: number;
+}
+
+const NO_ROOM: DeflateRoom = { before: 0, after: 0 };
+
 // Codes for each pair of bytes (first byte's code in the low bits), reused
 // between calls: made afresh they would cost 320 KB of new memory each.
 const PAIR_CODES = new Uint32Array(1 << 16);
@@ -247,7 +258,8 @@ const PAIR_LENGTHS = new Uint8Array(1 << 16);
 /**
  * Compresses `data` into a zlib stream with Huffman coding only (see the
  * module's notes); any inflater restores it. The returned bytes are all the
- * stream.
+ * stream; with `room`, they lie in a buffer with at least that many bytes
+ * free before and after them.
  *
  * @example
  * ```ts
@@ -256,9 +268,16 @@ const PAIR_LENGTHS = new Uint8Array(1 << 16);
  * const data = new TextEncoder().encode("abracadabra, abracadabra");
  * const stream = huffmanDeflate(data);
  * assert.deepEqual(new Uint8Array(inflateSync(stream)), data);
+ * const roomy = huffmanDeflate(data, { before: 8, after: 16 });
+ * assert.deepEqual(roomy, stream);
+ * assert.equal(roomy.byteOffset, 8);
+ * assert.ok(roomy.buffer.byteLength >= 8 + roomy.length + 16);
  * ```
  */
-export function huffmanDeflate(data: Uint8Array): Uint8Array {
+export function huffmanDeflate(
+  data: Uint8Array,
+  room: DeflateRoom = NO_ROOM,
+): Uint8Array {
   const counts = new Uint32Array(257);
   const adler = countBytes(data, counts);
   counts[END_OF_BLOCK] = 1;
@@ -271,9 +290,10 @@ export function huffmanDeflate(data: Uint8Array): Uint8Array {
   let bits = header.bytes.length * 8 + header.count + lengths[END_OF_BLOCK];
   for (let s = 0; s < 256; s++) bits += counts[s] * lengths[s];
   const size = 2 + Math.ceil(bits / 8) + 4;
-  // Room for the 32-bit writes, which may run up to 3 bytes past the end.
-  const out = new Uint8Array(size + 4);
-  const view = new DataView(out.buffer);
+  // Room for the 32-bit writes, which may run up to 4 bytes past the end.
+  const buffer = new Uint8Array(room.before + size + Math.max(4, room.after));
+  const out = buffer.subarray(room.before);
+  const view = new DataView(buffer.buffer, room.before);
   out[0] = 0x78; // deflate, 32 KiB window
   out[1] = 0x01; // the fastest level; (0x78 << 8 | 0x01) % 31 === 0
   out.set(header.bytes, 2);

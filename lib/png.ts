@@ -40,7 +40,12 @@ function writeChunk(
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(at, data.length);
   for (let i = 0; i < 4; i++) out[at + 4 + i] = type.charCodeAt(i);
-  out.set(data, at + 8);
+  // Data a deflate left in place (see `Deflate`) is not copied onto itself.
+  if (
+    data.buffer !== out.buffer || data.byteOffset !== out.byteOffset + at + 8
+  ) {
+    out.set(data, at + 8);
+  }
   const end = at + 8 + data.length;
   view.setUint32(end, crc(out.subarray(at + 4, end)));
   return end + 4;
@@ -100,8 +105,18 @@ function filterRows(
   return out;
 }
 
-/** Compresses PNG image data (zlib format). */
-export type Deflate = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+/**
+ * Compresses PNG image data (zlib format). A deflate that honours `room`
+ * leaves that many bytes free around the stream in its buffer, and the PNG
+ * is written around it without a copy.
+ */
+export type Deflate = (
+  data: Uint8Array,
+  room?: { before: number; after: number },
+) => Uint8Array | Promise<Uint8Array>;
+
+/** A PNG's bytes before its image data (signature, IHDR, IDAT's head) and after (IDAT's CRC, IEND). */
+const PNG_ROOM = { before: 8 + 25 + 8, after: 4 + 12 } as const;
 
 /** How a PNG is encoded; every choice gives a valid PNG of the same pixels. */
 export interface PngEncoding {
@@ -192,8 +207,13 @@ export async function encodeFilteredPng(
   view.setUint32(0, width);
   view.setUint32(4, height);
   header.set([8, 2, 0, 0, 0], 8); // 8-bit, truecolour, deflate, adaptive, no interlace
-  const data = await deflate(rows);
-  const out = new Uint8Array(8 + 25 + 12 + data.length + 12);
+  const data = await deflate(rows, PNG_ROOM);
+  const total = PNG_ROOM.before + data.length + PNG_ROOM.after;
+  const inPlace = data.byteOffset >= PNG_ROOM.before &&
+    data.buffer.byteLength - data.byteOffset - data.length >= PNG_ROOM.after;
+  const out = inPlace
+    ? new Uint8Array(data.buffer, data.byteOffset - PNG_ROOM.before, total)
+    : new Uint8Array(total);
   out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   let at = writeChunk(out, 8, { type: "IHDR", data: header }, crc);
   at = writeChunk(out, at, { type: "IDAT", data }, crc);

@@ -6,6 +6,7 @@
  */
 import { base64DataUrl } from "./base64.ts";
 import { colormapLut } from "./colormap.ts";
+import { huffmanDeflate } from "./deflate.ts";
 import { clientError } from "./errors.ts";
 import type { MapGrid } from "./heatmap.ts";
 import type { RgbImage } from "./image.ts";
@@ -268,6 +269,7 @@ function colourBlendSubRows(
   image: RgbImage,
   map: MapGrid,
   options: RenderOptions & { overlay: boolean; heatmap: boolean },
+  rowsFor: (kind: 0 | 1, size: number) => Uint8Array = freshRows,
 ): { overlay: Uint8Array | null; heatmap: Uint8Array | null } {
   const alpha = options.alpha ?? 0.3;
   checkAlpha(alpha);
@@ -275,8 +277,8 @@ function colourBlendSubRows(
   const lut = colormapLut(colormap);
   const { width, height, data } = image;
   const stride = 1 + width * 3;
-  const overlay = options.overlay ? new Uint8Array(height * stride) : null;
-  const heatmap = options.heatmap ? new Uint8Array(height * stride) : null;
+  const overlay = options.overlay ? rowsFor(0, height * stride) : null;
+  const heatmap = options.heatmap ? rowsFor(1, height * stride) : null;
   const [red, green, blue] = overlay
     ? channelTables(alpha, colormap)
     : [lut, lut, lut];
@@ -335,6 +337,30 @@ function colourBlendSubRows(
   return { overlay, heatmap };
 }
 
+function freshRows(_kind: 0 | 1, size: number): Uint8Array {
+  return new Uint8Array(size);
+}
+
+/** Rows kept up to this size (a 451×300 image's are 406 KB). */
+const MAX_KEPT_ROWS = 16 * 1024 * 1024;
+/** The overlay's and the heatmap's rows, kept between calls. */
+const keptRows: [Uint8Array, Uint8Array] = [
+  new Uint8Array(0),
+  new Uint8Array(0),
+];
+
+/**
+ * Rows buffers kept between calls (every byte is written before it is
+ * read): for `huffmanDeflate`, which has read the rows when it returns,
+ * before any other call can fill them again. Fresh buffers of this size
+ * each call are memory the garbage collector is told about and reacts to.
+ */
+function keptRowsFor(kind: 0 | 1, size: number): Uint8Array {
+  if (size > MAX_KEPT_ROWS) return new Uint8Array(size);
+  if (keptRows[kind].length < size) keptRows[kind] = new Uint8Array(size);
+  return keptRows[kind].subarray(0, size);
+}
+
 /** Which PNGs {@linkcode renderPngs} encodes, and how. */
 export interface PngChoice extends PngEncoding {
   /** The coloured map blended over the image. */
@@ -384,8 +410,14 @@ export async function renderPngs(
   let overlay: Uint8Array | null;
   let heatmap: Uint8Array | null;
   if (filter === "sub") {
-    // Filtered while blended: one pass and one buffer less per PNG.
-    const rows = colourBlendSubRows(image, map, options);
+    // Filtered while blended: one pass and one buffer less per PNG. The
+    // rows are read by the deflate before encodeFilteredPng's first await.
+    const rows = colourBlendSubRows(
+      image,
+      map,
+      options,
+      deflate === huffmanDeflate ? keptRowsFor : freshRows,
+    );
     [overlay, heatmap] = await Promise.all(
       [rows.overlay, rows.heatmap].map((r) =>
         r ? encodeFilteredPng({ width, height, rows: r }, png) : null
