@@ -8,7 +8,9 @@
  *
  * - A plain JSON answer without errors (the one yoga's own JSON processor
  *   would give, same status and media type) is written by `jsonBytes`
- *   straight into its body.
+ *   straight into its body, with a `content-length` (yoga's had none, so
+ *   `node:http` sent it chunked: explainMany's answer reached a Deno client
+ *   in about 59 ms instead of 62 in one A/B run).
  * - Every other result, each incremental `@defer` or `@stream` part and
  *   each subscription event keeps yoga's processors, which stringify a
  *   result with its own `stringify` when it has one: it gets
@@ -126,11 +128,17 @@ export function useFastJsonResults(): Plugin {
       const type = jsonMediaType(request.headers.get("accept"));
       if (!resultProcessor || !type || !isPlainSuccess(result)) return;
       setResultProcessor(
-        (result, fetchAPI) =>
-          new fetchAPI.Response(jsonBytes(result), {
+        (result, fetchAPI) => {
+          const body = jsonBytes(result);
+          // A length lets the client read the body whole, not in chunks.
+          return new fetchAPI.Response(body, {
             status: 200,
-            headers: { "content-type": `${type}; charset=utf-8` },
-          }),
+            headers: {
+              "content-type": `${type}; charset=utf-8`,
+              "content-length": String(body.length),
+            },
+          });
+        },
         type,
       );
     },

@@ -201,3 +201,27 @@ Deno.test("a subscription's events are yoga's, and a client that leaves stops it
   }
   assert.equal(stopped, 1, "the subscription went on after its client left");
 });
+
+Deno.test("a plain JSON answer says its length (no chunked body); incremental answers do not", async () => {
+  const app = yoga([useFastJsonResults()]);
+  for (const accept of [null, "application/json", "*/*"]) {
+    const response = await app.fetch("http://lumen.test/graphql", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(accept ? { accept } : {}),
+      },
+      body: JSON.stringify({ query: "{ png label list }" }),
+    });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    // "é" takes two bytes: the length counts bytes, not characters.
+    assert.equal(response.headers.get("content-length"), String(bytes.length));
+  }
+  const parts = await app.fetch("http://lumen.test/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "multipart/mixed" },
+    body: JSON.stringify({ query: "{ label ... @defer { png } }" }),
+  });
+  await parts.body?.cancel();
+  assert.equal(parts.headers.get("content-length"), null);
+});
