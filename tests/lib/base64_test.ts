@@ -151,6 +151,11 @@ Deno.test("base64DataUrl: the prefix and the engine's base64, for every length a
     base64DataUrl(new Uint8Array(0), "text/plain"),
     "data:text/plain;base64,",
   );
+  // A type past ASCII (three UTF-8 bytes a character) is kept as given.
+  assert.equal(
+    base64DataUrl(PNG_MAGIC_BYTES, "image/ʘ€"),
+    "data:image/ʘ€;base64,iVBORw0KGgo=",
+  );
 });
 
 Deno.test("base64DataUrl: past the reused buffer's limit (8 MiB of text) the URL is still whole", () => {
