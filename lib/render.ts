@@ -341,8 +341,8 @@ function freshRows(_kind: 0 | 1, size: number): Uint8Array {
   return new Uint8Array(size);
 }
 
-/** Rows kept up to this size (a 451×300 image's are 406 KB). */
-const MAX_KEPT_ROWS = 16 * 1024 * 1024;
+/** Rows kept up to this size (a 451×300 image's are 406 KB; 4 MiB is a 1.4 MP image). */
+const MAX_KEPT_ROWS = 4 * 1024 * 1024;
 /** The overlay's and the heatmap's rows, kept between calls. */
 const keptRows: [Uint8Array, Uint8Array] = [
   new Uint8Array(0),

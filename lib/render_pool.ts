@@ -55,8 +55,8 @@ export function renderHere(): Renderer {
   };
 }
 
-/** The largest image whose shared copy is kept between jobs (a 16 MiB, 5.6 MP image). */
-const MAX_KEPT_IMAGE_BYTES = 16 * 1024 * 1024;
+/** The largest image whose shared copy is kept between jobs (8 MiB, a 2.8 MP image). */
+const MAX_KEPT_IMAGE_BYTES = 8 * 1024 * 1024;
 
 interface Reply {
   id: number;

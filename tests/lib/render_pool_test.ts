@@ -110,11 +110,11 @@ Deno.test("createRenderPool: jobs on different images in turn, smaller after lar
     const from = (y + 50) * photo.width * 3 + 100 * 3;
     crop.data.set(photo.data.subarray(from, from + 200 * 3), y * 200 * 3);
   }
-  // 17 MB of pixels: over the 16 MiB the pool keeps a shared copy for.
+  // 8.7 MB of pixels: over the 8 MiB the pool keeps a shared copy for.
   const large = {
-    width: 2400,
-    height: 2400,
-    data: new Uint8Array(2400 * 2400 * 3),
+    width: 1700,
+    height: 1700,
+    data: new Uint8Array(1700 * 1700 * 3),
   };
   for (let i = 0; i < large.data.length; i++) large.data[i] = (i * 7919) >>> 5;
   const [map] = maps(1);
