@@ -80,6 +80,22 @@ function sharedLut(name: string): Uint8Array {
 }
 
 /**
+ * The colormap entry a map value picks: `round(value * 255)`, clamped to
+ * `0..255`, NaN as 0. Every renderer colours with it, so the server's PNGs
+ * and the page's canvas agree byte for byte.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([0.5, -1, 2, NaN].map(colormapLevel), [128, 0, 255, 0]);
+ * ```
+ */
+export function colormapLevel(value: number): number {
+  const q = Math.round(value * 255);
+  return q > 0 ? (q < 255 ? q : 255) : 0;
+}
+
+/**
  * Colours a map of values in `[0, 1]`: each value `v` picks table entry
  * `round(v * 255)`, clamped to `0..255` (NaN counts as 0). Returns
  * `map.length * 3` RGB bytes. Throws `UNKNOWN_COLORMAP` like
@@ -98,8 +114,7 @@ export function applyColormap(map: Float32Array, name: string): Uint8Array {
   const lut = sharedLut(name);
   const out = new Uint8Array(map.length * 3);
   for (let i = 0; i < map.length; i++) {
-    const q = Math.round(map[i] * 255);
-    const k = q > 0 ? (q < 255 ? q : 255) * 3 : 0;
+    const k = colormapLevel(map[i]) * 3;
     out[i * 3] = lut[k];
     out[i * 3 + 1] = lut[k + 1];
     out[i * 3 + 2] = lut[k + 2];

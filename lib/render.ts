@@ -5,13 +5,14 @@
  * @module
  */
 import { base64DataUrl } from "./base64.ts";
-import { colormapLut } from "./colormap.ts";
+import { blendTable, checkAlpha } from "./_blend_tables.ts";
+import { colormapLevel, colormapLut } from "./colormap.ts";
 import { huffmanDeflate } from "./deflate.ts";
-import { clientError } from "./errors.ts";
 import type { MapGrid } from "./heatmap.ts";
 import type { RgbImage } from "./image.ts";
 import { encodeFilteredPng, encodeRgbPng, type PngEncoding } from "./png.ts";
 import { upsampledRows } from "./resize.ts";
+import { colourBlendSubRows, freshRows, keptRowsFor } from "./_sub_rows.ts";
 
 /**
  * Options for {@link renderExplanation}, {@link renderExplanationRgb} and
@@ -47,36 +48,6 @@ export interface RenderedExplanation {
   /** Coloured map alone. */
   heatmap: string;
 }
-
-function checkAlpha(alpha: number): void {
-  if (!(alpha >= 0 && alpha <= 1)) {
-    throw clientError(
-      "BAD_USER_INPUT",
-      `alpha must be between 0 and 1, got ${alpha}`,
-    );
-  }
-}
-
-/**
- * Every (image byte, colour byte) pair's blend once, in a 64 KiB table
- * indexed `(image << 8) | colour`: the same expression as per byte, so the
- * same bytes, without per-byte arithmetic.
- */
-function blendTable(alpha: number): Uint8Array {
-  if (lastBlend?.alpha === alpha) return lastBlend.table;
-  const table = new Uint8Array(256 * 256);
-  for (let v = 0; v < 256; v++) {
-    const kept = (1 - alpha) * v;
-    for (let c = 0; c < 256; c++) {
-      table[(v << 8) | c] = Math.round(kept + alpha * c);
-    }
-  }
-  lastBlend = { alpha, table };
-  return table;
-}
-
-/** The last table made: a request renders all its maps with one alpha. */
-let lastBlend: { alpha: number; table: Uint8Array } | null = null;
 
 /**
  * Blends RGB colours over an image, per byte
@@ -204,8 +175,7 @@ function colourAndBlend(
   };
   for (const line of upsampledRows(map.values, size)) {
     for (let x = 0; x < width; x++, i += 3) {
-      const q = Math.round(line[x] * 255);
-      const k = q > 0 ? (q < 255 ? q : 255) * 3 : 0;
+      const k = colormapLevel(line[x]) * 3;
       const r = lut[k], g = lut[k + 1], b = lut[k + 2];
       overlay[i] = table[(data[i] << 8) | r];
       overlay[i + 1] = table[(data[i + 1] << 8) | g];
@@ -218,147 +188,6 @@ function colourAndBlend(
     }
   }
   return { overlay, heatmap };
-}
-
-/**
- * The blend table composed with a colormap, one table per channel: entry
- * `(image << 8) | level` is the blend of that image byte with the colour of
- * map level `level` in that channel. The same bytes as looking the colour
- * up and then the blend, with two lookups fewer per byte.
- */
-function channelTables(
-  alpha: number,
-  colormap: string,
-): [Uint8Array, Uint8Array, Uint8Array] {
-  if (lastChannels?.alpha === alpha && lastChannels.colormap === colormap) {
-    return lastChannels.tables;
-  }
-  const lut = colormapLut(colormap);
-  const table = blendTable(alpha);
-  const tables: [Uint8Array, Uint8Array, Uint8Array] = [
-    new Uint8Array(256 * 256),
-    new Uint8Array(256 * 256),
-    new Uint8Array(256 * 256),
-  ];
-  for (let channel = 0; channel < 3; channel++) {
-    const out = tables[channel];
-    for (let v = 0; v < 256; v++) {
-      for (let level = 0; level < 256; level++) {
-        out[(v << 8) | level] = table[(v << 8) | lut[level * 3 + channel]];
-      }
-    }
-  }
-  lastChannels = { alpha, colormap, tables };
-  return tables;
-}
-
-/** The last channel tables made: a request renders all its maps alike. */
-let lastChannels: {
-  alpha: number;
-  colormap: string;
-  tables: [Uint8Array, Uint8Array, Uint8Array];
-} | null = null;
-
-/**
- * {@linkcode colourAndBlend} writing PNG rows Sub-filtered as it goes (a
- * filter type byte, then each byte minus the one a pixel to its left): no
- * full-size RGB image in between and no second pass over it. The same
- * bytes as filtering `colourAndBlend`'s output.
- */
-function colourBlendSubRows(
-  image: RgbImage,
-  map: MapGrid,
-  options: RenderOptions & { overlay: boolean; heatmap: boolean },
-  rowsFor: (kind: 0 | 1, size: number) => Uint8Array = freshRows,
-): { overlay: Uint8Array | null; heatmap: Uint8Array | null } {
-  const alpha = options.alpha ?? 0.3;
-  checkAlpha(alpha);
-  const colormap = options.colormap ?? "jet";
-  const lut = colormapLut(colormap);
-  const { width, height, data } = image;
-  const stride = 1 + width * 3;
-  const overlay = options.overlay ? rowsFor(0, height * stride) : null;
-  const heatmap = options.heatmap ? rowsFor(1, height * stride) : null;
-  const [red, green, blue] = overlay
-    ? channelTables(alpha, colormap)
-    : [lut, lut, lut];
-  const size = {
-    width: map.width,
-    height: map.height,
-    outWidth: width,
-    outHeight: height,
-  };
-  // Each pixel's map level (0–255), per row.
-  const levels = new Uint8Array(width);
-  let row = 0;
-  for (const line of upsampledRows(map.values, size)) {
-    const src = row * width * 3;
-    const at = row * stride;
-    // Sub: each byte minus the one a pixel to its left (0 for the first).
-    if (overlay) {
-      overlay[at] = 1;
-      let pr = 0, pg = 0, pb = 0;
-      for (let x = 0, i = src, o = at + 1; x < width; x++, i += 3, o += 3) {
-        const q = Math.round(line[x] * 255);
-        const level = q > 0 ? (q < 255 ? q : 255) : 0;
-        if (heatmap) levels[x] = level;
-        const r = red[(data[i] << 8) | level];
-        const g = green[(data[i + 1] << 8) | level];
-        const b = blue[(data[i + 2] << 8) | level];
-        overlay[o] = r - pr;
-        overlay[o + 1] = g - pg;
-        overlay[o + 2] = b - pb;
-        pr = r;
-        pg = g;
-        pb = b;
-      }
-    } else {
-      for (let x = 0; x < width; x++) {
-        const q = Math.round(line[x] * 255);
-        levels[x] = q > 0 ? (q < 255 ? q : 255) : 0;
-      }
-    }
-    if (heatmap) {
-      heatmap[at] = 1;
-      let pr = 0, pg = 0, pb = 0;
-      for (let x = 0, o = at + 1; x < width; x++, o += 3) {
-        const k = levels[x] * 3;
-        const r = lut[k], g = lut[k + 1], b = lut[k + 2];
-        heatmap[o] = r - pr;
-        heatmap[o + 1] = g - pg;
-        heatmap[o + 2] = b - pb;
-        pr = r;
-        pg = g;
-        pb = b;
-      }
-    }
-    row++;
-  }
-  return { overlay, heatmap };
-}
-
-function freshRows(_kind: 0 | 1, size: number): Uint8Array {
-  return new Uint8Array(size);
-}
-
-/** Rows kept up to this size (a 451×300 image's are 406 KB; 4 MiB is a 1.4 MP image). */
-const MAX_KEPT_ROWS = 4 * 1024 * 1024;
-/** The overlay's and the heatmap's rows, kept between calls. */
-const keptRows: [Uint8Array, Uint8Array] = [
-  new Uint8Array(0),
-  new Uint8Array(0),
-];
-
-/**
- * Rows buffers kept between calls (every byte is written before it is
- * read): for `huffmanDeflate`, which has read the rows when it returns,
- * before any other call can fill them again. Fresh buffers of this size
- * each call are memory the garbage collector is told about and reacts to.
- */
-function keptRowsFor(kind: 0 | 1, size: number): Uint8Array {
-  if (size > MAX_KEPT_ROWS) return new Uint8Array(size);
-  if (keptRows[kind].length < size) keptRows[kind] = new Uint8Array(size);
-  return keptRows[kind].subarray(0, size);
 }
 
 /** Which PNGs {@linkcode renderPngs} encodes, and how. */
@@ -411,7 +240,8 @@ export async function renderPngs(
   let heatmap: Uint8Array | null;
   if (filter === "sub") {
     // Filtered while blended: one pass and one buffer less per PNG. The
-    // rows are read by the deflate before encodeFilteredPng's first await.
+    // rows are read by huffmanDeflate before encodeFilteredPng's first
+    // await, so they may go into kept buffers.
     const rows = colourBlendSubRows(
       image,
       map,
