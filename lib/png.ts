@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { DeflateRoom } from "./deflate.ts";
 import type { RgbImage } from "./image.ts";
 
 const CRC_TABLE = (() => {
@@ -112,11 +113,11 @@ function filterRows(
  */
 export type Deflate = (
   data: Uint8Array,
-  room?: { before: number; after: number },
+  room?: DeflateRoom,
 ) => Uint8Array | Promise<Uint8Array>;
 
 /** A PNG's bytes before its image data (signature, IHDR, IDAT's head) and after (IDAT's CRC, IEND). */
-const PNG_ROOM = { before: 8 + 25 + 8, after: 4 + 12 } as const;
+const PNG_ROOM: Readonly<DeflateRoom> = { before: 8 + 25 + 8, after: 4 + 12 };
 
 /** How a PNG is encoded; every choice gives a valid PNG of the same pixels. */
 export interface PngEncoding {
