@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
+import { assertSameBytes } from "../_bytes.ts";
 import { decodeImage } from "../../lib/image.ts";
 import type { RenderedPngs } from "../../lib/render.ts";
 import { createRenderPool, renderHere } from "../../lib/render_pool.ts";
 
 const CHELSEA = new URL("../fixtures/chelsea.png", import.meta.url);
 
-/** Byte-equal PNGs (a failing deepEqual would diff 200 KB arrays). */
+/** Byte-equal PNGs, call by call. */
 function assertSamePngs(
   actual: readonly RenderedPngs[],
   expected: readonly RenderedPngs[],
@@ -13,12 +14,7 @@ function assertSamePngs(
   assert.equal(actual.length, expected.length);
   actual.forEach((a, i) => {
     for (const kind of ["overlay", "heatmap"] as const) {
-      const x = a[kind];
-      const y = expected[i][kind];
-      assert.equal(x === undefined, y === undefined, `${kind} ${i}`);
-      if (!x || !y) continue;
-      const same = x.length === y.length && x.every((v, k) => v === y[k]);
-      assert.ok(same, `${kind} ${i} differs`);
+      assertSameBytes(a[kind], expected[i][kind], `${kind} ${i}`);
     }
   });
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { assertSameBytes } from "../_bytes.ts";
 import { ClientError } from "../../lib/errors.ts";
 import { decodeImage, DEFAULT_MAX_PIXELS } from "../../lib/image.ts";
 import { decodePng } from "../../lib/png_decode.ts";
@@ -177,23 +178,6 @@ Deno.test("viridis colours 0, ½ and 1 as matplotlib's #440154, #21918c and #fde
   assert.deepEqual([...(await decodeDataUrl(result.overlay)).data], expected);
 });
 
-/** Equal bytes (or both absent), without a diff of whole PNGs on failure. */
-function assertSameBytes(
-  actual: Uint8Array | undefined,
-  expected: Uint8Array | undefined,
-  label: string,
-): void {
-  if (!actual || !expected) {
-    assert.equal(actual, expected, label);
-    return;
-  }
-  const at = actual.findIndex((v, i) => v !== expected[i]);
-  assert.ok(
-    actual.length === expected.length && at < 0,
-    `${label}: ${actual.length} bytes against ${expected.length}, first difference at ${at}`,
-  );
-}
-
 Deno.test("renderPngs with Sub rows filters while it blends: the same bytes as blending, then filtering", async () => {
   const photo = await decodeImage(
     await Deno.readFile(new URL("../fixtures/chelsea.png", import.meta.url)),
@@ -268,6 +252,5 @@ Deno.test("renderPngs encodes an overlay at the largest image the server takes (
   const decoded = decodePng(overlay!);
   assert.deepEqual([decoded.width, decoded.height], [width, height]);
   const expected = renderExplanationRgb(image, map).overlay;
-  const at = decoded.data.findIndex((v, i) => v !== expected[i]);
-  assert.equal(at, -1, `first difference at byte ${at}`);
+  assertSameBytes(decoded.data, expected, "the decoded overlay");
 });

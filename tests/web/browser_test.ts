@@ -13,6 +13,7 @@
  * (`deno task screenshot:web` writes docs/web.png).
  */
 import assert from "node:assert/strict";
+import { assertSameBytes } from "../_bytes.ts";
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
 import { decodeImage } from "../../lib/image.ts";
@@ -67,24 +68,6 @@ async function drawnPixels(
     return Array.from(data);
   });
   return Uint8Array.from(rgba.filter((_, i) => i % 4 !== 3));
-}
-
-/**
- * Asserts two byte arrays are equal, naming the first difference (a deep
- * equality diff of two images would take gigabytes to print).
- */
-function assertSameBytes(
-  actual: Uint8Array,
-  expected: Uint8Array,
-  what: string,
-) {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  const at = actual.findIndex((v, i) => v !== expected[i]);
-  assert.equal(
-    at,
-    -1,
-    `${what}: byte ${at} is ${actual[at]}, not ${expected[at]}`,
-  );
 }
 
 const STYLES: [string, number][] = [
