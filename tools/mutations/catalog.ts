@@ -219,8 +219,17 @@ export const MUTATIONS: readonly Mutation[] = [
     name: "colormap-scale-254",
     claim: "A map value v is coloured by table entry round(255·v)",
     file: "lib/colormap.ts",
-    from: "const q = Math.round(map[i] * 255);",
-    to: "const q = Math.round(map[i] * 254);",
+    from: "const q = Math.round(value * 255);",
+    to: "const q = Math.round(value * 254);",
+    tests: ["tests/lib/render_test.ts"],
+  },
+  {
+    name: "sub-rows-scale-254",
+    claim:
+      "The server's fused PNG rows colour a map value as colormapLevel does, round(255·v)",
+    file: "lib/_sub_rows.ts",
+    from: "const q = Math.round(line[x] * 255);",
+    to: "const q = Math.round(line[x] * 254);",
     tests: ["tests/lib/render_test.ts"],
   },
 ];
