@@ -216,8 +216,9 @@ export async function explainImage(
     }
     signal?.throwIfAborted();
     const start = performance.now();
-    // Not awaited: the next method's map (or its PNGs, on the other core)
-    // is made while these are encoded. The last one has nothing to overlap.
+    // Not awaited: the next method's map is made while these PNGs are
+    // encoded (by a pool's render thread). After the last map this thread
+    // has nothing left to overlap: it renders here (and helps the pool).
     renders.push(
       renderer.render({
         image,

@@ -27,7 +27,7 @@ function maps(count: number) {
   }));
 }
 
-Deno.test("createRenderPool: the same PNG bytes as this thread alone, each to its own call, however the calls interleave", async () => {
+Deno.test("createRenderPool: the same PNG bytes as this thread alone, each to its own call and each map rendered once, however the calls interleave", async () => {
   const image = await decodeImage(await Deno.readFile(CHELSEA));
   const colormaps = ["jet", "viridis", "inferno"];
   const jobs = maps(7).map((map, i) => ({
@@ -45,7 +45,15 @@ Deno.test("createRenderPool: the same PNG bytes as this thread alone, each to it
   for (const job of jobs) expected.push(await here.render(job));
   const pool = createRenderPool();
   try {
-    // All at once: the thread takes some, this thread the rest.
+    // All at once, the last with nothing left to overlap: the thread takes
+    // some, this thread the rest.
+    assertSamePngs(
+      await Promise.all(
+        jobs.map((j, i) => pool.render(j, { here: i === jobs.length - 1 })),
+      ),
+      expected,
+    );
+    // All at once, none here: the thread renders them all.
     assertSamePngs(
       await Promise.all(jobs.map((j) => pool.render(j))),
       expected,
@@ -56,6 +64,8 @@ Deno.test("createRenderPool: the same PNG bytes as this thread alone, each to it
         expected[i],
       ]);
     }
+    const { thread, here: onThisThread } = pool.rendered;
+    assert.equal(thread + onThisThread, 3 * jobs.length);
   } finally {
     pool.close();
   }
@@ -77,7 +87,7 @@ Deno.test("createRenderPool: calls waiting on a closed pool fail; a later call s
   }
 });
 
-Deno.test("createRenderPool: a map goes to the render thread as soon as it is idle, even if this thread's event loop has not turned since", async () => {
+Deno.test("createRenderPool: queued maps are rendered by the thread while this thread works, with no event loop turn between", async () => {
   const image = { width: 8, height: 8, data: new Uint8Array(8 * 8 * 3) };
   const job = {
     image,
@@ -89,11 +99,75 @@ Deno.test("createRenderPool: a map goes to the render thread as soon as it is id
     await pool.render(job); // the thread starts
     const first = pool.render(job);
     // Model work between two maps: no macrotask, so no reply is read.
-    const end = performance.now() + 1000;
-    while (performance.now() < end) { /* the thread finishes meanwhile */ }
+    let end = performance.now() + 1000;
+    while (performance.now() < end) { /* the thread renders meanwhile */ }
     const second = pool.render(job);
+    end = performance.now() + 1000;
+    while (performance.now() < end) { /* and this one */ }
     await Promise.all([first, second]);
     assert.deepEqual(pool.rendered, { thread: 3, here: 0 });
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("createRenderPool: the last call renders its map here, then the queued maps the thread has not started", async () => {
+  const photo = await decodeImage(await Deno.readFile(CHELSEA));
+  // A slow map for the thread: 2000×2000 pixels, both PNGs.
+  const large = {
+    width: 2000,
+    height: 2000,
+    data: new Uint8Array(2000 * 2000 * 3),
+  };
+  for (let i = 0; i < large.data.length; i++) large.data[i] = (i * 7919) >>> 5;
+  const [map] = maps(1);
+  const slow = { image: large, map, options: { overlay: true, heatmap: true } };
+  const quick = {
+    image: photo,
+    map,
+    options: { overlay: true, heatmap: false },
+  };
+  const expectedQuick = await renderHere().render(quick);
+  const pool = createRenderPool();
+  try {
+    await pool.render(quick); // the thread starts
+    const before = { ...pool.rendered };
+    const queued = [slow, quick, quick, quick].map((job) => pool.render(job));
+    const last = pool.render(quick, { here: true });
+    const all = await Promise.all([...queued, last]);
+    all.slice(1).forEach((pngs) => assertSamePngs([pngs], [expectedQuick]));
+    const thread = pool.rendered.thread - before.thread;
+    const here = pool.rendered.here - before.here;
+    assert.equal(thread + here, 5);
+    // This thread's own map and at least one the thread was too busy for.
+    assert.ok(here >= 2, `rendered here: ${here}`);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("createRenderPool: maps of different images queued at once each render their own image (the kept shared copy is not overwritten under a queued map)", async () => {
+  const photo = await decodeImage(await Deno.readFile(CHELSEA));
+  const flipped = {
+    ...photo,
+    data: photo.data.slice().reverse(),
+  };
+  const [map] = maps(1);
+  const jobs = [photo, flipped, photo, flipped, flipped].map((image) => ({
+    image,
+    map,
+    options: { overlay: true, heatmap: false },
+  }));
+  const here = renderHere();
+  const expected = [];
+  for (const job of jobs) expected.push(await here.render(job));
+  const pool = createRenderPool();
+  try {
+    await pool.render(jobs[0]); // the thread starts
+    assertSamePngs(
+      await Promise.all(jobs.map((j) => pool.render(j))),
+      expected,
+    );
   } finally {
     pool.close();
   }
