@@ -23,15 +23,24 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** The JSON text of a value, in pieces; `ascii` counts the characters of pieces known to be ASCII. */
+/**
+ * The JSON text of a value, in pieces; `ascii` counts the characters of
+ * pieces known (or, for `long`, hoped) to be ASCII.
+ */
 interface JsonPieces {
   parts: string[];
   ascii: number;
+  /**
+   * Indices of parts that are long strings written as they are, not yet
+   * checked for anything to escape (each writer checks its own way).
+   */
+  long: number[];
 }
 
 function jsonPieces(value: unknown): JsonPieces | undefined {
   const parts: string[] = [];
   let ascii = 0;
+  const long: number[] = [];
   const path = new Set<object>();
   const write = (value: unknown, key: string): boolean => {
     if (
@@ -41,9 +50,10 @@ function jsonPieces(value: unknown): JsonPieces | undefined {
       value = (value as { toJSON(key: string): unknown }).toJSON(key);
     }
     if (typeof value === "string") {
-      if (value.length >= LONG && NOTHING_TO_ESCAPE.test(value)) {
+      if (value.length >= LONG) {
         parts.push('"', value, '"');
-        ascii += value.length;
+        long.push(parts.length - 2);
+        ascii += value.length + 2;
       } else parts.push(JSON.stringify(value));
       return true;
     }
@@ -74,12 +84,13 @@ function jsonPieces(value: unknown): JsonPieces | undefined {
       let first = true;
       for (const k of Object.keys(value)) {
         const at = parts.length;
-        const before = ascii;
+        const before = { ascii, long: long.length };
         parts.push(first ? "" : ",", JSON.stringify(k), ":");
         if (write((value as Record<string, unknown>)[k], k)) first = false;
         else {
           parts.length = at;
-          ascii = before;
+          ascii = before.ascii;
+          long.length = before.long;
         }
       }
       parts.push("}");
@@ -87,7 +98,15 @@ function jsonPieces(value: unknown): JsonPieces | undefined {
     path.delete(value);
     return true;
   };
-  return write(value, "") ? { parts, ascii } : undefined;
+  return write(value, "") ? { parts, ascii, long } : undefined;
+}
+
+/** Long part `index` had something to escape after all: it is escaped. */
+function escapeLong(pieces: JsonPieces, index: number): void {
+  const text = pieces.parts[index];
+  pieces.parts[index] = JSON.stringify(text).slice(1, -1);
+  pieces.ascii -= text.length;
+  pieces.long.splice(pieces.long.indexOf(index), 1);
 }
 
 /**
@@ -104,7 +123,42 @@ function jsonPieces(value: unknown): JsonPieces | undefined {
  * ```
  */
 export function stringifyJson(value: unknown): string | undefined {
-  return jsonPieces(value)?.parts.join("");
+  const pieces = jsonPieces(value);
+  if (!pieces) return undefined;
+  for (const index of [...pieces.long]) {
+    if (!NOTHING_TO_ESCAPE.test(pieces.parts[index])) escapeLong(pieces, index);
+  }
+  return pieces.parts.join("");
+}
+
+/**
+ * Whether `bytes[from, to)`, all ASCII, hold no control character (below
+ * 0x20): four bytes a step, where a regular expression over the string
+ * took four times as long (0.17 against 0.04 ms for an overlay's 400 KB).
+ */
+function noControlBytes(
+  bytes: Uint8Array,
+  words: Uint32Array,
+  from: number,
+  to: number,
+): boolean {
+  let at = from;
+  while (at < to && at % 4 !== 0) {
+    if (bytes[at++] < 0x20) return false;
+  }
+  let below = 0;
+  const end = to >> 2;
+  // A byte under 0x20 borrows in its lane of w - 0x20202020 and keeps its
+  // top bit clear in ~w (bytes are ASCII: that bit is clear in w).
+  for (let i = at >> 2; i < end; i++) {
+    const w = words[i];
+    below |= (w - 0x20202020) & ~w;
+  }
+  if ((below & 0x80808080) !== 0) return false;
+  for (at = Math.max(at, end << 2); at < to; at++) {
+    if (bytes[at] < 0x20) return false;
+  }
+  return true;
 }
 
 /**
@@ -123,16 +177,44 @@ export function stringifyJson(value: unknown): string | undefined {
 export function jsonBytes(value: unknown): Uint8Array<ArrayBuffer> {
   const pieces = jsonPieces(value);
   if (!pieces) throw new TypeError(`${typeof value} is not JSON`);
-  const { parts, ascii } = pieces;
+  for (;;) {
+    const bytes = writePieces(pieces);
+    if (bytes) return bytes;
+  }
+}
+
+/**
+ * The pieces as UTF-8 in one buffer, each long string checked where it was
+ * written; null when one had something to escape after all (it is escaped
+ * in `pieces`: write again).
+ */
+function writePieces(pieces: JsonPieces): Uint8Array<ArrayBuffer> | null {
+  const { parts, ascii, long } = pieces;
   // ASCII pieces take a byte per character; the rest at most three
   // (a UTF-16 unit never takes more in UTF-8).
   let chars = 0;
   for (const p of parts) chars += p.length;
-  const out = new Uint8Array(ascii + 3 * (chars - ascii));
+  const size = ascii + 3 * (chars - ascii);
+  const out = new Uint8Array((size + 3) & ~3);
+  const words = new Uint32Array(out.buffer);
   const encoder = new TextEncoder();
   let at = 0;
-  for (const p of parts) {
-    at += encoder.encodeInto(p, out.subarray(at)).written;
+  let next = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const { read, written } = encoder.encodeInto(p, out.subarray(at));
+    if (i === long[next]) {
+      next++;
+      // One byte per character: all ASCII (anything else takes more).
+      const plain = read === p.length && written === p.length &&
+        p.indexOf('"') === -1 && p.indexOf("\\") === -1 &&
+        noControlBytes(out, words, at, at + written);
+      if (!plain) {
+        escapeLong(pieces, i);
+        return null;
+      }
+    }
+    at += written;
   }
   return out.subarray(0, at);
 }

@@ -51,6 +51,19 @@ function samples(): unknown[] {
       },
     },
     { deep: [[[[{ x: [LONG_SAFE, "é"] }]]]] },
+    // Long strings with one thing to escape (or not) in every byte lane,
+    // at their start, in their middle and in their last bytes, after
+    // pieces of every length mod 4.
+    ...Array.from({ length: 8 }, (_, k) => [
+      "x".repeat(k),
+      LONG_SAFE.slice(0, 1500 + k) + "\u0001" + "yz".repeat(k),
+      "\u001f" + LONG_SAFE.slice(0, 1100 + k),
+      LONG_SAFE.slice(0, 1024 + k) + "\u0000",
+      LONG_SAFE.slice(0, 1200 + k) + "\\" + LONG_SAFE.slice(0, k),
+      LONG_SAFE.slice(0, 1300 + k) + "\ud800",
+      LONG_SAFE.slice(0, 1300 + k) + "\u007f",
+      LONG_SAFE.slice(0, 1300 + k) + " ~!",
+    ]),
   ];
 }
 
