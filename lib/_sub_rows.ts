@@ -58,9 +58,9 @@ export function colourBlendSubRows(
         const q = Math.round(line[x] * 255);
         const level = q > 0 ? (q < 255 ? q : 255) : 0;
         if (heatmap) levels[x] = level;
-        const r = red[(data[i] << 8) | level];
-        const g = green[(data[i + 1] << 8) | level];
-        const b = blue[(data[i + 2] << 8) | level];
+        const r = red[(level << 8) | data[i]];
+        const g = green[(level << 8) | data[i + 1]];
+        const b = blue[(level << 8) | data[i + 2]];
         overlay[o] = r - pr;
         overlay[o + 1] = g - pg;
         overlay[o + 2] = b - pb;
