@@ -208,3 +208,48 @@ Deno.test("createRenderPool: jobs on different images in turn, smaller after lar
     pool.close();
   }
 });
+
+Deno.test("createRenderPool: past 256 queued maps the thread has not started, a map is rendered here at once", async () => {
+  // A slow map for the thread, then more small ones than there are claim slots.
+  const large = {
+    width: 2000,
+    height: 2000,
+    data: new Uint8Array(2000 * 2000 * 3),
+  };
+  const tiny = { width: 3, height: 2, data: new Uint8Array(18).fill(90) };
+  const [map] = maps(1);
+  const options = { overlay: true, heatmap: false };
+  const expected = await renderHere().render({ image: tiny, map, options });
+  const pool = createRenderPool();
+  try {
+    await pool.render({ image: tiny, map, options }); // the thread starts
+    const before = { ...pool.rendered };
+    const slow = pool.render({ image: large, map, options });
+    const small = Array.from(
+      { length: 300 },
+      () => pool.render({ image: tiny, map, options }),
+    );
+    // A map whose claim was overwritten would never be answered: a
+    // deadline turns that into a failure rather than a hang.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("maps never answered")),
+        30_000,
+      );
+    });
+    try {
+      const all = await Promise.race([Promise.all(small), deadline]);
+      all.forEach((pngs) => assertSamePngs([pngs], [expected]));
+      await Promise.race([slow, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+    const thread = pool.rendered.thread - before.thread;
+    const here = pool.rendered.here - before.here;
+    assert.equal(thread + here, 301);
+    assert.ok(here >= 1, `rendered here: ${here}`);
+  } finally {
+    pool.close();
+  }
+});
