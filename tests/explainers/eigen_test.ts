@@ -50,3 +50,30 @@ Deno.test("topEigenvector: a zero operator, or a start it maps to zero, gives nu
     null,
   );
 });
+
+Deno.test("topEigenvector: an eigenvector of the top eigenvalue when it is repeated, when the spectrum spans 16 orders of magnitude, and at sizes 1 and 2", () => {
+  const spectra = [
+    [3, 3, 3, 1, 0.5, 0.25, 0],
+    Array.from({ length: 40 }, (_, i) => 10 ** (8 - (16 * i) / 39)),
+    [2],
+    [1, 4],
+    Array.from({ length: 50 }, (_, i) => 1 / (1 + i)), // ResNet layer4's 49 pixels, about
+  ];
+  for (const values of spectra) {
+    const n = values.length;
+    const { a } = withSpectrum(values);
+    const start = Float64Array.from({ length: n }, (_, i) => 1 + (i % 5));
+    const v = topEigenvector(matrixOperator(a, n), start)!;
+    const top = Math.max(...values);
+    const av = new Float64Array(n);
+    matrixOperator(a, n)(v, av);
+    const residual = Math.sqrt(
+      av.reduce((s, x, i) => s + (x - top * v[i]) ** 2, 0),
+    );
+    assert.ok(
+      residual <= 1e-9 * top,
+      `${n}: residual ${residual} for λ ${top}`,
+    );
+    assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-12);
+  }
+});
