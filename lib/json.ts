@@ -124,11 +124,15 @@ function escapeLong(pieces: JsonPieces, index: number): void {
  */
 export function stringifyJson(value: unknown): string | undefined {
   const pieces = jsonPieces(value);
-  if (!pieces) return undefined;
+  return pieces && escapeLongPieces(pieces).parts.join("");
+}
+
+/** Every long string with anything to escape, escaped. */
+function escapeLongPieces(pieces: JsonPieces): JsonPieces {
   for (const index of [...pieces.long]) {
     if (!NOTHING_TO_ESCAPE.test(pieces.parts[index])) escapeLong(pieces, index);
   }
-  return pieces.parts.join("");
+  return pieces;
 }
 
 /**
@@ -177,16 +181,15 @@ function noControlBytes(
 export function jsonBytes(value: unknown): Uint8Array<ArrayBuffer> {
   const pieces = jsonPieces(value);
   if (!pieces) throw new TypeError(`${typeof value} is not JSON`);
-  for (;;) {
-    const bytes = writePieces(pieces);
-    if (bytes) return bytes;
-  }
+  // A long string with something to escape (rare: base64 has nothing) ends
+  // the first pass; all are then checked and escaped at once, so the
+  // second pass writes every long string as it is.
+  return writePieces(pieces) ?? writePieces(escapeLongPieces(pieces))!;
 }
 
 /**
  * The pieces as UTF-8 in one buffer, each long string checked where it was
- * written; null when one had something to escape after all (it is escaped
- * in `pieces`: write again).
+ * written; null at the first that has something to escape after all.
  */
 function writePieces(pieces: JsonPieces): Uint8Array<ArrayBuffer> | null {
   const { parts, ascii, long } = pieces;
@@ -209,10 +212,7 @@ function writePieces(pieces: JsonPieces): Uint8Array<ArrayBuffer> | null {
       const plain = read === p.length && written === p.length &&
         p.indexOf('"') === -1 && p.indexOf("\\") === -1 &&
         noControlBytes(out, words, at, at + written);
-      if (!plain) {
-        escapeLong(pieces, i);
-        return null;
-      }
+      if (!plain) return null;
     }
     at += written;
   }

@@ -4,7 +4,7 @@
  * thread has made the last it renders whatever the render thread has not
  * started. An explanation of six methods spends most of its time after the
  * model pass encoding six PNGs (about 2 ms each for a 451×300 overlay, half
- * of it deflate) and making six maps (EigenGradCAM's alone 2.7 ms): the
+ * of it deflate) and making six maps (EigenGradCAM's alone about 2 ms): the
  * maps are made while the first PNGs are encoded, and the rest are
  * encoded on both cores.
  *
