@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { assertSameBytes } from "../_bytes.ts";
 import { decodeImage } from "../../lib/image.ts";
 import type { RenderedPngs } from "../../lib/render.ts";
-import { createRenderPool, renderHere } from "../../lib/render_pool.ts";
+import type { RgbImage } from "../../lib/image.ts";
+import {
+  createRenderPool,
+  renderHere,
+  type RenderJob,
+} from "../../lib/render_pool.ts";
 
 const CHELSEA = new URL("../fixtures/chelsea.png", import.meta.url);
 
@@ -17,6 +22,23 @@ function assertSamePngs(
       assertSameBytes(a[kind], expected[i][kind], `${kind} ${i}`);
     }
   });
+}
+
+/** A square image of `size`² pixels with a pattern in every byte (slow to render). */
+function patterned(size: number): RgbImage {
+  const data = new Uint8Array(size * size * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7919) >>> 5;
+  return { width: size, height: size, data };
+}
+
+/** Each job rendered on this thread alone, in turn: the bytes to expect. */
+async function renderedHere(
+  jobs: readonly RenderJob[],
+): Promise<RenderedPngs[]> {
+  const here = renderHere();
+  const expected = [];
+  for (const job of jobs) expected.push(await here.render(job));
+  return expected;
 }
 
 function maps(count: number) {
@@ -40,9 +62,7 @@ Deno.test("createRenderPool: the same PNG bytes as this thread alone, each to it
       alpha: 0.2 + i / 20,
     },
   }));
-  const here = renderHere();
-  const expected = [];
-  for (const job of jobs) expected.push(await here.render(job));
+  const expected = await renderedHere(jobs);
   const pool = createRenderPool();
   try {
     // All at once, the last with nothing left to overlap: the thread takes
@@ -114,12 +134,7 @@ Deno.test("createRenderPool: queued maps are rendered by the thread while this t
 Deno.test("createRenderPool: the last call renders its map here, then the queued maps the thread has not started", async () => {
   const photo = await decodeImage(await Deno.readFile(CHELSEA));
   // A slow map for the thread: 2000×2000 pixels, both PNGs.
-  const large = {
-    width: 2000,
-    height: 2000,
-    data: new Uint8Array(2000 * 2000 * 3),
-  };
-  for (let i = 0; i < large.data.length; i++) large.data[i] = (i * 7919) >>> 5;
+  const large = patterned(2000);
   const [map] = maps(1);
   const slow = { image: large, map, options: { overlay: true, heatmap: true } };
   const quick = {
@@ -158,9 +173,7 @@ Deno.test("createRenderPool: maps of different images queued at once each render
     map,
     options: { overlay: true, heatmap: false },
   }));
-  const here = renderHere();
-  const expected = [];
-  for (const job of jobs) expected.push(await here.render(job));
+  const expected = await renderedHere(jobs);
   const pool = createRenderPool();
   try {
     await pool.render(jobs[0]); // the thread starts
@@ -181,12 +194,7 @@ Deno.test("createRenderPool: jobs on different images in turn, smaller after lar
     crop.data.set(photo.data.subarray(from, from + 200 * 3), y * 200 * 3);
   }
   // 8.7 MB of pixels: over the 8 MiB the pool keeps a shared copy for.
-  const large = {
-    width: 1700,
-    height: 1700,
-    data: new Uint8Array(1700 * 1700 * 3),
-  };
-  for (let i = 0; i < large.data.length; i++) large.data[i] = (i * 7919) >>> 5;
+  const large = patterned(1700);
   const [map] = maps(1);
   const images = [photo, crop, photo, large, crop, photo];
   const jobs = images.map((image) => ({
@@ -194,9 +202,7 @@ Deno.test("createRenderPool: jobs on different images in turn, smaller after lar
     map,
     options: { overlay: true, heatmap: false },
   }));
-  const here = renderHere();
-  const expected = [];
-  for (const job of jobs) expected.push(await here.render(job));
+  const expected = await renderedHere(jobs);
   const pool = createRenderPool();
   try {
     // One at a time: each finds the thread idle and goes to it.
@@ -211,11 +217,7 @@ Deno.test("createRenderPool: jobs on different images in turn, smaller after lar
 
 Deno.test("createRenderPool: past 256 queued maps the thread has not started, a map is rendered here at once", async () => {
   // A slow map for the thread, then more small ones than there are claim slots.
-  const large = {
-    width: 2000,
-    height: 2000,
-    data: new Uint8Array(2000 * 2000 * 3),
-  };
+  const large = patterned(2000);
   const tiny = { width: 3, height: 2, data: new Uint8Array(18).fill(90) };
   const [map] = maps(1);
   const options = { overlay: true, heatmap: false };
