@@ -18,6 +18,8 @@ import {
   decodeImage,
   type Heatmap,
   isClientError,
+  type MapGrid,
+  type RenderedPngs,
   type Renderer,
   renderHere,
   type RgbImage,
@@ -186,6 +188,10 @@ export async function explainImage(
   const takeTurn = turnTaker();
   const outcomes: MethodOutcome[] = [];
   const renders: Promise<void>[] = [];
+  // Methods can agree exactly (at ResNet-50's last stage HiResCAM's map is
+  // Grad-CAM's, bit for bit): a map equal to one already sent to render
+  // shares its PNGs instead of being encoded again.
+  const encoded: { map: MapGrid; pngs: Promise<RenderedPngs> }[] = [];
   for (const [index, method] of request.methods.entries()) {
     await takeTurn();
     signal?.throwIfAborted();
@@ -216,11 +222,17 @@ export async function explainImage(
     }
     signal?.throwIfAborted();
     const start = performance.now();
+    const last = index === request.methods.length - 1;
+    const same = encoded.find((r) => sameGrid(r.map, map.heatmap));
     // Not awaited: the next method's map is made while these PNGs are
     // encoded (by a pool's render thread). After the last map this thread
     // has nothing left to overlap: it renders here (and helps the pool).
-    renders.push(
-      renderer.render({
+    let pngs: Promise<RenderedPngs>;
+    if (same) {
+      pngs = same.pngs;
+      if (last) void renderer.idle();
+    } else {
+      pngs = renderer.render({
         image,
         map: map.heatmap,
         options: {
@@ -228,7 +240,11 @@ export async function explainImage(
           overlay: outputs.overlay,
           heatmap: outputs.heatmap,
         },
-      }, { here: index === request.methods.length - 1 }).then((pngs) => {
+      }, { here: last });
+      encoded.push({ map: map.heatmap, pngs });
+    }
+    renders.push(
+      pngs.then((pngs) => {
         const rendering: MethodRendering = {
           method,
           ...pngs,
@@ -242,6 +258,15 @@ export async function explainImage(
   await Promise.all(renders);
   signal?.throwIfAborted();
   return { analysis: summary, methods: outcomes };
+}
+
+/** Whether two maps have the same size and the same values (so the same PNGs). */
+function sameGrid(a: MapGrid, b: MapGrid): boolean {
+  if (a.width !== b.width || a.height !== b.height) return false;
+  for (let i = 0; i < a.values.length; i++) {
+    if (a.values[i] !== b.values[i]) return false;
+  }
+  return true;
 }
 
 /**

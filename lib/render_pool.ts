@@ -30,6 +30,12 @@ export interface Renderer {
    * then helps with those still queued.
    */
   render(job: RenderJob, options?: { here?: boolean }): Promise<RenderedPngs>;
+  /**
+   * This thread has nothing left to overlap and nothing of its own to
+   * render (the last map's PNGs were made already): a pool renders here
+   * the maps still queued. Resolves when none is left to take.
+   */
+  idle(): Promise<void>;
   /** Stops the render threads (calls under way fail). */
   close(): void;
 }
@@ -55,6 +61,7 @@ export function renderHere(): Renderer {
   return {
     render: (job) =>
       renderPngs(job.image, job.map, { ...job.options, ...FAST_PNG }),
+    idle: () => Promise.resolve(),
     close() {},
   };
 }
@@ -262,6 +269,7 @@ export function createRenderPool(): Renderer & {
         );
       });
     },
+    idle: takeQueued,
     close() {
       thread?.terminate();
       thread = null;

@@ -354,9 +354,20 @@ interface ExplanationParts {
   rendering: () => Promise<MethodRendering>;
 }
 
+/**
+ * Data URLs by PNG: methods with equal maps share their PNGs (the same
+ * bytes), and their answers one string.
+ */
+const dataUrls = new WeakMap<Uint8Array, string>();
+
 function png(bytes: Uint8Array | undefined, what: string): string {
   if (!bytes) throw new Error(`The ${what} was not rendered`);
-  return toDataUrl(bytes);
+  let url = dataUrls.get(bytes);
+  if (url === undefined) {
+    url = toDataUrl(bytes);
+    dataUrls.set(bytes, url);
+  }
+  return url;
 }
 
 function explanationObject(

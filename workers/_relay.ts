@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ExplainHooks } from "../explain/mod.ts";
+import type { ExplainHooks, MethodRendering } from "../explain/mod.ts";
 import { type ErrorData, fromErrorData, type FromWorker } from "./protocol.ts";
 
 /** Stands for a method's map or PNGs in a result: sent before as an event. */
@@ -16,8 +16,56 @@ export const RELAYED = "relayed";
 export type RelayedParts = Map<string, { map?: unknown; rendering?: unknown }>;
 
 /**
+ * A rendering event whose PNGs are those of an earlier method of the same
+ * call (equal maps render once): the bytes are not sent again.
+ */
+export interface SameRendering {
+  method: string;
+  renderMs: number;
+  /** The method whose PNGs these are. */
+  sameAs: string;
+}
+
+/**
+ * A call's renderings as they are to be sent, each PNG once: a rendering
+ * whose PNGs went with an earlier method's (the same bytes) becomes a
+ * {@linkcode SameRendering} naming that method.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const once = pngsOnce();
+ * const overlay = new Uint8Array([137, 80, 78, 71]);
+ * assert.equal(once({ method: "gradcam", overlay, renderMs: 2 }).method, "gradcam");
+ * assert.deepEqual(once({ method: "hirescam", overlay, renderMs: 0 }), {
+ *   method: "hirescam",
+ *   renderMs: 0,
+ *   sameAs: "gradcam",
+ * });
+ * ```
+ */
+export function pngsOnce(): (
+  rendering: MethodRendering,
+) => MethodRendering | SameRendering {
+  const methodOf = new Map<Uint8Array, string>();
+  return (rendering) => {
+    const png = rendering.overlay ?? rendering.heatmap;
+    if (!png) return rendering;
+    const sameAs = methodOf.get(png);
+    if (sameAs === undefined) {
+      methodOf.set(png, rendering.method);
+      return rendering;
+    }
+    return { method: rendering.method, renderMs: rendering.renderMs, sameAs };
+  };
+}
+
+/**
  * Passes one worker event to the call's hooks, revived, and keeps the maps
- * and PNGs in `parts` for the outcome.
+ * and PNGs in `parts` for the outcome. A rendering that names an earlier
+ * method (`sameAs`) gets that method's PNGs, the same bytes; one whose
+ * earlier method never came is dropped (the call's result then fails,
+ * see {@linkcode reviveOutcome}).
  *
  * @example
  * ```ts
@@ -39,7 +87,13 @@ export function relay(
   message: Extract<FromWorker, { type: "event" }>,
   parts?: RelayedParts,
 ): void {
-  const data = message.data as Record<string, unknown>;
+  let data = message.data as Record<string, unknown>;
+  if (message.event === "rendering" && typeof data.sameAs === "string") {
+    const { sameAs, ...own } = data as unknown as SameRendering;
+    const earlier = parts?.get(sameAs)?.rendering;
+    if (earlier === undefined) return;
+    data = { ...earlier, ...own };
+  }
   if (parts && (message.event === "map" || message.event === "rendering")) {
     const method = data.method as string;
     parts.set(method, { ...parts.get(method), [message.event]: data });

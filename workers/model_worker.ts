@@ -14,7 +14,7 @@ import {
   createRegistry,
   loadPlugins,
 } from "../explainers/mod.ts";
-import type { ExplainHooks } from "../explain/mod.ts";
+import type { ExplainHooks, MethodRendering } from "../explain/mod.ts";
 import { createRenderPool, jsonLogger, processCpuSeconds } from "../lib/mod.ts";
 import {
   createModelSet,
@@ -32,7 +32,7 @@ import {
   type WorkerConfig,
   type WorkerHealth,
 } from "./protocol.ts";
-import { withoutRelayed } from "./_relay.ts";
+import { pngsOnce, withoutRelayed } from "./_relay.ts";
 
 /** Exit status of a worker whose engine can no longer be trusted. */
 export const FATAL_EXIT = 70;
@@ -133,14 +133,21 @@ const running = new Map<number, AbortController>();
 /**
  * The hooks of one call: every event goes to the server as it happens;
  * `sent` records which methods' maps and PNGs went (the result leaves them
- * out).
+ * out). PNGs already sent for an earlier method of the call (equal maps
+ * share them) go as that method's name, not as bytes again.
  */
 function eventHooks(
   id: number,
   { signal, sent }: { signal: AbortSignal; sent: Map<string, Set<string>> },
 ): ExplainHooks {
+  const sameOrNew = pngsOnce();
   const event = (name: string) => (data: unknown) => {
-    send({ type: "event", id, event: name, data });
+    send({
+      type: "event",
+      id,
+      event: name,
+      data: name === "rendering" ? sameOrNew(data as MethodRendering) : data,
+    });
     if (name === "map" || name === "rendering") {
       const method = (data as { method: string }).method;
       sent.set(method, (sent.get(method) ?? new Set()).add(name));

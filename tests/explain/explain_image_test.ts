@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { checkExplain, explainImage } from "../../explain/mod.ts";
 import { createRegistry } from "../../explainers/registry.ts";
 import type { Explainer } from "../../explainers/types.ts";
-import { createRenderPool } from "../../lib/render_pool.ts";
+import {
+  createRenderPool,
+  type Renderer,
+  renderHere,
+} from "../../lib/render_pool.ts";
 import { tiny } from "../explainers/_tiny.ts";
 
 let calls = 0;
@@ -93,6 +97,88 @@ Deno.test("explainImage with a render pool: the same PNGs, in request order, one
       assert.deepEqual(m.rendering?.heatmap, want.heatmap, m.method);
       assert.deepEqual(m.map?.heatmap, alone.methods[i].map?.heatmap);
     });
+  } finally {
+    renderer.close();
+  }
+});
+
+Deno.test("explainImage renders equal maps once: they share the PNG bytes, each method still has its rendering event", async () => {
+  const runtime = await tiny();
+  const ulp = Math.fround(1 + 2 ** -23); // the next float32 after 1
+  const registry = createRegistry([
+    flat("a", [0, 1, 2, 3]),
+    flat("b", [3, 2, 1, 0]),
+    flat("twin", [0, 1, 2, 3]),
+    flat("near", [0, 1, 2, 3 * ulp]),
+  ]);
+  const renders: number[][] = [];
+  const counting: Renderer = {
+    render: (job, options) => {
+      renders.push([...job.map.values]);
+      return renderHere().render(job, options);
+    },
+    idle: () => Promise.resolve(),
+    close() {},
+  };
+  const events: string[] = [];
+  const outcome = await explainImage(
+    { runtime, registry, maxPixels: 1 << 20, renderer: counting },
+    {
+      ...checkExplain({ model: runtime, registry }, {
+        methods: ["a", "b", "twin", "near"],
+        outputs: { maps: true, overlay: true, heatmap: true },
+      }, { maxMethods: 8 }),
+      image,
+    },
+    { onRendering: (r) => events.push(r.method) },
+  );
+  assert.equal(
+    renders.length,
+    3,
+    "a and twin are one render; near is not equal",
+  );
+  assert.deepEqual(events.sort(), ["a", "b", "near", "twin"]);
+  const [a, b, twin, near] = outcome.methods.map((m) => m.rendering!);
+  assert.equal(twin.overlay, a.overlay, "the same bytes, not a copy");
+  assert.equal(twin.heatmap, a.heatmap);
+  assert.equal(twin.method, "twin");
+  assert.notDeepEqual(b.overlay, a.overlay);
+  assert.notEqual(near.overlay, a.overlay);
+});
+
+Deno.test("explainImage with a render pool, the last map equal to an earlier one: this thread still takes the queued maps", async () => {
+  const runtime = await tiny();
+  const big = {
+    width: 1000,
+    height: 1000,
+    data: new Uint8Array(1000 * 1000 * 3),
+  };
+  const registry = createRegistry([
+    ...["a", "b", "c", "d"].map((m, i) => flat(m, [i, 1, 2, 3 + i])),
+    flat("last", [0, 1, 2, 3]),
+  ]);
+  const renderer = createRenderPool();
+  try {
+    const outcome = await explainImage(
+      { runtime, registry, maxPixels: 1 << 20, renderer },
+      {
+        ...checkExplain({ model: runtime, registry }, {
+          methods: ["a", "b", "c", "d", "last"],
+          outputs: { maps: false, overlay: true, heatmap: false },
+        }, { maxMethods: 8 }),
+        image: big,
+      },
+    );
+    assert.equal(
+      outcome.methods[4].rendering?.overlay,
+      outcome.methods[0].rendering?.overlay,
+    );
+    const { thread, here } = renderer.rendered;
+    assert.equal(thread + here, 4, "four distinct maps, each rendered once");
+    assert.ok(
+      here >= 1,
+      `this thread took queued maps (thread ${thread}, here ${here})`,
+    );
   } finally {
     renderer.close();
   }

@@ -149,6 +149,33 @@ Deno.test("explainMany without @stream keeps the order of methods", async () => 
   assert.equal(runtime.counters.forward - before, 1);
 });
 
+Deno.test("explainMany at ResNet-50's last stage: HiResCAM's map is Grad-CAM's bit for bit, and so is its overlay; at layer3 they differ", async () => {
+  const app = await sharedApp();
+  const many = async (layer: string) => {
+    const body = await send(
+      app.fetch,
+      graphqlRequest(
+        `query($b: String!, $layer: String!) {
+          explainMany(image: { base64: $b }, layer: $layer,
+                      methods: ["gradcam", "gradcam++", "hirescam"]) {
+            method overlay map { values }
+          }
+        }`,
+        { b: await freshChelseaBase64(2), layer },
+      ),
+    );
+    assert.equal(body.errors, undefined);
+    return body.data!.explainMany as Explanation[];
+  };
+  const [gradcam, plusPlus, hires] = await many("layer4");
+  assert.deepEqual(hires.map.values, gradcam.map.values);
+  assert.equal(hires.overlay, gradcam.overlay);
+  assert.notEqual(plusPlus.overlay, gradcam.overlay);
+  const inner = await many("layer3");
+  assert.notDeepEqual(inner[2].map.values, inner[0].map.values);
+  assert.notEqual(inner[2].overlay, inner[0].overlay);
+});
+
 Deno.test("model and explainers describe the server", async () => {
   const app = await sharedApp();
   const body = await send(

@@ -39,11 +39,23 @@ export default [
       Deno.stdout.writeSync(new TextEncoder().encode("[6642:0x56019e987000] 99 ms: Scavenge\\n"));
       return new Promise(() => {});
     } },
+  { ...base, name: "flat", description: "A fixed map",
+    explain: () => ({ width: 2, height: 2, values: new Float32Array([0, 1, 2, 3]) }) },
+  { ...base, name: "twin", description: "The same fixed map",
+    explain: () => ({ width: 2, height: 2, values: new Float32Array([0, 1, 2, 3]) }) },
 ];`;
 
 /** The same plugins' names and shapes for the server side's registry. */
 function pluginStubs(): Explainer[] {
-  return ["crash", "trap", "stubborn", "scribble", "print"].map((name) => ({
+  return [
+    "crash",
+    "trap",
+    "stubborn",
+    "scribble",
+    "print",
+    "flat",
+    "twin",
+  ].map((name) => ({
     name,
     description: name,
     needsGradients: false,
@@ -179,6 +191,36 @@ Deno.test("a call runs in a worker process; its parts arrive as they are made, e
     assert.ok(
       environments[0].includes("GLIBC_TUNABLES=glibc.malloc.hugetlb=1"),
       environments[0].filter((v) => v.startsWith("GLIBC")).join(" "),
+    );
+  });
+});
+
+Deno.test("methods with equal maps: the worker renders and sends their PNGs once, the server hands each method the same bytes", async () => {
+  await withPool({}, async ({ service, png }) => {
+    const model = await service.describe("tiny");
+    const registry = createRegistry([...builtinExplainers(), ...pluginStubs()]);
+    const request = checkExplain({ model: modelView(model), registry }, {
+      methods: ["flat", "gradcam", "twin"],
+      outputs: { maps: true, overlay: true, heatmap: true },
+    }, { maxMethods: 4 });
+    const events: { method: string; overlay?: Uint8Array | undefined }[] = [];
+    const outcome = await service.explain({ ...request, image: png }, {
+      onRendering: (r) => events.push(r),
+    });
+    const [flat, gradcam, twin] = outcome.methods.map((m) => m.rendering!);
+    assert.equal(twin.method, "twin");
+    // One buffer for both: a second frame of the bytes would be a copy.
+    assert.equal(twin.overlay, flat.overlay);
+    assert.equal(twin.heatmap, flat.heatmap);
+    assert.notDeepEqual(gradcam.overlay, flat.overlay);
+    assert.deepEqual(events.map((e) => e.method).sort(), [
+      "flat",
+      "gradcam",
+      "twin",
+    ]);
+    assert.equal(
+      events.find((e) => e.method === "twin")!.overlay,
+      flat.overlay,
     );
   });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  pngsOnce,
   relay,
   RELAYED,
   type RelayedParts,
@@ -7,6 +8,7 @@ import {
   withoutRelayed,
 } from "../../workers/_relay.ts";
 import { toErrorData } from "../../workers/protocol.ts";
+import type { MethodRendering } from "../../explain/mod.ts";
 import { clientError } from "../../lib/errors.ts";
 
 const overlay = new Uint8Array(300_000).fill(7);
@@ -73,5 +75,71 @@ Deno.test("a relayed part that never came fails the call instead of answering wi
   assert.throws(
     () => reviveOutcome(slim, new Map()),
     /map of gradcam never came/,
+  );
+});
+
+Deno.test("PNGs an earlier method of the call sent go by its name, and the server hands out the same bytes", () => {
+  const once = pngsOnce();
+  const heatmap = new Uint8Array(1000).fill(3);
+  const wire = [
+    { method: "gradcam", overlay, heatmap, renderMs: 2 },
+    { method: "gradcam++", overlay: overlay.slice(), heatmap, renderMs: 2 },
+    { method: "hirescam", overlay, heatmap, renderMs: 0.1 },
+  ].map(once);
+  assert.equal((wire[0] as { overlay?: unknown }).overlay, overlay);
+  assert.ok("overlay" in wire[1], "equal bytes in another buffer are sent");
+  assert.deepEqual(wire[2], {
+    method: "hirescam",
+    renderMs: 0.1,
+    sameAs: "gradcam",
+  });
+  assert.ok(JSON.stringify(wire[2]).length < 100, "no bytes in it");
+  const parts: RelayedParts = new Map();
+  const seen: MethodRendering[] = [];
+  for (const data of wire) {
+    relay(
+      { onRendering: (r) => seen.push(r) },
+      { type: "event", id: 1, event: "rendering", data },
+      parts,
+    );
+  }
+  assert.deepEqual(seen.map((r) => r.method), [
+    "gradcam",
+    "gradcam++",
+    "hirescam",
+  ]);
+  assert.equal(seen[2].overlay, overlay);
+  assert.equal(seen[2].renderMs, 0.1, "its own timing");
+  const slim = withoutRelayed(
+    { methods: [{ method: "hirescam", rendering: { method: "hirescam" } }] },
+    new Map([["hirescam", new Set(["rendering"])]]),
+  );
+  const back = reviveOutcome(slim, parts) as {
+    methods: { rendering: { overlay: Uint8Array } }[];
+  };
+  assert.equal(back.methods[0].rendering.overlay, overlay);
+});
+
+Deno.test("a rendering that names a method whose PNGs never came is dropped, and the call fails", () => {
+  const parts: RelayedParts = new Map();
+  const seen: string[] = [];
+  relay(
+    { onRendering: (r) => seen.push(r.method) },
+    {
+      type: "event",
+      id: 1,
+      event: "rendering",
+      data: { method: "hirescam", renderMs: 0, sameAs: "gradcam" },
+    },
+    parts,
+  );
+  assert.deepEqual(seen, []);
+  const slim = withoutRelayed(
+    { methods: [{ method: "hirescam", rendering: { method: "hirescam" } }] },
+    new Map([["hirescam", new Set(["rendering"])]]),
+  );
+  assert.throws(
+    () => reviveOutcome(slim, parts),
+    /rendering of hirescam never came/,
   );
 });
