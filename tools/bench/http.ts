@@ -26,6 +26,19 @@ const MANY = `query($b: String!, $methods: [String!]!) {
   explainMany(image: { base64: $b }, methods: $methods) { method overlay }
 }`;
 
+// At layer3 no two of the six maps are equal (at layer4 HiResCAM's is
+// Grad-CAM's, and its overlay is encoded once): the same comparison with
+// every overlay made.
+const GRADCAM_LAYER3 = `query($b: String!) {
+  explain(image: { base64: $b }, method: "gradcam", layer: "layer3") { overlay }
+}`;
+
+const MANY_LAYER3 = `query($b: String!, $methods: [String!]!) {
+  explainMany(image: { base64: $b }, methods: $methods, layer: "layer3") {
+    method overlay
+  }
+}`;
+
 /** A supply of base64 images never sent before. */
 export type ImageSupply = () => string;
 
@@ -56,6 +69,15 @@ export async function gradcamRequest(
   return { timings: explanation.timings };
 }
 
+/** explainMany's answer: six explanations, each with an overlay. */
+function checkMany(data: Record<string, unknown>): void {
+  const list = data.explainMany as { overlay: string }[];
+  if (list.length !== GRADIENT_CAMS.length) {
+    throw new Error(`explainMany answered ${list.length} explanations`);
+  }
+  for (const e of list) checkOverlay(e.overlay);
+}
+
 /** Grad-CAM, predict and explainMany, each on a new image. */
 function contenders(
   server: LumenServer,
@@ -74,15 +96,27 @@ function contenders(
       }
     },
     "http.many": async () => {
-      const data = await server.graphql(MANY, {
-        b: images(),
-        methods: GRADIENT_CAMS,
-      });
-      const list = data.explainMany as { overlay: string }[];
-      if (list.length !== GRADIENT_CAMS.length) {
-        throw new Error(`explainMany answered ${list.length} explanations`);
-      }
-      for (const e of list) checkOverlay(e.overlay);
+      checkMany(
+        await server.graphql(MANY, { b: images(), methods: GRADIENT_CAMS }),
+      );
+    },
+  };
+}
+
+/** Grad-CAM and explainMany at layer3, each on a new image. */
+function layer3Contenders(server: LumenServer, images: ImageSupply) {
+  return {
+    "http.layer3.gradcam": async () => {
+      const data = await server.graphql(GRADCAM_LAYER3, { b: images() });
+      checkOverlay((data.explain as { overlay: string }).overlay);
+    },
+    "http.layer3.many": async () => {
+      checkMany(
+        await server.graphql(MANY_LAYER3, {
+          b: images(),
+          methods: GRADIENT_CAMS,
+        }),
+      );
     },
   };
 }
@@ -117,7 +151,8 @@ export async function firstRequests(
 /**
  * One round of Grad-CAM, predict (the HTTP path with no map and no PNG
  * out) and explainMany in turns; samples by figure id, with Grad-CAM's
- * time split into the server's own timings and the rest.
+ * time split into the server's own timings and the rest. Then Grad-CAM and
+ * explainMany at layer3 in turns of their own.
  *
  * @example
  * ```ts
@@ -148,7 +183,11 @@ export async function httpRound(
   out["http.gradcam.rest"] = samples["http.gradcam"].map((t, i) =>
     t - serverMs[i]
   );
-  return out;
+  const layer3 = await alternate(layer3Contenders(server, images), {
+    runs: options.runs,
+    warmUp: 2,
+  });
+  return { ...out, ...layer3 };
 }
 
 /**

@@ -70,6 +70,15 @@ export const FIGURES: Readonly<Record<string, FigureInfo>> = {
     label: "explainMany of the 6 gradient CAMs over HTTP, with overlays",
     unit: "ms",
   },
+  "http.layer3.gradcam": {
+    label: "Grad-CAM at layer3 over HTTP, with its overlay",
+    unit: "ms",
+  },
+  "http.layer3.many": {
+    label:
+      "explainMany of the 6 gradient CAMs at layer3 over HTTP (no two maps equal: six overlays encoded)",
+    unit: "ms",
+  },
   "http.cpu.gradcam": {
     label:
       "… CPU per Grad-CAM request, every process (server, model worker, this client)",
