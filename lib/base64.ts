@@ -161,6 +161,44 @@ export function encodeBase64(bytes: Uint8Array): string {
   return bytes.toBase64();
 }
 
+/**
+ * Two base64 digits for each 12-bit value, the first in the low byte (a
+ * little-endian 16-bit write puts them in order).
+ */
+const DIGIT_PAIRS = new Uint16Array(4096);
+for (let v = 0; v < 4096; v++) {
+  DIGIT_PAIRS[v] = ALPHABET.charCodeAt(v >> 6) |
+    (ALPHABET.charCodeAt(v & 63) << 8);
+}
+
+/**
+ * Writes the base64 digits of `bytes`, `=`-padded, into `out` from `at`;
+ * returns where they end. `out` needs `4 * ceil(n / 3)` bytes from `at`.
+ */
+function base64Into(bytes: Uint8Array, out: Uint8Array, at: number): number {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const whole = bytes.length - bytes.length % 3;
+  let o = at;
+  for (let i = 0; i < whole; i += 3, o += 4) {
+    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    view.setUint32(
+      o,
+      DIGIT_PAIRS[v >>> 12] | (DIGIT_PAIRS[v & 4095] << 16),
+      true,
+    );
+  }
+  if (whole < bytes.length) {
+    const two = whole + 1 < bytes.length;
+    const v = (bytes[whole] << 16) | (two ? bytes[whole + 1] << 8 : 0);
+    out[o] = ALPHABET.charCodeAt(v >>> 18);
+    out[o + 1] = ALPHABET.charCodeAt((v >>> 12) & 63);
+    out[o + 2] = two ? ALPHABET.charCodeAt((v >>> 6) & 63) : 0x3d;
+    out[o + 3] = 0x3d;
+    o += 4;
+  }
+  return o;
+}
+
 const ENCODER = new TextEncoder();
 // Decoding ASCII as UTF-8 gives a one-byte string at memcpy speed; "latin1"
 // (windows-1252 to the Encoding Standard) took 13 times longer in Deno 2.9.6.
@@ -171,9 +209,12 @@ const SCRATCH_MAX = 8 * 1024 * 1024;
 
 /**
  * A `data:<mime>;base64,` URL of `bytes`, made as one flat string: the
- * engine's base64 digits and the prefix are copied into a reused buffer
- * that becomes one string. Joining the prefix to the digits instead makes
- * a rope, which is copied again into a flat string when it is written out.
+ * prefix and the base64 digits are written into a reused buffer that
+ * becomes the one string. Joining the prefix to the digits instead makes
+ * a rope, which is copied again into a flat string when it is written out;
+ * the engine's `toBase64` is faster alone (0.007 against ~0.2 ms for a
+ * 229 KB overlay) but makes a string of its own, in fresh memory: in a
+ * busy server it took ~1 ms (page faults) of a data URL's 2.1 (1.5 now).
  *
  * @example
  * ```ts
@@ -184,14 +225,12 @@ const SCRATCH_MAX = 8 * 1024 * 1024;
  */
 export function base64DataUrl(bytes: Uint8Array, mime: string): string {
   const prefix = `data:${mime};base64,`;
-  const digits = bytes.toBase64();
   // A UTF-16 unit takes at most three bytes in UTF-8.
-  const length = 3 * prefix.length + digits.length;
+  const length = 3 * prefix.length + 4 * Math.ceil(bytes.length / 3);
   if (scratch.length < length && length <= SCRATCH_MAX) {
     scratch = new Uint8Array(Math.min(SCRATCH_MAX, Math.ceil(length * 1.25)));
   }
   const out = scratch.length >= length ? scratch : new Uint8Array(length);
   const head = ENCODER.encodeInto(prefix, out).written;
-  const tail = ENCODER.encodeInto(digits, out.subarray(head)).written;
-  return ASCII.decode(out.subarray(0, head + tail));
+  return ASCII.decode(out.subarray(0, base64Into(bytes, out, head)));
 }
