@@ -20,7 +20,9 @@ import type { FeatureMap } from "../models/mod.ts";
  * X·v, at the map's resolution. v is found by Lanczos iteration on
  * whichever Gram matrix is smaller: XᵀX (K×K) or XXᵀ (HW×HW, then v ∝ Xᵀu). Its sign,
  * arbitrary in an SVD, is chosen so that the projection correlates
- * positively with the map's (uncentred) channel sum Σ_k X_k.
+ * positively with the map's (uncentred) channel sum Σ_k X_k. With `times`,
+ * the map is `m.data ⊙ times` (each product rounded to 32 bits, as in a
+ * Float32Array of them), without that array.
  *
  * @example
  * ```ts
@@ -31,20 +33,30 @@ import type { FeatureMap } from "../models/mod.ts";
  * assert.deepEqual(Array.from(values, (v) => Number(v.toFixed(3))), [-1.118, 1.118]);
  * ```
  */
-export function firstComponentProjection(m: FeatureMap): RawMap {
+export function firstComponentProjection(
+  m: FeatureMap,
+  times?: Float32Array,
+): RawMap {
   const { height, width, channels: k } = m;
   const n = height * width;
   const x = new Float64Array(n * k);
+  // The map's values first (uncentred), then centred in place.
+  if (times) {
+    for (let i = 0; i < n * k; i++) x[i] = Math.fround(m.data[i] * times[i]);
+  } else {
+    for (let i = 0; i < n * k; i++) x[i] = m.data[i];
+  }
   const means = new Float64Array(k);
   for (let p = 0; p < n; p++) {
-    for (let c = 0; c < k; c++) means[c] += m.data[p * k + c];
+    for (let c = 0; c < k; c++) means[c] += x[p * k + c];
   }
   for (let c = 0; c < k; c++) means[c] /= n;
   const channelSum = new Float64Array(n);
   for (let p = 0; p < n; p++) {
     for (let c = 0; c < k; c++) {
-      x[p * k + c] = m.data[p * k + c] - means[c];
-      channelSum[p] += m.data[p * k + c];
+      const value = x[p * k + c];
+      x[p * k + c] = value - means[c];
+      channelSum[p] += value;
     }
   }
   // Start where the answer likely is (along the centred channel sum), with a

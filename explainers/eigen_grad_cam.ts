@@ -25,12 +25,6 @@ export function eigenGradCamExplainer(): Explainer<Record<never, never>> {
     description:
       "EigenGradCAM: the gradient-times-activation products projected on their first principal component",
     needsGradients: true,
-    map: (a, g) => {
-      const products = new Float32Array(a.data.length);
-      for (let i = 0; i < products.length; i++) {
-        products[i] = a.data[i] * g!.data[i];
-      }
-      return firstComponentProjection({ ...a, data: products });
-    },
+    map: (a, g) => firstComponentProjection(a, g!.data),
   });
 }

@@ -166,3 +166,24 @@ for (const [height, width, channels] of [[16, 16, 300], [10, 30, 200]]) {
     assert.ok(agreement >= 0);
   });
 }
+
+Deno.test("firstComponentProjection(a, g): the projection of the products a ⊙ g as a Float32Array would hold them, bit for bit, in both Gram spaces", () => {
+  let seed = 7;
+  const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  for (const [height, width, channels] of [[7, 7, 64], [2, 3, 40], [4, 4, 8]]) {
+    const size = height * width * channels;
+    const a = {
+      height,
+      width,
+      channels,
+      data: Float32Array.from({ length: size }, () => random() * 3),
+    };
+    // Products that do not fit 32 bits exactly: the rounding must match.
+    const g = Float32Array.from({ length: size }, () => (random() - 0.4) / 3);
+    const products = Float32Array.from(a.data, (v, i) => v * g[i]);
+    assert.deepEqual(
+      firstComponentProjection(a, g).values,
+      firstComponentProjection({ ...a, data: products }).values,
+    );
+  }
+});
