@@ -41,6 +41,17 @@ async function renderedHere(
   return expected;
 }
 
+/** Maps the pool rendered on each side since `before` (a copy of its counts). */
+function renderedSince(
+  pool: { rendered: { thread: number; here: number } },
+  before: { thread: number; here: number },
+) {
+  return {
+    thread: pool.rendered.thread - before.thread,
+    here: pool.rendered.here - before.here,
+  };
+}
+
 function maps(count: number) {
   return Array.from({ length: count }, (_, k) => ({
     values: Float32Array.from({ length: 49 }, (_, i) => Math.sin(i * (k + 1))),
@@ -151,8 +162,7 @@ Deno.test("createRenderPool: the last call renders its map here, then the queued
     const last = pool.render(quick, { here: true });
     const all = await Promise.all([...queued, last]);
     all.slice(1).forEach((pngs) => assertSamePngs([pngs], [expectedQuick]));
-    const thread = pool.rendered.thread - before.thread;
-    const here = pool.rendered.here - before.here;
+    const { thread, here } = renderedSince(pool, before);
     assert.equal(thread + here, 5);
     // This thread's own map and at least one the thread was too busy for.
     assert.ok(here >= 2, `rendered here: ${here}`);
@@ -247,8 +257,7 @@ Deno.test("createRenderPool: past 256 queued maps the thread has not started, a 
     } finally {
       clearTimeout(timer);
     }
-    const thread = pool.rendered.thread - before.thread;
-    const here = pool.rendered.here - before.here;
+    const { thread, here } = renderedSince(pool, before);
     assert.equal(thread + here, 301);
     assert.ok(here >= 1, `rendered here: ${here}`);
   } finally {
