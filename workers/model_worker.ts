@@ -24,7 +24,8 @@ import {
 import { type CallDeps, executeCall } from "./calls.ts";
 import { createPriorityGate } from "./priority.ts";
 import { workStatsOf } from "./local.ts";
-import { encodeFrameParts, readFramesFrom } from "./frames.ts";
+import { readFramesFrom } from "./frames.ts";
+import { threadFrameWriter } from "./frame_writer.ts";
 import {
   type FromWorker,
   toErrorData,
@@ -45,24 +46,17 @@ console.warn = console.error;
 
 const config = JSON.parse(Deno.args[0]) as WorkerConfig;
 const log = jsonLogger({ level: "info" });
+const writer = threadFrameWriter({
+  // The server is gone: nothing to answer to.
+  onGone: () => Deno.exit(0),
+});
+
 /**
- * Writes a frame to the server at once. Synchronous on purpose: an
- * asynchronous write leaves only when the event loop next turns, which
- * model work (microtasks only) may not give it for a whole method, so
- * streamed events would arrive late and together. The server reads
- * continuously, so a full pipe only waits for it.
+ * Sends a frame to the server: handed to the writer's thread, which writes
+ * it while this thread goes on. `handOver`: buffers moved with it (PNGs).
  */
-function send(message: FromWorker): void {
-  try {
-    for (const part of encodeFrameParts(message)) {
-      for (let at = 0; at < part.length;) {
-        at += Deno.stdout.writeSync(part.subarray(at));
-      }
-    }
-  } catch {
-    // The server is gone: nothing to answer to.
-    Deno.exit(0);
-  }
+function send(message: FromWorker, handOver?: ArrayBufferLike[]): void {
+  writer.send(message, handOver);
 }
 
 function fatal(error: unknown): never {
@@ -71,8 +65,9 @@ function fatal(error: unknown): never {
     error,
   });
   send({ type: "fatal", error: toErrorData(error) });
-  // Let the last frame out, then go.
-  setTimeout(() => Deno.exit(FATAL_EXIT), 50);
+  // Let the last frame out, then go (at the latest after a second).
+  void writer.flush().then(() => Deno.exit(FATAL_EXIT));
+  setTimeout(() => Deno.exit(FATAL_EXIT), 1000);
   throw error;
 }
 
@@ -107,6 +102,7 @@ try {
   };
 } catch (error) {
   send({ type: "failed", error: toErrorData(error) });
+  await writer.flush();
   Deno.exit(1);
 }
 
@@ -125,6 +121,7 @@ try {
   });
 } catch (error) {
   send({ type: "failed", error: toErrorData(error) });
+  await writer.flush();
   Deno.exit(1);
 }
 
@@ -142,12 +139,17 @@ function eventHooks(
 ): ExplainHooks {
   const sameOrNew = pngsOnce();
   const event = (name: string) => (data: unknown) => {
-    send({
-      type: "event",
-      id,
-      event: name,
-      data: name === "rendering" ? sameOrNew(data as MethodRendering) : data,
-    });
+    const sending = name === "rendering"
+      ? sameOrNew(data as MethodRendering)
+      : data;
+    // A rendering's PNGs are this call's alone: they move to the writer.
+    const pngs = sending as Partial<MethodRendering>;
+    send(
+      { type: "event", id, event: name, data: sending },
+      name === "rendering"
+        ? [pngs.overlay?.buffer, pngs.heatmap?.buffer].filter((b) => !!b)
+        : [],
+    );
     if (name === "map" || name === "rendering") {
       const method = (data as { method: string }).method;
       sent.set(method, (sent.get(method) ?? new Set()).add(name));
@@ -234,4 +236,5 @@ for (const controller of running.values()) controller.abort();
 deps.models.dispose();
 deps.renderer?.close();
 shutdownBackend();
+await writer.flush();
 Deno.exit(0);
