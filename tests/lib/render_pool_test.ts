@@ -142,6 +142,42 @@ Deno.test("createRenderPool: queued maps are rendered by the thread while this t
   }
 });
 
+Deno.test("createRenderPool: the thread answers each map as soon as it is rendered, not after the next one", async () => {
+  const small = {
+    image: patterned(600),
+    map: maps(1)[0],
+    options: { overlay: true, heatmap: false },
+  };
+  // A map that takes the thread tens of milliseconds.
+  const large = { ...small, image: patterned(1500) };
+  const pool = createRenderPool();
+  try {
+    await pool.render(small); // the thread starts
+    const done: Record<string, number> = {};
+    const first = pool.render(small).then(() => done.small = performance.now());
+    // The next map comes while the thread renders (the model worker makes
+    // maps while the thread renders the earlier ones).
+    const until = performance.now() + 30;
+    while (performance.now() < until) { /* model work */ }
+    const second = pool.render(large).then(() =>
+      done.large = performance.now()
+    );
+    await Promise.all([first, second]);
+    const here = performance.now();
+    await renderHere().render(large);
+    const largeMs = performance.now() - here;
+    // The small map's PNG came back before the large one was rendered.
+    assert.ok(
+      done.large - done.small > largeMs / 3,
+      `the small map came ${
+        done.large - done.small
+      } ms before the large (${largeMs} ms to render)`,
+    );
+  } finally {
+    pool.close();
+  }
+});
+
 Deno.test("createRenderPool: the last call renders its map here, then the queued maps the thread has not started", async () => {
   const photo = await decodeImage(await Deno.readFile(CHELSEA));
   // A slow map for the thread: 2000×2000 pixels, both PNGs.
