@@ -234,3 +234,29 @@ export function base64DataUrl(bytes: Uint8Array, mime: string): string {
   const head = ENCODER.encodeInto(prefix, out).written;
   return ASCII.decode(out.subarray(0, base64Into(bytes, out, head)));
 }
+
+/**
+ * The text of {@linkcode base64DataUrl} as bytes (UTF-8; ASCII for an ASCII
+ * media type), in a buffer of their own and exact length: for an answer
+ * that writes them as they are (`LongStrings` in `json.ts`), with no string
+ * made.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d]);
+ * const url = base64DataUrlBytes(bytes, "image/png");
+ * assert.equal(new TextDecoder().decode(url), base64DataUrl(bytes, "image/png"));
+ * assert.equal(url.buffer.byteLength, url.length);
+ * ```
+ */
+export function base64DataUrlBytes(
+  bytes: Uint8Array,
+  mime: string,
+): Uint8Array<ArrayBuffer> {
+  const prefix = ENCODER.encode(`data:${mime};base64,`);
+  const out = new Uint8Array(prefix.length + 4 * Math.ceil(bytes.length / 3));
+  out.set(prefix);
+  base64Into(bytes, out, prefix.length);
+  return out;
+}

@@ -9,7 +9,11 @@
 import type { YogaInitialContext } from "graphql-yoga";
 import type { Registry } from "../explainers/mod.ts";
 import type { ExplanationQueue } from "../jobs/explanation/mod.ts";
-import { DEFAULT_MAX_PIXELS, type Logger } from "../lib/mod.ts";
+import {
+  DEFAULT_MAX_PIXELS,
+  type Logger,
+  type LongStrings,
+} from "../lib/mod.ts";
 import type { ExplainService } from "../workers/mod.ts";
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./query_limits.ts";
 
@@ -148,6 +152,13 @@ export interface RequestScope {
 export interface LumenUserContext {
   lumen: Services;
   scope: RequestScope;
+  /**
+   * Long strings of this request's answer kept as bytes: a resolver adds
+   * one and answers its key, and the server's JSON writer puts the bytes
+   * in its place (`server/json_results.ts`). Absent (the schema run
+   * without that writer), resolvers answer the strings themselves.
+   */
+  answerStrings?: LongStrings;
 }
 
 /** The GraphQL context: yoga's (with the `request`) plus the services. */

@@ -23,7 +23,7 @@ import {
   type MethodMap,
   type MethodRendering,
 } from "../explain/mod.ts";
-import { type Heatmap, toDataUrl } from "../lib/mod.ts";
+import { base64DataUrlBytes, type Heatmap, toDataUrl } from "../lib/mod.ts";
 import { modelView, overloaded } from "../workers/mod.ts";
 import type { LumenContext } from "./context.ts";
 import {
@@ -356,15 +356,27 @@ interface ExplanationParts {
 
 /**
  * Data URLs by PNG: methods with equal maps share their PNGs (the same
- * bytes), and their answers one string.
+ * bytes), and their answers one string (or one key of the answer's kept
+ * strings).
  */
 const dataUrls = new WeakMap<Uint8Array, string>();
 
-function png(bytes: Uint8Array | undefined, what: string): string {
+/**
+ * A PNG's data URL; with the answer's kept strings, the key of its bytes
+ * (an overlay's 307 KB of base64 never becomes a string).
+ */
+function png(
+  context: LumenContext,
+  bytes: Uint8Array | undefined,
+  what: string,
+): string {
   if (!bytes) throw new Error(`The ${what} was not rendered`);
   let url = dataUrls.get(bytes);
   if (url === undefined) {
-    url = toDataUrl(bytes);
+    const strings = context.answerStrings;
+    url = strings
+      ? strings.add(base64DataUrlBytes(bytes, "image/png"))
+      : toDataUrl(bytes);
     dataUrls.set(bytes, url);
   }
   return url;
@@ -383,8 +395,8 @@ function explanationObject(
     probability: analysis.probability,
     predictions: () => analysis.predictions,
     map: async () => heatmapResult((await map()).heatmap),
-    overlay: async () => png((await rendering()).overlay, "overlay"),
-    heatmap: async () => png((await rendering()).heatmap, "heatmap"),
+    overlay: async () => png(context, (await rendering()).overlay, "overlay"),
+    heatmap: async () => png(context, (await rendering()).heatmap, "heatmap"),
     timings: () => ({
       decode: analysis.decodeMs,
       forward: analysis.forwardMs,

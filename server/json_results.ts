@@ -6,10 +6,15 @@
  * about 3 ms per megabyte, and explainMany's answer of six overlays is
  * 1.8 MB).
  *
+ * - Each request's context carries a `LongStrings` set (`answerStrings`):
+ *   a resolver can put a long ASCII string (an overlay's data URL) in it
+ *   as bytes and answer its key, and every writer below puts the bytes
+ *   back in its place. The PNG's base64 then never becomes a string.
  * - A plain JSON answer without errors (the one yoga's own JSON processor
- *   would give, same status and media type) is written by `jsonBytes`
- *   straight into its body (a stream of that one buffer, not a copy), with
- *   a `content-length` (see `bytesResponse`).
+ *   would give, same status and media type) is written by `jsonChunks`
+ *   straight into its body (a stream of those chunks, the kept strings'
+ *   bytes among them: no copy), with a `content-length` (see
+ *   `bytesResponse`).
  * - Every other result, each incremental `@defer` or `@stream` part and
  *   each subscription event keeps yoga's processors, which stringify a
  *   result with its own `stringify` when it has one: it gets
@@ -18,7 +23,16 @@
  * @module
  */
 import { isAsyncIterable, mapAsyncIterator, type Plugin } from "graphql-yoga";
-import { jsonBytes, stringifyJson } from "../lib/mod.ts";
+import { jsonChunks, LongStrings, stringifyJson } from "../lib/mod.ts";
+
+/** What the plugin adds to the GraphQL context. */
+export interface AnswerStringsContext {
+  /**
+   * Long strings of this request's answer kept as bytes: a resolver that
+   * adds one answers its key, and the answer's writer puts the bytes in.
+   */
+  answerStrings?: LongStrings;
+}
 
 const JSON_TYPES = ["application/graphql-response+json", "application/json"];
 
@@ -60,13 +74,14 @@ export function jsonMediaType(accept: string | null): string | null {
   return null;
 }
 
-function withStringify(result: unknown): void {
-  // A result another plugin froze keeps JSON.stringify.
+function withStringify(result: unknown, strings: LongStrings): void {
+  // A result another plugin froze keeps JSON.stringify (and no resolver
+  // put a key in it: see useFastJsonResults).
   if (
     result !== null && typeof result === "object" && Object.isExtensible(result)
   ) {
     Object.defineProperty(result, "stringify", {
-      value: stringifyJson,
+      value: (value: unknown) => stringifyJson(value, { strings }),
       configurable: true,
       enumerable: false,
     });
@@ -74,18 +89,18 @@ function withStringify(result: unknown): void {
 }
 
 /**
- * A 200 response whose body is `bytes` themselves, with their length. A
- * `Response` made from a `Uint8Array` copies it into fresh memory (6 ms
- * for explainMany's 1.8 MB in Deno 2.9.6, 1 ms for a Grad-CAM's 300 KB);
- * a stream of that one chunk does not. The length lets the client read the
- * body whole, not in chunks (`node:http` sends a body of unknown length
- * chunked).
+ * A 200 response whose body is `chunks` themselves, in order, with their
+ * length. A `Response` made from a `Uint8Array` copies it into fresh
+ * memory (6 ms for explainMany's 1.8 MB in Deno 2.9.6, 1 ms for a
+ * Grad-CAM's 300 KB); a stream of the chunks does not. The length lets the
+ * client read the body whole, not in chunks (`node:http` sends a body of
+ * unknown length chunked).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * const bytes = new TextEncoder().encode('{"data":{}}');
- * const response = bytesResponse(Response, bytes, { "content-type": "application/json" });
+ * const response = bytesResponse(Response, [bytes], { "content-type": "application/json" });
  * assert.equal(response.headers.get("content-length"), "11");
  * const { value } = await response.body!.getReader().read();
  * assert.equal(value!.buffer, bytes.buffer); // not a copy
@@ -93,18 +108,19 @@ function withStringify(result: unknown): void {
  */
 export function bytesResponse(
   ResponseClass: typeof Response,
-  bytes: Uint8Array,
+  chunks: readonly Uint8Array[],
   headers: Record<string, string>,
 ): Response {
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(bytes);
+      for (const chunk of chunks) controller.enqueue(chunk);
       controller.close();
     },
   });
+  const length = chunks.reduce((n, c) => n + c.length, 0);
   return new ResponseClass(body, {
     status: 200,
-    headers: { ...headers, "content-length": String(bytes.length) },
+    headers: { ...headers, "content-length": String(length) },
   });
 }
 
@@ -140,30 +156,43 @@ function isPlainSuccess(result: unknown): boolean {
  * assert.equal((await response.json()).data.png.length, 300_000);
  * ```
  */
-export function useFastJsonResults(): Plugin {
+export function useFastJsonResults(): Plugin<AnswerStringsContext> {
+  // By request: its operations (a batch has several) share one set, and
+  // the result's writer finds it.
+  const stringsOf = new WeakMap<Request, LongStrings>();
   return {
+    onContextBuilding({ context, extendContext }) {
+      let strings = stringsOf.get(context.request);
+      if (!strings) {
+        strings = new LongStrings();
+        stringsOf.set(context.request, strings);
+      }
+      extendContext({ answerStrings: strings });
+    },
     onResultProcess(
       { request, result, resultProcessor, setResult, setResultProcessor },
     ) {
+      // No context was built (a request refused before execution): no keys.
+      const strings = stringsOf.get(request) ?? new LongStrings();
       if (isAsyncIterable(result)) {
         // Its return() goes straight to the source: a client that leaves
         // stops it even while it waits for its next value.
         setResult(mapAsyncIterator(result, (part) => {
-          withStringify(part);
+          withStringify(part, strings);
           return part;
         }));
         return;
       }
       if (Array.isArray(result)) {
-        result.forEach(withStringify);
+        result.forEach((part) => withStringify(part, strings));
         return;
       }
-      withStringify(result);
+      withStringify(result, strings);
       const type = jsonMediaType(request.headers.get("accept"));
       if (!resultProcessor || !type || !isPlainSuccess(result)) return;
       setResultProcessor(
         (result, fetchAPI) => {
-          const body = jsonBytes(result);
+          const body = jsonChunks(result, { strings });
           return bytesResponse(fetchAPI.Response, body, {
             "content-type": `${type}; charset=utf-8`,
           });

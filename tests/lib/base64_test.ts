@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ClientError } from "../../lib/errors.ts";
 import {
   base64DataUrl,
+  base64DataUrlBytes,
   decodeBase64Image,
   encodeBase64,
 } from "../../lib/base64.ts";
@@ -166,5 +167,25 @@ Deno.test("base64DataUrl: past the reused buffer's limit (8 MiB of text) the URL
   assert.equal(
     base64DataUrl(new Uint8Array([1, 2]), "image/png"),
     "data:image/png;base64,AQI=",
+  );
+});
+
+Deno.test("base64DataUrlBytes: base64DataUrl's text as bytes of their own, for every length", () => {
+  const text = new TextDecoder();
+  for (let n = 0; n < 100; n++) {
+    const bytes = crypto.getRandomValues(new Uint8Array(n));
+    const url = base64DataUrlBytes(bytes, "image/png");
+    assert.equal(text.decode(url), `data:image/png;base64,${bytes.toBase64()}`);
+    assert.equal(url.byteOffset, 0);
+    assert.equal(url.buffer.byteLength, url.length); // no slack kept alive
+  }
+  const large = new Uint8Array(300_001).map((_, i) => (i * 7919) >> 3);
+  assert.equal(
+    text.decode(base64DataUrlBytes(large, "image/png")),
+    `data:image/png;base64,${large.toBase64()}`,
+  );
+  assert.equal(
+    text.decode(base64DataUrlBytes(PNG_MAGIC_BYTES, "image/ʘ€")),
+    "data:image/ʘ€;base64,iVBORw0KGgo=",
   );
 });

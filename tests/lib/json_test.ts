@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { jsonBytes, stringifyJson } from "../../lib/json.ts";
+import {
+  jsonBytes,
+  jsonChunks,
+  LongStrings,
+  stringifyJson,
+} from "../../lib/json.ts";
 import { longestStringified } from "../_json_spy.ts";
 
 const LONG_SAFE = "data:image/png;base64," + "iVBORw0KGgo+/=".repeat(30_000);
@@ -107,4 +112,75 @@ Deno.test("a long string with nothing to escape is joined in, not stringified", 
     assert.deepEqual(jsonBytes(value), new TextEncoder().encode(expected));
   });
   assert.ok(longest < 100, `JSON.stringify wrote ${longest} characters`);
+});
+
+Deno.test("strings kept as bytes are written in place of their keys, by every writer", () => {
+  const strings = new LongStrings();
+  const encode = (text: string) => new TextEncoder().encode(text);
+  const overlay = encode(LONG_SAFE);
+  const small = encode("tabby");
+  const value = {
+    data: {
+      a: strings.add(overlay),
+      gone: undefined, // dropped, between kept strings
+      b: [strings.add(small), "é", strings.add(overlay)],
+      c: { d: strings.add(encode("")) },
+    },
+  };
+  const expected = JSON.stringify({
+    data: { a: LONG_SAFE, b: ["tabby", "é", LONG_SAFE], c: { d: "" } },
+  });
+  assert.equal(stringifyJson(value, { strings }), expected);
+  assert.deepEqual(jsonBytes(value, { strings }), encode(expected));
+  const chunks = jsonChunks(value, { strings });
+  // The kept bytes themselves, not copies, between pieces of text.
+  assert.equal(chunks.filter((c) => c === overlay).length, 2);
+  assert.ok(chunks.includes(small));
+  const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  chunks.reduce((at, c) => (joined.set(c, at), at + c.length), 0);
+  assert.deepEqual(joined, encode(expected));
+  // Without the set (or with another) a key is only a string.
+  const key = value.data.a;
+  assert.equal(stringifyJson({ key }), JSON.stringify({ key }));
+  assert.equal(
+    stringifyJson({ key }, { strings: new LongStrings() }),
+    JSON.stringify({ key }),
+  );
+  assert.equal(
+    stringifyJson(key.slice(0, -1) + "9", { strings }),
+    JSON.stringify(key.slice(0, -1) + "9"),
+  );
+});
+
+Deno.test("LongStrings keeps only what JSON writes as it is: printable ASCII but quote and backslash", () => {
+  const strings = new LongStrings();
+  const plain = new Uint8Array(0x7f - 0x20).map((_, i) => 0x20 + i)
+    .filter((c) => c !== 0x22 && c !== 0x5c);
+  strings.add(plain);
+  // Each refused byte, at each place in a 4-byte word, in words read at
+  // each alignment.
+  const refused = [0x00, 0x0a, 0x1f, 0x22, 0x5c, 0x7f, 0x80, 0xc3, 0xff];
+  const buffer = new Uint8Array(64 + 3);
+  for (const offset of [0, 1, 2, 3]) {
+    for (let at = 0; at < 64; at++) {
+      for (const bad of refused) {
+        const bytes = buffer.subarray(offset, offset + 64).fill(0x41);
+        bytes[at] = bad;
+        assert.throws(
+          () => strings.add(bytes),
+          RangeError,
+          `${bad} at ${at}+${offset}`,
+        );
+      }
+      const bytes = buffer.subarray(offset, offset + 64).fill(0x41);
+      bytes[at] = 0x7e;
+      strings.add(bytes);
+    }
+  }
+  for (let n = 0; n < 9; n++) {
+    strings.add(new Uint8Array(n).fill(0x20));
+    const short = new Uint8Array(n + 1).fill(0x20);
+    short[n] = 0x22;
+    assert.throws(() => strings.add(short), RangeError);
+  }
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { useDeferStream } from "@graphql-yoga/plugin-defer-stream";
 import { createSchema, createYoga, type Plugin } from "graphql-yoga";
+import { LongStrings } from "../../lib/json.ts";
 import {
   jsonMediaType,
   useFastJsonResults,
@@ -8,6 +9,16 @@ import {
 import { longestStringified } from "../_json_spy.ts";
 
 const PNG = "data:image/png;base64," + "iVBORw0KGgo+/".repeat(25_000);
+const PNG_BYTES = new TextEncoder().encode(PNG);
+
+/** The context the plugin gives resolvers (nothing without it). */
+type Context = { answerStrings?: LongStrings };
+
+/** PNG as the answer's kept bytes where the plugin runs, else as a string. */
+const kept = (context: Context, suffix = "") =>
+  context.answerStrings?.add(
+    new TextEncoder().encode(PNG + suffix),
+  ) ?? PNG + suffix;
 
 /** Kinds of body the answers were made with (yoga's own processor gives a string). */
 const bodies: string[] = [];
@@ -30,12 +41,13 @@ function yoga(plugins: Plugin[], onStop?: () => void) {
     fetchAPI: { Response: RecordingResponse },
     schema: createSchema({
       typeDefs: `
-        type Query { png: String, label: String, fail: String, list: [String] }
-        type Subscription { pngs: String }
+        type Query { png: String, kept: String, label: String, fail: String, list: [String] }
+        type Subscription { pngs: String, keptPngs: String }
       `,
       resolvers: {
         Query: {
           png: () => PNG,
+          kept: (_: unknown, __: unknown, context: Context) => kept(context),
           label: () => 'a "tabby" cat',
           fail: () => {
             throw new Error("this field fails");
@@ -43,6 +55,14 @@ function yoga(plugins: Plugin[], onStop?: () => void) {
           list: () => [PNG, "é"],
         },
         Subscription: {
+          keptPngs: {
+            async *subscribe(_: unknown, __: unknown, context: Context) {
+              for (let i = 0;; i++) {
+                yield { keptPngs: kept(context, String(i)) };
+                await new Promise((r) => setTimeout(r, 5));
+              }
+            },
+          },
           pngs: {
             async *subscribe() {
               try {
@@ -86,6 +106,10 @@ const QUERIES = [
   "{ png fail }", // data and an error: yoga's own processor answers
   "{ nope }", // a validation error
   "{ label ... @defer { png } }", // parts, where the Accept allows them
+  // A string kept as bytes, in each kind of answer:
+  "{ kept label list kept2: kept }",
+  "{ kept fail }",
+  "{ label ... @defer { kept } }",
 ];
 
 async function answer(
@@ -159,20 +183,25 @@ Deno.test("the long strings of an answer never go through JSON.stringify", async
   const fast = yoga([useFastJsonResults()]);
   const { value: answered, longest } = await longestStringified(async () => {
     bodies.length = 0;
-    const answered = await answer(fast, "{ png label list }", null);
+    const answered = await answer(fast, "{ png kept label list }", null);
     // A plain JSON answer is written as bytes (streamed, not copied), not
     // stringified by yoga (whose body is a string).
     assert.deepEqual(bodies, ["stream"]);
-    await answer(fast, "{ label ... @defer { png } }", "multipart/mixed");
-    await answer(fast, "{ png fail }", "application/json");
+    await answer(fast, "{ label ... @defer { png kept } }", "multipart/mixed");
+    await answer(fast, "{ png kept fail }", "application/json");
     return answered;
   });
   assert.equal(JSON.parse(answered.text).data.png, PNG);
+  assert.equal(JSON.parse(answered.text).data.kept, PNG);
   assert.ok(longest < 1000, `JSON.stringify wrote ${longest} characters`);
 });
 
 Deno.test("a subscription's events are yoga's, and a client that leaves stops it", async () => {
-  const read = async (app: ReturnType<typeof yoga>, events: number) => {
+  const read = async (
+    app: ReturnType<typeof yoga>,
+    events: number,
+    field = "pngs",
+  ) => {
     const controller = new AbortController();
     const response = await app.fetch("http://lumen.test/graphql", {
       method: "POST",
@@ -180,7 +209,7 @@ Deno.test("a subscription's events are yoga's, and a client that leaves stops it
         "content-type": "application/json",
         accept: "text/event-stream",
       },
-      body: JSON.stringify({ query: "subscription { pngs }" }),
+      body: JSON.stringify({ query: `subscription { ${field} }` }),
       signal: controller.signal,
     });
     const reader = response.body!.pipeThrough(new TextDecoderStream())
@@ -202,6 +231,10 @@ Deno.test("a subscription's events are yoga's, and a client that leaves stops it
   const plain = yoga([]);
   const fast = yoga([useFastJsonResults()], () => stopped++);
   assert.deepEqual(await read(fast, 3), await read(plain, 3));
+  const keptEvents = await read(fast, 3, "keptPngs");
+  assert.deepEqual(keptEvents, await read(plain, 3, "keptPngs"));
+  // (The last event read may be cut short: the reader stops at its mark.)
+  assert.ok(keptEvents[1].endsWith(`{"keptPngs":"${PNG}1"}}`));
   const deadline = Date.now() + 2000;
   while (stopped === 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 5));
@@ -231,4 +264,38 @@ Deno.test("a plain JSON answer says its length (no chunked body); incremental an
   });
   await parts.body?.cancel();
   assert.equal(parts.headers.get("content-length"), null);
+});
+
+Deno.test("a string kept as bytes is written as they are, and a key of another request is only text", async () => {
+  const app = yoga([useFastJsonResults()]);
+  bodies.length = 0;
+  const response = await app.fetch("http://lumen.test/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "{ kept }" }),
+  });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  assert.equal(
+    new TextDecoder().decode(bytes),
+    JSON.stringify({ data: { kept: PNG } }),
+  );
+  assert.equal(response.headers.get("content-length"), String(bytes.length));
+  // Another request's set (or none) does not know the key: it stays the
+  // string it is, escaped like any other.
+  const other = new LongStrings();
+  const key = other.add(PNG_BYTES);
+  const stranger = createYoga({
+    schema: createSchema({
+      typeDefs: "type Query { key: String }",
+      resolvers: { Query: { key: () => key } },
+    }),
+    plugins: [useFastJsonResults()],
+    logging: false,
+  });
+  const answered = await stranger.fetch("http://lumen.test/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: "{ key }" }),
+  });
+  assert.deepEqual(await answered.json(), { data: { key } });
 });
