@@ -74,18 +74,20 @@ export function jsonMediaType(accept: string | null): string | null {
   return null;
 }
 
-function withStringify(result: unknown, strings: LongStrings): void {
-  // A result another plugin froze keeps JSON.stringify (and no resolver
-  // put a key in it: see useFastJsonResults).
-  if (
-    result !== null && typeof result === "object" && Object.isExtensible(result)
-  ) {
-    Object.defineProperty(result, "stringify", {
-      value: (value: unknown) => stringifyJson(value, { strings }),
-      configurable: true,
-      enumerable: false,
-    });
-  }
+/**
+ * The result with its own `stringify` (yoga's processors call it): the
+ * result itself, or a copy of one another plugin froze (its keys must be
+ * written as their strings too).
+ */
+function withStringify<T>(result: T, strings: LongStrings): T {
+  if (result === null || typeof result !== "object") return result;
+  const own = Object.isExtensible(result) ? result : { ...result };
+  Object.defineProperty(own, "stringify", {
+    value: (value: unknown) => stringifyJson(value, { strings }),
+    configurable: true,
+    enumerable: false,
+  });
+  return own;
 }
 
 /**
@@ -177,19 +179,19 @@ export function useFastJsonResults(): Plugin<AnswerStringsContext> {
       if (isAsyncIterable(result)) {
         // Its return() goes straight to the source: a client that leaves
         // stops it even while it waits for its next value.
-        setResult(mapAsyncIterator(result, (part) => {
-          withStringify(part, strings);
-          return part;
-        }));
+        setResult(
+          mapAsyncIterator(result, (part) => withStringify(part, strings)),
+        );
         return;
       }
       if (Array.isArray(result)) {
-        result.forEach((part) => withStringify(part, strings));
+        setResult(result.map((part) => withStringify(part, strings)));
         return;
       }
-      withStringify(result, strings);
+      const own = withStringify(result, strings);
+      if (own !== result) setResult(own);
       const type = jsonMediaType(request.headers.get("accept"));
-      if (!resultProcessor || !type || !isPlainSuccess(result)) return;
+      if (!resultProcessor || !type || !isPlainSuccess(own)) return;
       setResultProcessor(
         (result, fetchAPI) => {
           const body = jsonChunks(result, { strings });

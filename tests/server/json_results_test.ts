@@ -162,7 +162,8 @@ Deno.test("a result another plugin froze is answered as yoga answers it", async 
   };
   const plain = yoga([freeze]);
   const fast = yoga([freeze, useFastJsonResults()]);
-  for (const query of QUERIES.slice(0, 2)) {
+  // Kept strings too: a frozen result's keys are written as their strings.
+  for (const query of [...QUERIES.slice(0, 2), ...QUERIES.slice(4, 6)]) {
     const expected = await answer(plain, query, null);
     const actual = await answer(fast, query, null);
     assert.equal(actual.status, expected.status, query);
