@@ -249,36 +249,6 @@ function escapeLongPieces(pieces: JsonPieces): JsonPieces {
 }
 
 /**
- * Whether `bytes[from, to)`, all ASCII, hold no control character (below
- * 0x20): four bytes a step, where a regular expression over the string
- * took four times as long (0.17 against 0.04 ms for an overlay's 400 KB).
- */
-function noControlBytes(
-  bytes: Uint8Array,
-  words: Uint32Array,
-  from: number,
-  to: number,
-): boolean {
-  let at = from;
-  while (at < to && at % 4 !== 0) {
-    if (bytes[at++] < 0x20) return false;
-  }
-  let below = 0;
-  const end = to >> 2;
-  // A byte under 0x20 borrows in its lane of w - 0x20202020 and keeps its
-  // top bit clear in ~w (bytes are ASCII: that bit is clear in w).
-  for (let i = at >> 2; i < end; i++) {
-    const w = words[i];
-    below |= (w - 0x20202020) & ~w;
-  }
-  if ((below & 0x80808080) !== 0) return false;
-  for (at = Math.max(at, end << 2); at < to; at++) {
-    if (bytes[at] < 0x20) return false;
-  }
-  return true;
-}
-
-/**
  * `JSON.stringify(value)` as UTF-8 bytes, in chunks: the text written piece
  * by piece into one buffer (no string of the whole text, no second copy),
  * cut where a kept string of `options.strings` goes in as its own bytes.
@@ -344,8 +314,7 @@ function writePieces(pieces: JsonPieces): Uint8Array[] | null {
   let chars = 0;
   for (const p of parts) chars += p.length;
   const size = ascii + 3 * (chars - ascii);
-  const out = new Uint8Array((size + 3) & ~3);
-  const words = new Uint32Array(out.buffer);
+  const out = new Uint8Array(size);
   const encoder = new TextEncoder();
   const chunks: Uint8Array[] = [];
   let from = 0;
@@ -363,10 +332,10 @@ function writePieces(pieces: JsonPieces): Uint8Array[] | null {
     const { read, written } = encoder.encodeInto(p, out.subarray(at));
     if (i === long[next]) {
       next++;
-      // One byte per character: all ASCII (anything else takes more).
-      const plain = read === p.length && written === p.length &&
-        p.indexOf('"') === -1 && p.indexOf("\\") === -1 &&
-        noControlBytes(out, words, at, at + written);
+      // Checked as bytes, four a step (a regular expression over the
+      // string took four times as long: 0.17 against 0.04 ms for 400 KB).
+      const plain = read === p.length &&
+        isPlainAscii(out.subarray(at, at + written));
       if (!plain) return null;
     }
     at += written;
