@@ -23,6 +23,7 @@ import {
   type Renderer,
   renderHere,
   type RgbImage,
+  sameRendering,
   turnTaker,
 } from "../lib/mod.ts";
 import type { ModelRuntime } from "../models/mod.ts";
@@ -188,9 +189,10 @@ export async function explainImage(
   const takeTurn = turnTaker();
   const outcomes: MethodOutcome[] = [];
   const renders: Promise<void>[] = [];
-  // Methods can agree exactly (at ResNet-50's last stage HiResCAM's map is
-  // Grad-CAM's, bit for bit): a map equal to one already sent to render
-  // shares its PNGs instead of being encoded again.
+  // Methods can agree (at ResNet-50's last stage HiResCAM's map is
+  // Grad-CAM's bit for bit, and XGrad-CAM's equal or a few ulps off): a map
+  // that renders as one already sent to render, every pixel on the same
+  // colour level, shares its PNGs instead of being encoded again.
   const encoded: { map: MapGrid; pngs: Promise<RenderedPngs> }[] = [];
   for (const [index, method] of request.methods.entries()) {
     await takeTurn();
@@ -223,7 +225,7 @@ export async function explainImage(
     signal?.throwIfAborted();
     const start = performance.now();
     const last = index === request.methods.length - 1;
-    const same = encoded.find((r) => sameGrid(r.map, map.heatmap));
+    const same = encoded.find((r) => sameRendering(r.map, map.heatmap, image));
     // Not awaited: the next method's map is made while these PNGs are
     // encoded (by a pool's render thread). After the last map this thread
     // has nothing left to overlap: it renders here (and helps the pool).
@@ -258,15 +260,6 @@ export async function explainImage(
   await Promise.all(renders);
   signal?.throwIfAborted();
   return { analysis: summary, methods: outcomes };
-}
-
-/** Whether two maps have the same size and the same values (so the same PNGs). */
-function sameGrid(a: MapGrid, b: MapGrid): boolean {
-  if (a.width !== b.width || a.height !== b.height) return false;
-  for (let i = 0; i < a.values.length; i++) {
-    if (a.values[i] !== b.values[i]) return false;
-  }
-  return true;
 }
 
 /**

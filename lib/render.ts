@@ -11,7 +11,7 @@ import { huffmanDeflate } from "./deflate.ts";
 import type { MapGrid } from "./heatmap.ts";
 import type { RgbImage } from "./image.ts";
 import { encodeFilteredPng, encodeRgbPng, type PngEncoding } from "./png.ts";
-import { upsampledRows } from "./resize.ts";
+import { upsampledRows, type UpsampleSize } from "./resize.ts";
 import { colourBlendSubRows, freshRows, keptRowsFor } from "./_sub_rows.ts";
 
 /**
@@ -188,6 +188,55 @@ function colourAndBlend(
     }
   }
   return { overlay, heatmap };
+}
+
+/**
+ * Whether two maps of values in `[0, 1]` render alike at an image's size:
+ * upsampled to it, every pixel falls on the same colormap level, so their
+ * overlays and coloured maps are the same bytes for any image, colormap and
+ * alpha. Maps equal value for value do. So do maps a few ulps apart whose
+ * upsampled values round alike, as XGrad-CAM's and Grad-CAM's at a model's
+ * last stage (there the gradient is the same at every pixel of a channel,
+ * and the two weightings differ only by XGrad-CAM's `1e-7`). Maps a level
+ * or more apart anywhere are taken as different without upsampling them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const map = (values: number[]) => ({ width: 2, height: 1, values: new Float32Array(values) });
+ * const image = { width: 40, height: 20 };
+ * assert.equal(sameRendering(map([0.5, 1]), map([0.5 + 1e-7, 1]), image), true);
+ * assert.equal(sameRendering(map([0.5, 1]), map([0.6, 1]), image), false);
+ * ```
+ */
+export function sameRendering(
+  a: MapGrid,
+  b: MapGrid,
+  image: { width: number; height: number },
+): boolean {
+  if (a.width !== b.width || a.height !== b.height) return false;
+  let equal = true;
+  for (let i = 0; i < a.values.length; i++) {
+    const d = Math.abs(a.values[i] - b.values[i]);
+    // NaN (a NaN on one side only) fails this too.
+    if (!(d < 1 / 255)) return false;
+    if (d !== 0) equal = false;
+  }
+  if (equal) return true;
+  const size: UpsampleSize = {
+    width: a.width,
+    height: a.height,
+    outWidth: image.width,
+    outHeight: image.height,
+  };
+  const rowsOfB = upsampledRows(b.values, size);
+  for (const rowOfA of upsampledRows(a.values, size)) {
+    const rowOfB = rowsOfB.next().value as Float32Array;
+    for (let x = 0; x < rowOfA.length; x++) {
+      if (colormapLevel(rowOfA[x]) !== colormapLevel(rowOfB[x])) return false;
+    }
+  }
+  return true;
 }
 
 /** Which PNGs {@linkcode renderPngs} encodes, and how. */

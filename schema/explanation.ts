@@ -355,8 +355,8 @@ interface ExplanationParts {
 }
 
 /**
- * Data URLs by PNG: methods with equal maps share their PNGs (the same
- * bytes), and their answers one string (or one key of the answer's kept
+ * Data URLs by PNG: methods whose maps render alike share their PNGs (the
+ * same bytes), and their answers one string (or one key of the answer's kept
  * strings).
  */
 const dataUrls = new WeakMap<Uint8Array, string>();

@@ -17,7 +17,7 @@ export type RelayedParts = Map<string, { map?: unknown; rendering?: unknown }>;
 
 /**
  * A rendering event whose PNGs are those of an earlier method of the same
- * call (equal maps render once): the bytes are not sent again.
+ * call (maps that render alike render once): the bytes are not sent again.
  */
 export interface SameRendering {
   method: string;

@@ -130,8 +130,8 @@ const running = new Map<number, AbortController>();
 /**
  * The hooks of one call: every event goes to the server as it happens;
  * `sent` records which methods' maps and PNGs went (the result leaves them
- * out). PNGs already sent for an earlier method of the call (equal maps
- * share them) go as that method's name, not as bytes again.
+ * out). PNGs already sent for an earlier method of the call (maps that
+ * render alike share them) go as that method's name, not as bytes again.
  */
 function eventHooks(
   id: number,

@@ -8,6 +8,8 @@ import {
   renderHere,
 } from "../../lib/render_pool.ts";
 import { tiny } from "../explainers/_tiny.ts";
+import { fixtureImage, sharedResNet50Onnx } from "../_shared.ts";
+import { variant } from "../../tools/bench/images.ts";
 
 let calls = 0;
 const counting: Explainer = {
@@ -20,6 +22,10 @@ const counting: Explainer = {
     return { width: 2, height: 2, values: new Float32Array([0, 1, 2, 3]) };
   },
 };
+
+// chelsea.png with its corner painted (the bench's variant 103): here
+// XGrad-CAM's map at layer4 is a few ulps from Grad-CAM's, not equal.
+const paintedChelsea = variant(await fixtureImage("chelsea.png"), 103);
 
 const image = {
   width: 32,
@@ -102,30 +108,42 @@ Deno.test("explainImage with a render pool: the same PNGs, in request order, one
   }
 });
 
-Deno.test("explainImage renders equal maps once: they share the PNG bytes, each method still has its rendering event", async () => {
-  const runtime = await tiny();
-  const ulp = Math.fround(1 + 2 ** -23); // the next float32 after 1
-  const registry = createRegistry([
-    flat("a", [0, 1, 2, 3]),
-    flat("b", [3, 2, 1, 0]),
-    flat("twin", [0, 1, 2, 3]),
-    flat("near", [0, 1, 2, 3 * ulp]),
-  ]);
-  const renders: number[][] = [];
-  const counting: Renderer = {
+/** A renderer that renders here and keeps each map it was given. */
+function countingRenderer(): Renderer & { maps: number[][] } {
+  const maps: number[][] = [];
+  return {
+    maps,
     render: (job, options) => {
-      renders.push([...job.map.values]);
+      maps.push([...job.map.values]);
       return renderHere().render(job, options);
     },
     idle: () => Promise.resolve(),
     close() {},
   };
+}
+
+Deno.test("explainImage renders maps that render alike once: they share the PNG bytes, each method still has its rendering event", async () => {
+  const runtime = await tiny();
+  const ulp = Math.fround(1 + 2 ** -23); // the next float32 after 1
+  // The top-left pixel of a 2×2 map upsampled to 32×32 is the map's first
+  // value: these two straddle the edge between levels 84 and 85 by 1e-4.
+  const edge = (side: number) => [(84.5 + side * 1e-4) / 255, 0.2, 0.3, 1];
+  const registry = createRegistry([
+    flat("a", [0, 1, 2, 3]),
+    flat("b", [3, 2, 1, 0]),
+    flat("twin", [0, 1, 2, 3]),
+    flat("near", [0, 1, 2, 3 * ulp]),
+    flat("below", edge(-1)),
+    flat("above", edge(1)),
+  ]);
+  const renderer = countingRenderer();
   const events: string[] = [];
+  const methods = ["a", "b", "twin", "near", "below", "above"];
   const outcome = await explainImage(
-    { runtime, registry, maxPixels: 1 << 20, renderer: counting },
+    { runtime, registry, maxPixels: 1 << 20, renderer },
     {
       ...checkExplain({ model: runtime, registry }, {
-        methods: ["a", "b", "twin", "near"],
+        methods,
         outputs: { maps: true, overlay: true, heatmap: true },
       }, { maxMethods: 8 }),
       image,
@@ -133,17 +151,60 @@ Deno.test("explainImage renders equal maps once: they share the PNG bytes, each 
     { onRendering: (r) => events.push(r.method) },
   );
   assert.equal(
-    renders.length,
-    3,
-    "a and twin are one render; near is not equal",
+    renderer.maps.length,
+    4,
+    "a, twin (equal) and near (an ulp off, the same levels) are one render; below and above differ by a level at one pixel",
   );
-  assert.deepEqual(events.sort(), ["a", "b", "near", "twin"]);
-  const [a, b, twin, near] = outcome.methods.map((m) => m.rendering!);
+  assert.deepEqual(events.sort(), [...methods].sort());
+  const [a, b, twin, near, below, above] = outcome.methods.map((m) =>
+    m.rendering!
+  );
   assert.equal(twin.overlay, a.overlay, "the same bytes, not a copy");
   assert.equal(twin.heatmap, a.heatmap);
   assert.equal(twin.method, "twin");
+  assert.equal(near.overlay, a.overlay);
+  assert.equal(near.heatmap, a.heatmap);
+  assert.notDeepEqual(
+    outcome.methods[3].map?.heatmap.values,
+    outcome.methods[0].map?.heatmap.values,
+    "near keeps its own map",
+  );
   assert.notDeepEqual(b.overlay, a.overlay);
-  assert.notEqual(near.overlay, a.overlay);
+  assert.notDeepEqual(above.overlay, below.overlay);
+  assert.notDeepEqual(above.heatmap, below.heatmap);
+});
+
+Deno.test("explainImage on ResNet-50 at its last stage: HiResCAM's map is Grad-CAM's and XGrad-CAM's renders alike, so one render serves the three", async () => {
+  const runtime = await sharedResNet50Onnx();
+  const registry = createRegistry();
+  const renderer = countingRenderer();
+  const methods = ["gradcam", "hirescam", "xgradcam", "layercam"];
+  const explain = (layer: string) =>
+    explainImage(
+      { runtime, registry, maxPixels: 1 << 20, renderer },
+      {
+        ...checkExplain({ model: runtime, registry }, {
+          methods,
+          layer,
+          outputs: { maps: true, overlay: true, heatmap: false },
+        }, { maxMethods: 8 }),
+        image: paintedChelsea,
+      },
+    );
+  const last = await explain("layer4");
+  const maps = last.methods.map((m) => m.map!.heatmap.values);
+  assert.deepEqual(maps[1], maps[0], "HiResCAM's map is Grad-CAM's");
+  assert.notDeepEqual(maps[2], maps[0], "XGrad-CAM's is not, quite");
+  assert.equal(renderer.maps.length, 2, "Grad-CAM's and LayerCAM's");
+  const [gradcam, hires, xgrad, layercam] = last.methods.map((m) =>
+    m.rendering!.overlay
+  );
+  assert.equal(hires, gradcam);
+  assert.equal(xgrad, gradcam);
+  assert.notDeepEqual(layercam, gradcam);
+  // Inside the network the gradient varies over a channel: four renders.
+  await explain("layer3");
+  assert.equal(renderer.maps.length, 2 + 4);
 });
 
 Deno.test("explainImage with a render pool, the last map equal to an earlier one: this thread still takes the queued maps", async () => {

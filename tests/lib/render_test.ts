@@ -9,10 +9,12 @@ import {
   renderExplanation,
   renderExplanationRgb,
   renderPngs,
+  sameRendering,
   toDataUrl,
 } from "../../lib/render.ts";
 import { FAST_PNG } from "../../lib/zlib.ts";
 import { decodeBase64Image } from "../../lib/base64.ts";
+import { gaussianSource } from "../../lib/random.ts";
 
 const image = {
   width: 3,
@@ -235,6 +237,83 @@ Deno.test("renderPngs with Sub rows filters while it blends: the same bytes as b
       }
     }
   }
+});
+
+Deno.test("sameRendering: equal maps, and maps whose upsampled pixels round to the same levels; not a level apart, nor another size, nor NaN on one side", () => {
+  const grid = (values: number[], width = values.length) => ({
+    width,
+    height: values.length / width,
+    values: new Float32Array(values),
+  });
+  const image = { width: 9, height: 4 };
+  assert.equal(
+    sameRendering(grid([0, 0.37, 1]), grid([0, 0.37, 1]), image),
+    true,
+  );
+  assert.equal(
+    sameRendering(grid([0, 0.37, 1]), grid([0, 0.37 + 1e-6, 1]), image),
+    true,
+  );
+  // At the map's own size each pixel is a value: 84.5 is the edge of
+  // levels 84 and 85.
+  const edge = (side: number) => grid([(84.5 + side * 1e-4) / 255, 1]);
+  assert.equal(
+    sameRendering(edge(-1), edge(1), { width: 2, height: 1 }),
+    false,
+  );
+  assert.equal(
+    sameRendering(edge(-1), edge(-1), { width: 2, height: 1 }),
+    true,
+  );
+  assert.equal(sameRendering(grid([0.2, 1]), grid([0.21, 1]), image), false);
+  assert.equal(
+    sameRendering(grid([0, 0, 0, 1]), grid([0, 0, 0, 1], 2), image),
+    false,
+  );
+  assert.equal(sameRendering(grid([NaN, 1]), grid([0, 1]), image), false);
+  assert.equal(sameRendering(grid([0, 1]), grid([NaN, 1]), image), false);
+});
+
+Deno.test("sameRendering is never wrong: maps it calls alike render to the same PNG bytes (random near-equal maps, both answers seen)", async () => {
+  const photo = await decodeImage(
+    await Deno.readFile(new URL("../fixtures/chelsea.png", import.meta.url)),
+  );
+  const image = {
+    width: 61,
+    height: 37,
+    data: photo.data.subarray(0, 61 * 37 * 3),
+  };
+  const random = gaussianSource(7);
+  const seen = { alike: 0, apart: 0 };
+  for (let trial = 0; trial < 60; trial++) {
+    const a = Float32Array.from({ length: 25 }, () => Math.abs(random()) % 1);
+    // Nudged by 1e-3 to 1e-7: the larger nudges move some pixels across a
+    // level's edge, the smaller ones seldom.
+    const nudge = 10 ** -(3 + trial % 5);
+    const b = a.map((v) => Math.min(1, Math.max(0, v + random() * nudge)));
+    const [mapA, mapB] = [a, b].map((values) => ({
+      width: 5,
+      height: 5,
+      values,
+    }));
+    const options = {
+      colormap: "jet",
+      alpha: 0.3,
+      overlay: true,
+      heatmap: true,
+    };
+    const [pngA, pngB] = await Promise.all(
+      [mapA, mapB].map((m) =>
+        renderPngs(image, m, { ...options, ...FAST_PNG })
+      ),
+    );
+    if (sameRendering(mapA, mapB, image)) {
+      seen.alike++;
+      assertSameBytes(pngB.overlay, pngA.overlay, `trial ${trial}`);
+      assertSameBytes(pngB.heatmap, pngA.heatmap, `trial ${trial}`);
+    } else seen.apart++;
+  }
+  assert.ok(seen.alike > 0 && seen.apart > 0, JSON.stringify(seen));
 });
 
 Deno.test("renderPngs encodes an overlay at the largest image the server takes (DEFAULT_MAX_PIXELS): it decodes to the blended pixels", async () => {

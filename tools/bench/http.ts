@@ -26,9 +26,9 @@ const MANY = `query($b: String!, $methods: [String!]!) {
   explainMany(image: { base64: $b }, methods: $methods) { method overlay }
 }`;
 
-// At layer3 no two of the six maps are equal (at layer4 HiResCAM's is
-// Grad-CAM's, and its overlay is encoded once): the same comparison with
-// every overlay made.
+// At layer3 no two of the six maps render alike (at layer4 HiResCAM's and
+// XGrad-CAM's render as Grad-CAM's, and their overlay is encoded once): the
+// same comparison with every overlay made.
 const GRADCAM_LAYER3 = `query($b: String!) {
   explain(image: { base64: $b }, method: "gradcam", layer: "layer3") { overlay }
 }`;
