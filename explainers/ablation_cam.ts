@@ -2,14 +2,15 @@
  * Ablation-CAM (Desai & Ramaswamy 2020): a channel's weight is the relative
  * drop of the class logit when that channel is zeroed at the layer,
  * w_k = (y − y_k) / y. Gradient-free; the network is continued from the
- * modified activations (batched), `topChannels` ablates only the strongest
- * channels (the others weigh 0).
+ * modified activations (batched; one pass for all the channels that are
+ * zero everywhere, which zeroing leaves as they were), `topChannels` ablates
+ * only the strongest channels (the others weigh 0).
  *
  * @module
  */
-import { batchesOf, inBatches } from "./_batch.ts";
+import { batchesOf } from "./_batch.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
-import { camExplainer, strongestChannels } from "./cam.ts";
+import { camExplainer, scoreChannels, strongestChannels } from "./cam.ts";
 import { channelCount } from "./score_cam.ts";
 import type { Explainer } from "./types.ts";
 
@@ -47,15 +48,16 @@ export function ablationCamExplainer(): Explainer<AblationCamParams> {
       if (!layer) throw new Error("ablationcam: the pass has no layer");
       const channels = strongestChannels(a, params.topChannels);
       const classIndex = ctx.pass.classIndex;
-      const ablated = await inBatches(
+      const ablated = await scoreChannels(
+        a,
+        channels,
         {
-          count: channels.length,
           batchSize: batchesOf(ctx.runtime, params.batchSize, {
             layer: layer.name,
           }),
         },
-        async (start, end) => {
-          const batch = channels.slice(start, end).map((k) => {
+        async (ks) => {
+          const batch = ks.map((k) => {
             const copy = a.data.slice();
             for (let i = k; i < copy.length; i += a.channels) copy[i] = 0;
             return copy;

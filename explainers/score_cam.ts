@@ -2,8 +2,9 @@
  * Score-CAM (Wang et al. 2020): each channel's activation map, upsampled
  * and min-max scaled, masks the input; the class logit of each masked input,
  * softmaxed over the channels, weighs the channels. Gradient-free, one
- * forward pass per channel (batched); `topChannels` keeps only the strongest
- * channels (Faster Score-CAM).
+ * forward pass per channel (batched; one for all the channels that are zero
+ * everywhere); `topChannels` keeps only the strongest channels (Faster
+ * Score-CAM).
  *
  * Masking happens in the model's preprocessed input space, as
  * pytorch-grad-cam multiplies the normalised input tensor: a mask of 0 gives
@@ -14,10 +15,15 @@
  */
 import { upsampleBilinear } from "../lib/mod.ts";
 import type { FeatureMap } from "../models/mod.ts";
-import { batchesOf, inBatches } from "./_batch.ts";
+import { batchesOf } from "./_batch.ts";
 import { softmax } from "./_maths.ts";
 import { numberOptions, type ParsedOptions } from "./_options.ts";
-import { camExplainer, channelOf, strongestChannels } from "./cam.ts";
+import {
+  camExplainer,
+  channelOf,
+  scoreChannels,
+  strongestChannels,
+} from "./cam.ts";
 import type { Explainer } from "./types.ts";
 
 const OPTIONS = {
@@ -138,13 +144,12 @@ export function scoreCamExplainer(): Explainer<ScoreCamParams> {
       const channels = strongestChannels(a, params.topChannels);
       const { width, height } = ctx.runtime.inputSize;
       const classIndex = ctx.pass.classIndex;
-      const scores = await inBatches(
-        {
-          count: channels.length,
-          batchSize: batchesOf(ctx.runtime, params.batchSize, {}),
-        },
-        async (start, end) => {
-          const inputs = channels.slice(start, end).map((k) =>
+      const scores = await scoreChannels(
+        a,
+        channels,
+        { batchSize: batchesOf(ctx.runtime, params.batchSize, {}) },
+        async (batch) => {
+          const inputs = batch.map((k) =>
             maskInput(ctx.input, scoreCamMask(a, { channel: k, width, height }))
           );
           const logits = await ctx.runtime.logits(inputs);

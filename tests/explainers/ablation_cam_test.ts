@@ -29,11 +29,24 @@ Deno.test("ablationcam equals (y − y_k) / y with one continued pass per channe
       }
       expected.push(sum);
     }
+    const start = ctx.runtime.counters.batchItems;
     const map = await ablationCamExplainer().explain(ctx, {
       topChannels: 0,
       batchSize: 5,
     });
     assertClose(map.values, expected);
+    // Zeroing a channel that is zero everywhere changes nothing: one pass
+    // serves all of them.
+    const zeros = [...Array(a.channels).keys()].filter((k) =>
+      [...Array(a.height * a.width).keys()].every((p) =>
+        a.data[p * a.channels + k] === 0
+      )
+    ).length;
+    assert.equal(
+      ctx.runtime.counters.batchItems - start,
+      a.channels - Math.max(0, zeros - 1),
+      `${layer}: ${zeros} channels zero everywhere`,
+    );
   }
 });
 
@@ -48,6 +61,17 @@ Deno.test("ablationcam with topChannels ablates only the strongest channels", as
     topChannels: 3,
     batchSize: 16,
   });
-  assert.equal(ctx.runtime.counters.batchItems - start, 16 + 3);
+  // All 16 channels, but one pass for those zero everywhere; then the top 3.
+  const a = ctx.pass.activations!;
+  const zeros =
+    [...Array(a.channels).keys()].filter((k) =>
+      [...Array(a.height * a.width).keys()].every((p) =>
+        a.data[p * a.channels + k] === 0
+      )
+    ).length;
+  assert.equal(
+    ctx.runtime.counters.batchItems - start,
+    16 - Math.max(0, zeros - 1) + 3,
+  );
   assert.notDeepEqual(all.values, some.values);
 });

@@ -104,6 +104,45 @@ Deno.test("scorecam with topChannels uses only the strongest channels (Faster Sc
   assertClose(map.values, await naiveScoreCam(ctx, top));
 });
 
+Deno.test("scorecam scores the channels that are zero everywhere with one pass: the same map as a pass each", async () => {
+  const ctx = await tinyContext("b_out");
+  const a = ctx.pass.activations!;
+  const all = [...Array(a.channels).keys()];
+  const withZeros = (channels: number[]): ExplainContext => {
+    const data = a.data.slice();
+    for (const k of channels) {
+      for (let p = k; p < data.length; p += a.channels) data[p] = 0;
+    }
+    return {
+      ...ctx,
+      pass: { ...ctx.pass, activations: { ...a, data } },
+    };
+  };
+  for (const zeros of [[1, 4, 6], [5], []]) {
+    const zeroed = withZeros(zeros);
+    const start = ctx.runtime.counters.batchItems;
+    const map = await scoreCamExplainer().explain(zeroed, {
+      topChannels: 0,
+      batchSize: 3,
+    });
+    const passes = ctx.runtime.counters.batchItems - start;
+    // The tiny network's own ReLU zeroes some channels too.
+    const zeroedMap = zeroed.pass.activations!;
+    const zeroCount = all.filter((k) =>
+      [...Array(a.height * a.width).keys()].every((p) =>
+        zeroedMap.data[p * a.channels + k] === 0
+      )
+    ).length;
+    assert.ok(zeroCount >= zeros.length);
+    assert.equal(
+      passes,
+      a.channels - Math.max(0, zeroCount - 1),
+      `zero channels ${zeros} and the network's own`,
+    );
+    assertClose(map.values, await naiveScoreCam(zeroed, all));
+  }
+});
+
 Deno.test("scorecam validates its options", () => {
   const parse = scoreCamExplainer().parseParams;
   assert.deepEqual(parse(undefined), { topChannels: 64, batchSize: 16 });
