@@ -157,9 +157,9 @@ export function benchReport(results: Results, info: RunInfo): string {
       info.quick ? " with `--quick`: **indicative only**, too few runs" : ""
     }.`,
     "",
-    `- Machine: ${m.cpu}, ${m.cores} cores${
-      m.mhz ? ` at ${(m.mhz / 1e3).toFixed(2)} GHz` : ""
-    }${
+    `- Machine: ${m.cpu}${
+      m.family ? ` (CPU family ${m.family})` : ""
+    }, ${m.cores} cores${m.mhz ? ` at ${(m.mhz / 1e3).toFixed(2)} GHz` : ""}${
       m.vectorFlags.length ? `, ${m.vectorFlags.join(", ")}` : ""
     }; Deno ${m.deno}; ${
       Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(", ")

@@ -7,6 +7,7 @@ const info = {
   date: "2026-01-01",
   machine: {
     cpu: "Test CPU",
+    family: 25,
     cores: 2,
     mhz: 2000,
     vectorFlags: ["avx2"],
@@ -38,6 +39,10 @@ Deno.test("the report has a row for every target, measured or not, and says why 
     /\| Lumen forward on onnxruntime ≤ 1\.15× bare ORT session \| 25\.0 \| 21\.0 \| 1\.19× \| ≤ 1\.15× \| \*\*not met\*\* \|/,
   );
   assert.match(text, /not measured \(--quick\)/);
+  assert.match(
+    text,
+    /- Machine: Test CPU \(CPU family 25\), 2 cores at 2\.00 GHz/,
+  );
   assert.match(text, /\*\*indicative only\*\*/);
   assert.match(
     text,
