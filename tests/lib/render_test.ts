@@ -270,6 +270,13 @@ Deno.test("sameRendering: equal maps, and maps whose upsampled pixels round to t
     sameRendering(grid([0, 0, 0, 1]), grid([0, 0, 0, 1], 2), image),
     false,
   );
+  // Above 1 every value is level 255 (and below 0 level 0), however far.
+  const own = { width: 2, height: 1 };
+  assert.equal(sameRendering(grid([1.2, 0.3]), grid([1.203, 0.3]), own), true);
+  assert.equal(
+    sameRendering(grid([-0.2, 0.3]), grid([-0.203, 0.3]), own),
+    true,
+  );
   assert.equal(sameRendering(grid([NaN, 1]), grid([0, 1]), image), false);
   assert.equal(sameRendering(grid([0, 1]), grid([NaN, 1]), image), false);
 });
@@ -286,11 +293,20 @@ Deno.test("sameRendering is never wrong: maps it calls alike render to the same 
   const random = gaussianSource(7);
   const seen = { alike: 0, apart: 0 };
   for (let trial = 0; trial < 60; trial++) {
-    const a = Float32Array.from({ length: 25 }, () => Math.abs(random()) % 1);
+    // Scaled maps lie in [0, 1]; every fourth trial goes beyond it.
+    const spread = trial % 4 === 3 ? 1.4 : 1;
+    const a = Float32Array.from(
+      { length: 25 },
+      () => (Math.abs(random()) % 1) * spread - (spread - 1) / 2,
+    );
     // Nudged by 1e-3 to 1e-7: the larger nudges move some pixels across a
     // level's edge, the smaller ones seldom.
     const nudge = 10 ** -(3 + trial % 5);
-    const b = a.map((v) => Math.min(1, Math.max(0, v + random() * nudge)));
+    const b = a.map((v) =>
+      spread === 1
+        ? Math.min(1, Math.max(0, v + random() * nudge))
+        : v + random() * nudge
+    );
     const [mapA, mapB] = [a, b].map((values) => ({
       width: 5,
       height: 5,
