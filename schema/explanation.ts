@@ -23,7 +23,12 @@ import {
   type MethodMap,
   type MethodRendering,
 } from "../explain/mod.ts";
-import { base64DataUrlBytes, type Heatmap, toDataUrl } from "../lib/mod.ts";
+import {
+  base64DataUrlBytes,
+  type Heatmap,
+  type LongStrings,
+  toDataUrl,
+} from "../lib/mod.ts";
 import { modelView, overloaded } from "../workers/mod.ts";
 import type { LumenContext } from "./context.ts";
 import {
@@ -356,10 +361,12 @@ interface ExplanationParts {
 
 /**
  * Data URLs by PNG: methods whose maps render alike share their PNGs (the
- * same bytes), and their answers one string (or one key of the answer's kept
- * strings).
+ * same bytes), and their answers one string. With kept strings, one key of
+ * that answer's set: a key is only text in any other answer, so those are
+ * cached per set, never across answers.
  */
-const dataUrls = new WeakMap<Uint8Array, string>();
+const plainUrls = new WeakMap<Uint8Array, string>();
+const keptUrls = new WeakMap<LongStrings, WeakMap<Uint8Array, string>>();
 
 /**
  * A PNG's data URL; with the answer's kept strings, the key of its bytes
@@ -371,13 +378,18 @@ function png(
   what: string,
 ): string {
   if (!bytes) throw new Error(`The ${what} was not rendered`);
-  let url = dataUrls.get(bytes);
+  const strings = context.answerStrings;
+  let urls = strings ? keptUrls.get(strings) : plainUrls;
+  if (!urls) {
+    urls = new WeakMap();
+    keptUrls.set(strings!, urls);
+  }
+  let url = urls.get(bytes);
   if (url === undefined) {
-    const strings = context.answerStrings;
     url = strings
       ? strings.add(base64DataUrlBytes(bytes, "image/png"))
       : toDataUrl(bytes);
-    dataUrls.set(bytes, url);
+    urls.set(bytes, url);
   }
   return url;
 }

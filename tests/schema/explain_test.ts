@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import { createRegistry } from "../../explainers/registry.ts";
+import { createApp } from "../../server/mod.ts";
+import type { ExplainService } from "../../workers/mod.ts";
 import { sharedResNet50Onnx } from "../_shared.ts";
+import { serviceOver } from "../_service.ts";
 import {
   chelseaBase64,
   fixtureFile,
@@ -71,6 +75,40 @@ Deno.test("explain gradcam by base64: overlay, heatmap, 7×7 map in [0, 1]", asy
   assert.ok(e.timings.render > 0);
   assert.ok(e.timings.forward > 0);
   assert.ok(e.timings.decode > 0);
+});
+
+Deno.test("a PNG answered to one request keeps its data URL in the next: a kept string's key never crosses answers", async () => {
+  // A service that serves every request the first request's PNG bytes (as a
+  // cache of renderings would): the second answer must not reuse the key
+  // the first answer's kept strings gave them.
+  const runtime = await sharedResNet50Onnx();
+  const registry = createRegistry();
+  const inner = await serviceOver(runtime, registry);
+  let first: Uint8Array | undefined;
+  const service: ExplainService = Object.create(inner);
+  service.explain = (request, hooks = {}) =>
+    inner.explain(request, {
+      ...hooks,
+      onRendering: (rendering) => {
+        first ??= rendering.overlay;
+        hooks.onRendering?.({ ...rendering, overlay: first });
+      },
+    });
+  const app = createApp({ service, registry });
+  const query = `query($b: String!) {
+    explain(image: { base64: $b }, method: "gradcam") { overlay }
+  }`;
+  const overlays: string[] = [];
+  for (const seed of [11, 12]) {
+    const response = await app.fetch(
+      graphqlRequest(query, { b: await freshChelseaBase64(seed) }),
+    );
+    const body = JSON.parse(await response.text());
+    assert.equal(body.errors, undefined);
+    overlays.push(body.data.explain.overlay);
+  }
+  assert.ok(overlays[0].startsWith(PNG_DATA_URL));
+  assert.equal(overlays[1], overlays[0]);
 });
 
 Deno.test("explain renders nothing when overlay and heatmap are not selected", async () => {
