@@ -24,15 +24,7 @@
  */
 import { isAsyncIterable, mapAsyncIterator, type Plugin } from "graphql-yoga";
 import { jsonChunks, LongStrings, stringifyJson } from "../lib/mod.ts";
-
-/** What the plugin adds to the GraphQL context. */
-export interface AnswerStringsContext {
-  /**
-   * Long strings of this request's answer kept as bytes: a resolver that
-   * adds one answers its key, and the answer's writer puts the bytes in.
-   */
-  answerStrings?: LongStrings;
-}
+import type { LumenUserContext } from "../schema/mod.ts";
 
 const JSON_TYPES = ["application/graphql-response+json", "application/json"];
 
@@ -158,7 +150,9 @@ function isPlainSuccess(result: unknown): boolean {
  * assert.equal((await response.json()).data.png.length, 300_000);
  * ```
  */
-export function useFastJsonResults(): Plugin<AnswerStringsContext> {
+export function useFastJsonResults(): Plugin<
+  Pick<LumenUserContext, "answerStrings">
+> {
   // By request: its operations (a batch has several) share one set, and
   // the result's writer finds it.
   const stringsOf = new WeakMap<Request, LongStrings>();
